@@ -1,0 +1,23 @@
+//! SeaORM entities, one module per table, plus the id newtypes they share.
+//!
+//! Entities are storage, not API: GraphQL types live beside their resolvers and are built from these.
+
+pub mod audit_event;
+pub mod audit_head;
+pub mod ids;
+pub mod organisation;
+pub mod user;
+
+pub use ids::{TenantId, UserId};
+
+use sea_orm::EntityTrait;
+
+/// An entity whose rows belong to one organisation.
+///
+/// Only the tenant-scoped handle (`vaskem::tenancy`) uses this: it adds `tenant_column = current
+/// tenant` to every read, update and delete and stamps it on every insert. Implement it for every
+/// table that has a `tenant_id`; a test compares the implementors with the database catalogue.
+pub trait TenantScoped: EntityTrait {
+    /// The non-null `tenant_id` column.
+    fn tenant_column() -> Self::Column;
+}

@@ -1,0 +1,27 @@
+//! `organisations`: the tenants themselves.
+
+use sea_orm::entity::prelude::*;
+
+use crate::TenantId;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "organisations")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: TenantId,
+    pub name: String,
+    pub is_active: bool,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+impl crate::TenantScoped for Entity {
+    /// An organisation is its own tenant: its id is the tenant key.
+    fn tenant_column() -> Column {
+        Column::Id
+    }
+}

@@ -1,0 +1,31 @@
+//! `users`: people who sign in, each belonging to exactly one organisation.
+
+use sea_orm::entity::prelude::*;
+
+use crate::{TenantId, UserId};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: UserId,
+    pub tenant_id: TenantId,
+    /// Stored lower-cased; unique across all organisations because login is by email alone.
+    pub email: String,
+    pub display_name: String,
+    /// A PHC string (`$pbkdf2-sha256$i=…`); never leaves the server.
+    pub password_hash: String,
+    pub is_active: bool,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+impl crate::TenantScoped for Entity {
+    fn tenant_column() -> Column {
+        Column::TenantId
+    }
+}

@@ -1,0 +1,18 @@
+//! Schema migrations, one per change, never edited after they land.
+//!
+//! Portable tables come from SeaORM's schema builder; the PostgreSQL-only tenant wall (service
+//! role, row-level security) and the append-only triggers are raw SQL in [`tenant_wall`].
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_spine;
+pub mod tenant_wall;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_spine::Migration)]
+    }
+}

@@ -1,0 +1,3 @@
+//! Identity: password hashing now; sessions, permissions and guards as the identity work lands.
+
+pub mod password;

@@ -1,0 +1,241 @@
+//! The `vaskem` command line: `serve`, `migrate`, `org create`, `audit verify`, `schema`.
+
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use entity::TenantId;
+
+use crate::auth::password::{DEFAULT_ROUNDS, PasswordHasher};
+use crate::graphql::{QueryLimits, Schemas};
+use crate::http::AppState;
+use crate::service::organisations::{self, NewOrganisation};
+use crate::tenancy::{Database, TenantDb};
+use crate::{audit, graphql};
+
+/// The SQLite file used when no database is named: created in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://vaskem.db?mode=rwc";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "vaskem",
+    version,
+    about = "Multi-tenant warehouse-management backend"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the HTTP service (migrates the database first).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Manage organisations (tenants).
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Inspect the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Print the GraphQL schema (SDL); `schema.graphql` must equal it.
+    Schema,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DatabaseArgs {
+    /// Database to use: `sqlite://FILE?mode=rwc` or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct PasswordArgs {
+    /// PBKDF2-HMAC-SHA256 iterations for new password hashes.
+    #[arg(long, env = "VASKEM_PASSWORD_ROUNDS", default_value_t = DEFAULT_ROUNDS)]
+    pub password_rounds: u32,
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "VASKEM_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    #[command(flatten)]
+    database: DatabaseArgs,
+    #[command(flatten)]
+    passwords: PasswordArgs,
+    #[command(flatten)]
+    limits: QueryLimits,
+}
+
+#[derive(Subcommand, Debug)]
+enum OrgCommand {
+    /// Create an organisation and its first administrator; prints the organisation's id.
+    ///
+    /// The administrator's password is read from VASKEM_ADMIN_PASSWORD, or else one line of stdin.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        admin_email: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(flatten)]
+        passwords: PasswordArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Recompute an organisation's audit hash chain and report the first broken link.
+    Verify {
+        /// The organisation's id.
+        #[arg(long = "org")]
+        organisation: TenantId,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+/// Parses the command line and runs it.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli.command)) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VASKEM_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn connect(args: &DatabaseArgs) -> anyhow::Result<Database> {
+    let db = Database::connect(&args.database_url).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve(args) => serve(args).await,
+        Command::Migrate(database) => {
+            connect(&database).await?;
+            println!("migrations applied");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Org(OrgCommand::Create {
+            name,
+            admin_email,
+            database,
+            passwords,
+        }) => {
+            let admin_password = read_admin_password()?;
+            let db = connect(&database).await?;
+            let hasher = PasswordHasher::with_rounds(passwords.password_rounds);
+            let created = organisations::create(
+                &db,
+                &hasher,
+                NewOrganisation {
+                    name,
+                    admin_email,
+                    admin_password,
+                },
+            )
+            .await?;
+            println!("{}", created.organisation_id);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit(AuditCommand::Verify {
+            organisation,
+            database,
+        }) => {
+            let db = connect(&database).await?;
+            let report = audit::verify_chain(&TenantDb::for_operator(&db, organisation)).await?;
+            match report.first_broken_seq {
+                None => {
+                    println!(
+                        "audit chain intact: {} events verified",
+                        report.events_checked
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some(seq) => {
+                    println!(
+                        "audit chain BROKEN at event {seq}: {} ({} events verified before it)",
+                        report.problem.unwrap_or_default(),
+                        report.events_checked
+                    );
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
+        Command::Schema => {
+            print!("{}", graphql::sdl());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn read_admin_password() -> anyhow::Result<String> {
+    if let Ok(password) = std::env::var("VASKEM_ADMIN_PASSWORD") {
+        return Ok(password);
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    // Only the line ending goes: spaces are part of a password.
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    Ok(password.strip_suffix('\r').unwrap_or(password).to_owned())
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let db = connect(&args.database).await?;
+    let hasher = PasswordHasher::with_rounds(args.passwords.password_rounds);
+    if let Some(demo) = organisations::create_demo_if_empty(&db, &hasher).await? {
+        // Printed once, to the console only: the password is stored nowhere in clear.
+        println!(
+            "\nFirst start on an empty database: created the demo organisation.\n  \
+             organisation: {}\n  email:        {}\n  password:     {}\n\
+             This password is shown only now.\n",
+            demo.organisation_id, demo.email, demo.password
+        );
+    }
+    let state = AppState {
+        db,
+        schemas: Schemas::new(args.limits),
+        hasher,
+    };
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    tracing::info!(address = %listener.local_addr()?, "VasKem listening");
+    axum::serve(
+        listener,
+        crate::app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(ExitCode::SUCCESS)
+}

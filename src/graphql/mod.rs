@@ -1,0 +1,128 @@
+//! The GraphQL schema: one module per domain, merged here.
+
+mod health;
+mod introspection;
+mod organisation;
+
+use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
+
+use crate::error::AppError;
+use crate::tenancy::TenantDb;
+
+#[derive(MergedObject, Default)]
+pub struct Query(health::HealthQuery, organisation::OrganisationQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(organisation::OrganisationMutation);
+
+pub type VaskemSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Abuse limits for every document, each configurable (see `vaskem serve --help`).
+#[derive(Clone, Copy, Debug, clap::Args)]
+pub struct QueryLimits {
+    /// Deepest selection nesting accepted (introspection needs about 13).
+    #[arg(
+        long = "max-query-depth",
+        env = "VASKEM_MAX_QUERY_DEPTH",
+        default_value_t = 16
+    )]
+    pub depth: usize,
+    /// Highest query complexity accepted (each field counts 1 unless it says otherwise).
+    #[arg(
+        long = "max-query-complexity",
+        env = "VASKEM_MAX_QUERY_COMPLEXITY",
+        default_value_t = 1000
+    )]
+    pub complexity: usize,
+    /// Most directives accepted on one field (async-graphql ≥ 7.0.10 enforces this).
+    #[arg(
+        long = "max-directives",
+        env = "VASKEM_MAX_DIRECTIVES",
+        default_value_t = 5
+    )]
+    pub directives: usize,
+    /// Deepest recursion accepted while parsing (nested lists, fragments).
+    #[arg(
+        long = "max-recursive-depth",
+        env = "VASKEM_MAX_RECURSIVE_DEPTH",
+        default_value_t = 32
+    )]
+    pub recursive_depth: usize,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        Self {
+            depth: 16,
+            complexity: 1000,
+            directives: 5,
+            recursive_depth: 32,
+        }
+    }
+}
+
+/// The two faces of one schema: anonymous callers get neither introspection nor "did you mean"
+/// suggestions, so the API's shape is not handed to strangers.
+#[derive(Clone)]
+pub struct Schemas {
+    pub anonymous: VaskemSchema,
+    pub signed_in: VaskemSchema,
+}
+
+impl Schemas {
+    pub fn new(limits: QueryLimits) -> Self {
+        Self {
+            anonymous: build(limits, false),
+            signed_in: build(limits, true),
+        }
+    }
+}
+
+fn build(limits: QueryLimits, signed_in: bool) -> VaskemSchema {
+    let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .limit_depth(limits.depth)
+        .limit_complexity(limits.complexity)
+        .limit_directives(limits.directives)
+        .limit_recursive_depth(limits.recursive_depth);
+    if signed_in {
+        builder.finish()
+    } else {
+        builder
+            .disable_introspection()
+            .disable_suggestions()
+            .extension(introspection::AnonymousIntrospectionGate)
+            .finish()
+    }
+}
+
+/// The SDL that `schema.graphql` must equal.
+pub fn sdl() -> String {
+    build(QueryLimits::default(), true).sdl()
+}
+
+/// What resolvers return on failure.
+///
+/// Deliberately not `Display`: async-graphql converts any `Display` error into a bare
+/// `async_graphql::Error` (losing `extensions.code` and exposing the message), so an [`AppError`]
+/// can only reach a client through this type's conversion.
+#[derive(Clone)]
+pub struct ApiError(async_graphql::Error);
+
+impl From<AppError> for ApiError {
+    fn from(err: AppError) -> Self {
+        Self(err.into_graphql())
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(err: ApiError) -> Self {
+        err.0
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The caller's tenant handle, or UNAUTHENTICATED.
+pub(crate) fn tenant_db<'a>(ctx: &Context<'a>) -> Result<&'a TenantDb, AppError> {
+    ctx.data_opt::<TenantDb>().ok_or(AppError::Unauthenticated)
+}

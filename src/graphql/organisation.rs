@@ -1,0 +1,54 @@
+//! The caller's organisation.
+
+use async_graphql::{Context, ID, Object, SimpleObject};
+use entity::organisation;
+
+use super::{ApiResult, tenant_db};
+use crate::service::organisations;
+
+/// An organisation (tenant): every piece of data belongs to exactly one.
+#[derive(SimpleObject)]
+pub struct Organisation {
+    id: ID,
+    name: String,
+    /// Deactivated organisations cannot sign in.
+    active: bool,
+}
+
+impl From<organisation::Model> for Organisation {
+    fn from(model: organisation::Model) -> Self {
+        Self {
+            id: ID(model.id.to_string()),
+            name: model.name,
+            active: model.is_active,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct OrganisationQuery;
+
+#[Object]
+impl OrganisationQuery {
+    /// The signed-in user's organisation.
+    async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Organisation> {
+        let db = tenant_db(ctx)?;
+        Ok(organisations::current(db).await?.into())
+    }
+}
+
+#[derive(Default)]
+pub struct OrganisationMutation;
+
+#[Object]
+impl OrganisationMutation {
+    /// Renames the signed-in user's organisation. Audited as `organisation.rename`.
+    async fn rename_organisation(
+        &self,
+        ctx: &Context<'_>,
+        name: String,
+    ) -> ApiResult<Organisation> {
+        let db = tenant_db(ctx)?;
+        Ok(organisations::rename(db, &name).await?.into())
+    }
+}

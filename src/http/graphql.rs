@@ -1,0 +1,140 @@
+//! `POST /graphql` and `GET /graphql`.
+//!
+//! Transport rules: POST bodies must be `application/json` (with SameSite=Strict cookies this is
+//! the CSRF defence: a cross-site form cannot send JSON), one operation per request (no batches),
+//! and GET may carry queries only.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::{AppState, error_response};
+use crate::error::ErrorCode;
+use crate::tenancy::RequestOrigin;
+
+pub(super) async fn post(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !is_json(&headers) {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::BadUserInput,
+            "POST /graphql takes a JSON body: send Content-Type: application/json",
+        );
+    }
+    if body.iter().find(|byte| !byte.is_ascii_whitespace()) == Some(&b'[') {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadUserInput,
+            "batched requests are not accepted: send one operation per request",
+        );
+    }
+    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(err) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                &format!("not a GraphQL request: {err}"),
+            );
+        }
+    };
+    execute(&state, peer, &headers, request).await
+}
+
+pub(super) async fn get(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let mut request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or(""))
+    {
+        Ok(request) => request,
+        Err(err) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                &format!("not a GraphQL request: {err}"),
+            );
+        }
+    };
+    let operation_name = request.operation_name.clone();
+    let is_mutation = match request.parsed_query() {
+        // Parse errors are reported by execution, with the usual shape.
+        Err(_) => false,
+        Ok(document) => match &document.operations {
+            DocumentOperations::Single(operation) => operation.node.ty != OperationType::Query,
+            DocumentOperations::Multiple(operations) => match &operation_name {
+                Some(name) => operations
+                    .get(name.as_str())
+                    .is_some_and(|operation| operation.node.ty != OperationType::Query),
+                None => operations
+                    .values()
+                    .any(|operation| operation.node.ty != OperationType::Query),
+            },
+        },
+    };
+    if is_mutation {
+        let mut response = error_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::BadUserInput,
+            "mutations must be sent with POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+        return response;
+    }
+    execute(&state, peer, &headers, request).await
+}
+
+async fn execute(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    request: async_graphql::Request,
+) -> Response {
+    let _origin = RequestOrigin {
+        client_addr: Some(peer.ip().to_string()),
+        request_id: headers
+            .get("x-request-id")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned),
+    };
+    // Sessions arrive with the identity work; until then every caller is anonymous.
+    let schema = &state.schemas.anonymous;
+    let mut response = schema.execute(request).await;
+    for error in &mut response.errors {
+        let has_code = error
+            .extensions
+            .as_ref()
+            .is_some_and(|extensions| extensions.get("code").is_some());
+        if !has_code {
+            // What reaches here without a code was raised by the GraphQL engine itself (syntax,
+            // validation, limits, input coercion): all the caller's to fix.
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", ErrorCode::BadUserInput.as_str());
+        }
+    }
+    Json(response).into_response()
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+}

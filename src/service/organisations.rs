@@ -1,0 +1,193 @@
+//! Organisations (tenants): creating one with its first administrator, reading and renaming it.
+
+use chrono::Utc;
+use entity::{TenantId, UserId, organisation, user};
+use sea_orm::{ActiveValue::Set, EntityTrait, sea_query::Expr};
+use serde_json::json;
+
+use crate::audit::{self, AuditRecord};
+use crate::auth::password::PasswordHasher;
+use crate::error::{AppError, AppResult};
+use crate::tenancy::{Database, TenantDb};
+
+/// What `vaskem org create` asks for.
+pub struct NewOrganisation {
+    pub name: String,
+    pub admin_email: String,
+    pub admin_password: String,
+}
+
+/// The ids a new organisation starts with.
+#[derive(Clone, Copy, Debug)]
+pub struct CreatedOrganisation {
+    pub organisation_id: TenantId,
+    pub admin_user_id: UserId,
+}
+
+fn clean_name(name: &str) -> AppResult<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(AppError::bad_input(
+            "name",
+            "name must be 1 to 200 characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+fn clean_email(email: &str) -> AppResult<String> {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
+        && !email.chars().any(char::is_whitespace);
+    if !valid {
+        return Err(AppError::bad_input("email", "not a valid email address"));
+    }
+    Ok(email)
+}
+
+/// Creates an organisation, its audit chain and its first administrator, in one transaction.
+pub async fn create(
+    db: &Database,
+    hasher: &PasswordHasher,
+    input: NewOrganisation,
+) -> AppResult<CreatedOrganisation> {
+    let name = clean_name(&input.name)?;
+    let email = clean_email(&input.admin_email)?;
+    PasswordHasher::check_policy(&input.admin_password)?;
+    let password_hash = hasher.hash(input.admin_password).await?;
+
+    let organisation_id = TenantId::generate();
+    let admin_user_id = UserId::generate();
+    let now = Utc::now();
+    let mut tx = TenantDb::for_operator(db, organisation_id).write().await?;
+    tx.insert(organisation::ActiveModel {
+        id: Set(organisation_id),
+        name: Set(name.clone()),
+        is_active: Set(true),
+        created_at: Set(now),
+    })
+    .await?;
+    audit::start_chain(&mut tx).await?;
+    tx.insert(user::ActiveModel {
+        id: Set(admin_user_id),
+        tenant_id: Set(organisation_id),
+        email: Set(email.clone()),
+        display_name: Set(email.clone()),
+        password_hash: Set(password_hash),
+        is_active: Set(true),
+        created_at: Set(now),
+    })
+    .await?;
+    tx.record(
+        AuditRecord::new("organisation.create", "organisation", organisation_id)
+            .with_change(json!(null), json!({ "name": name })),
+    )
+    .await?;
+    tx.record(
+        AuditRecord::new("user.create", "user", admin_user_id)
+            .with_change(json!(null), json!({ "email": email, "active": true })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(CreatedOrganisation {
+        organisation_id,
+        admin_user_id,
+    })
+}
+
+/// The caller's own organisation.
+pub async fn current(db: &TenantDb) -> AppResult<organisation::Model> {
+    let tx = db.read().await?;
+    tx.find_by_id::<organisation::Entity>(db.tenant())
+        .await?
+        .ok_or(AppError::NotFound {
+            entity: "organisation",
+        })
+}
+
+/// Renames the caller's organisation.
+pub async fn rename(db: &TenantDb, new_name: &str) -> AppResult<organisation::Model> {
+    let name = clean_name(new_name)?;
+    let mut tx = db.write().await?;
+    let before = tx
+        .find_by_id::<organisation::Entity>(db.tenant())
+        .await?
+        .ok_or(AppError::NotFound {
+            entity: "organisation",
+        })?;
+    tx.update_many(
+        organisation::Entity::update_many()
+            .col_expr(organisation::Column::Name, Expr::value(name.clone())),
+    )
+    .await?;
+    tx.record(
+        AuditRecord::new("organisation.rename", "organisation", before.id)
+            .with_change(json!({ "name": before.name }), json!({ "name": name })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(organisation::Model { name, ..before })
+}
+
+/// The demo organisation's credentials, returned once so the console can show them.
+pub struct DemoCredentials {
+    pub organisation_id: TenantId,
+    pub email: String,
+    pub password: String,
+}
+
+/// On the first start of an empty SQLite database, creates a demo organisation whose
+/// administrator gets a random password. PostgreSQL deployments create organisations with
+/// `vaskem org create` instead.
+pub async fn create_demo_if_empty(
+    db: &Database,
+    hasher: &PasswordHasher,
+) -> AppResult<Option<DemoCredentials>> {
+    use sea_orm::PaginatorTrait;
+    if db.engine() != crate::tenancy::Engine::Sqlite {
+        return Ok(None);
+    }
+    // SQLite has no row-level security, and this runs before any tenant exists: counting every
+    // organisation is the one cross-tenant read the service makes.
+    let existing = organisation::Entity::find().count(db.connection()).await?;
+    if existing > 0 {
+        return Ok(None);
+    }
+    let email = "admin@demo.vaskem.example".to_owned();
+    let password = random_password()?;
+    let created = create(
+        db,
+        hasher,
+        NewOrganisation {
+            name: "Demo Warehouse Co".into(),
+            admin_email: email.clone(),
+            admin_password: password.clone(),
+        },
+    )
+    .await?;
+    Ok(Some(DemoCredentials {
+        organisation_id: created.organisation_id,
+        email,
+        password,
+    }))
+}
+
+/// 24 characters from a 56-letter alphabet without look-alikes: about 139 bits.
+fn random_password() -> AppResult<String> {
+    const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut password = String::with_capacity(24);
+    while password.len() < 24 {
+        let mut byte = [0_u8; 1];
+        getrandom::fill(&mut byte)
+            .map_err(|err| AppError::Internal(format!("no randomness: {err}")))?;
+        // Rejection sampling keeps every letter equally likely.
+        let index = usize::from(byte[0]);
+        if index < ALPHABET.len() * (256 / ALPHABET.len()) {
+            password.push(char::from(ALPHABET[index % ALPHABET.len()]));
+        }
+    }
+    Ok(password)
+}

@@ -1,0 +1,127 @@
+//! The database connection and the one seam where SQLite and PostgreSQL differ.
+//!
+//! Everything engine-specific about the tenant wall lives in [`Engine::enter_tenant`] and
+//! [`Engine::transaction_options`]; the rest of the service runs the same code on both engines.
+
+use std::time::Duration;
+
+use entity::TenantId;
+use migration::{Migrator, MigratorTrait, tenant_wall::SERVICE_ROLE};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
+    DbErr, SqliteTransactionMode, Statement, TransactionOptions,
+};
+
+/// Which database engine a [`Database`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// Whose rights a tenant transaction runs with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Privilege {
+    /// Web requests: on PostgreSQL `SET LOCAL ROLE` to the service role, which owns nothing,
+    /// lacks BYPASSRLS and may only read and append the audit log.
+    Service,
+    /// The operator's CLI (`vaskem org create`, `vaskem audit verify`): the connecting role.
+    Operator,
+}
+
+impl Engine {
+    /// Whether writes wait for the write lock up front. SQLite's deferred transactions fail with
+    /// SQLITE_BUSY when a read lock cannot be upgraded, so writers start `BEGIN IMMEDIATE` and queue
+    /// on the busy timeout instead; PostgreSQL needs nothing special.
+    pub fn transaction_options(self, write: bool) -> TransactionOptions {
+        TransactionOptions {
+            sqlite_transaction_mode: (self == Engine::Sqlite && write)
+                .then_some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        }
+    }
+
+    /// Runs first in every tenant transaction. On PostgreSQL it sets `app.tenant_id` for this
+    /// transaction only (`set_config(.., true)`: a plain `SET` would outlive the transaction and
+    /// leak to the next user of the pooled connection), then drops to the service role.
+    pub async fn enter_tenant(
+        self,
+        tx: &DatabaseTransaction,
+        tenant: TenantId,
+        privilege: Privilege,
+    ) -> Result<(), DbErr> {
+        if self != Engine::Postgres {
+            return Ok(());
+        }
+        tx.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT set_config('app.tenant_id', $1, true)",
+            [tenant.to_string().into()],
+        ))
+        .await?;
+        if privilege == Privilege::Service {
+            tx.execute_unprepared(&format!("SET LOCAL ROLE {SERVICE_ROLE}"))
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// The process's connection pool. Hands out tenant handles; never handed to resolvers.
+#[derive(Clone, Debug)]
+pub struct Database {
+    conn: DatabaseConnection,
+    engine: Engine,
+}
+
+impl Database {
+    /// Connects with a pool sized for a small service.
+    pub async fn connect(url: &str) -> Result<Self, DbErr> {
+        Self::connect_with_pool(url, 10).await
+    }
+
+    /// Connects with at most `max_connections` pooled connections.
+    pub async fn connect_with_pool(url: &str, max_connections: u32) -> Result<Self, DbErr> {
+        let engine = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Engine::Postgres
+        } else if url.starts_with("sqlite:") {
+            Engine::Sqlite
+        } else {
+            return Err(DbErr::Custom(
+                "DATABASE_URL must start with sqlite: or postgres://".into(),
+            ));
+        };
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .max_connections(max_connections)
+            .min_connections(0)
+            .acquire_timeout(Duration::from_secs(10))
+            .sqlx_logging(false);
+        let conn = sea_orm::Database::connect(options).await?;
+        if engine == Engine::Sqlite {
+            // WAL lets readers proceed while one writer works; it persists in the file.
+            conn.execute_unprepared("PRAGMA journal_mode = WAL").await?;
+            conn.execute_unprepared("PRAGMA foreign_keys = ON").await?;
+        }
+        Ok(Self { conn, engine })
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> Result<(), DbErr> {
+        Migrator::up(&self.conn, None).await
+    }
+
+    /// Readiness: can we reach the database right now?
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.conn.ping().await
+    }
+
+    /// The raw pool, for the tenant handle and the operator-only system queries in this crate.
+    pub(crate) fn connection(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+}

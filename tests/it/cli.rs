@@ -1,0 +1,134 @@
+//! The `vaskem` binary as an operator uses it.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use crate::audit::tamper;
+use crate::on_both_databases;
+use crate::support::{Backend, TestDatabase, database::TEST_PASSWORD};
+
+on_both_databases!(
+    org_create_then_audit_verify,
+    org_create_reads_password_from_stdin
+);
+
+fn vaskem(database_url: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vaskem"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("VASKEM_PASSWORD_ROUNDS", "1000")
+        .env_remove("VASKEM_ADMIN_PASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run vaskem");
+    let mut pipe = child.stdin.take().expect("stdin");
+    if let Some(input) = stdin {
+        pipe.write_all(input.as_bytes()).expect("write stdin");
+    }
+    drop(pipe);
+    child.wait_with_output().expect("wait")
+}
+
+async fn org_create_then_audit_verify(backend: Backend) {
+    let database = TestDatabase::new(backend).await;
+    let output = Command::new(env!("CARGO_BIN_EXE_vaskem"))
+        .args([
+            "org",
+            "create",
+            "--name",
+            "Gamma Freight",
+            "--admin-email",
+            "Boss@Gamma.example",
+        ])
+        .env("DATABASE_URL", &database.url)
+        .env("VASKEM_PASSWORD_ROUNDS", "1000")
+        .env("VASKEM_ADMIN_PASSWORD", TEST_PASSWORD)
+        .output()
+        .expect("org create");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let id = String::from_utf8(output.stdout)
+        .expect("utf8")
+        .trim()
+        .to_owned();
+    assert!(
+        id.parse::<uuid::Uuid>().is_ok(),
+        "prints the organisation id: {id}"
+    );
+
+    let verify = vaskem(&database.url, &["audit", "verify", "--org", &id], None);
+    assert!(verify.status.success());
+    assert!(String::from_utf8_lossy(&verify.stdout).contains("intact: 2 events"));
+
+    tamper(
+        &database.raw().await,
+        "UPDATE audit_events SET actor_label = 'someone else' WHERE seq = 1",
+    )
+    .await;
+    let verify = vaskem(&database.url, &["audit", "verify", "--org", &id], None);
+    assert_eq!(verify.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&verify.stdout).contains("BROKEN at event 1"),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+}
+
+async fn org_create_reads_password_from_stdin(backend: Backend) {
+    let database = TestDatabase::new(backend).await;
+    let output = vaskem(
+        &database.url,
+        &[
+            "org",
+            "create",
+            "--name",
+            "Delta",
+            "--admin-email",
+            "ops@delta.example",
+        ],
+        Some(&format!("{TEST_PASSWORD}\n")),
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    // A short password is refused with a clear message and creates nothing.
+    let output = vaskem(
+        &database.url,
+        &[
+            "org",
+            "create",
+            "--name",
+            "Epsilon",
+            "--admin-email",
+            "ops@epsilon.example",
+        ],
+        Some("short\n"),
+    );
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("at least 15 characters"));
+}
+
+#[test]
+fn migrate_creates_the_default_sqlite_file() {
+    let dir = tempfile::tempdir().expect("dir");
+    let output = Command::new(env!("CARGO_BIN_EXE_vaskem"))
+        .arg("migrate")
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("migrate");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(dir.path().join("vaskem.db").exists());
+}

@@ -1,0 +1,9 @@
+//! Integration tests: the real service and the real databases, SQLite and PostgreSQL.
+
+mod support;
+
+mod audit;
+mod cli;
+mod http;
+mod schema;
+mod tenancy;

@@ -1,0 +1,147 @@
+//! One database per test: a temporary SQLite file, or a fresh PostgreSQL database.
+//!
+//! PostgreSQL comes from `TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/test`),
+//! used only to create and drop the per-test databases. If it cannot be reached the test fails,
+//! saying so: a PostgreSQL test is never skipped.
+
+use entity::TenantId;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use vaskem::auth::password::PasswordHasher;
+use vaskem::service::organisations::{self, NewOrganisation};
+use vaskem::tenancy::Database;
+
+/// Test passwords hash with few rounds; one test checks the production default separately.
+pub const TEST_ROUNDS: u32 = 1_000;
+pub const TEST_PASSWORD: &str = "correct horse battery staple";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+pub struct TestDatabase {
+    pub url: String,
+    pub db: Database,
+    _dir: Option<tempfile::TempDir>,
+    pg_name: Option<String>,
+}
+
+impl TestDatabase {
+    /// A new, migrated, empty database.
+    pub async fn new(backend: Backend) -> Self {
+        Self::with_pool(backend, 10).await
+    }
+
+    pub async fn with_pool(backend: Backend, max_connections: u32) -> Self {
+        let (url, dir, pg_name) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+                (url, Some(dir), None)
+            }
+            Backend::Postgres => {
+                let name = format!("vaskem_t_{}", uuid::Uuid::new_v4().simple());
+                let admin = admin_connection().await;
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create test database");
+                let base = admin_url();
+                let url = match base.rfind('/') {
+                    Some(slash) if slash > "postgres://".len() => {
+                        format!("{}/{name}", &base[..slash])
+                    }
+                    _ => panic!("TEST_DATABASE_URL must name a database: {base}"),
+                };
+                (url, None, Some(name))
+            }
+        };
+        let db = Database::connect_with_pool(&url, max_connections)
+            .await
+            .expect("connect to test database");
+        db.migrate().await.expect("migrate test database");
+        Self {
+            url,
+            db,
+            _dir: dir,
+            pg_name,
+        }
+    }
+
+    /// Another pool on an existing test database.
+    pub async fn with_pool_for(url: &str, max_connections: u32) -> Database {
+        Database::connect_with_pool(url, max_connections)
+            .await
+            .expect("connect")
+    }
+
+    /// A plain connection as the owner, for looking behind the service's back.
+    pub async fn raw(&self) -> DatabaseConnection {
+        sea_orm::Database::connect(&self.url)
+            .await
+            .expect("raw connection")
+    }
+
+    /// Creates an organisation through the real service; returns its id and admin email.
+    pub async fn organisation(&self, name: &str) -> (TenantId, String) {
+        let email = format!(
+            "admin-{}@{}.example",
+            uuid::Uuid::new_v4().simple(),
+            name.to_lowercase().replace(' ', "-")
+        );
+        let created = organisations::create(
+            &self.db,
+            &PasswordHasher::with_rounds(TEST_ROUNDS),
+            NewOrganisation {
+                name: name.to_owned(),
+                admin_email: email.clone(),
+                admin_password: TEST_PASSWORD.to_owned(),
+            },
+        )
+        .await
+        .expect("create organisation");
+        (created.organisation_id, email)
+    }
+}
+
+async fn admin_connection() -> DatabaseConnection {
+    let url = admin_url();
+    match sea_orm::Database::connect(&url).await {
+        Ok(conn) => conn,
+        Err(err) => panic!(
+            "PostgreSQL is required for the postgres tests and is not reachable at {url}: {err}\n\
+             Start it, set TEST_DATABASE_URL, or run `bash .ci/run`, which installs and starts it."
+        ),
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some(name) = self.pg_name.take() else {
+            return;
+        };
+        // Drop runs outside async; a short-lived runtime on its own thread removes the database.
+        let _ = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async {
+                if let Ok(admin) = sea_orm::Database::connect(&admin_url()).await {
+                    let _ = admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}

@@ -1,0 +1,302 @@
+//! The tenant wall: the query hook on both engines, and PostgreSQL row-level security on its own.
+
+use entity::{TenantId, organisation, user};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, DatabaseBackend, EntityTrait, Statement, TransactionTrait,
+};
+use vaskem::tenancy::{Engine, Privilege, TenantDb};
+
+use crate::on_both_databases;
+use crate::support::{Backend, TestDatabase};
+
+on_both_databases!(
+    handle_reads_only_its_own_organisation,
+    handle_writes_only_its_own_organisation,
+);
+
+async fn handle_reads_only_its_own_organisation(backend: Backend) {
+    let database = TestDatabase::new(backend).await;
+    let (alpha, _) = database.organisation("Alpha").await;
+    let (beta, _) = database.organisation("Beta").await;
+    let handle = TenantDb::for_operator(&database.db, alpha);
+    let tx = handle.read().await.expect("read");
+
+    // An unfiltered query, as a careless service might write it, still sees one organisation.
+    let organisations = tx.all(organisation::Entity::find()).await.expect("select");
+    assert_eq!(
+        organisations.iter().map(|org| org.id).collect::<Vec<_>>(),
+        vec![alpha]
+    );
+    let users = tx.all(user::Entity::find()).await.expect("select users");
+    assert_eq!(users.len(), 1);
+    assert!(users.iter().all(|user| user.tenant_id == alpha));
+    // Another organisation's id behaves like one that does not exist.
+    assert!(
+        tx.find_by_id::<organisation::Entity>(beta)
+            .await
+            .expect("find")
+            .is_none()
+    );
+    assert!(
+        tx.find_by_id::<organisation::Entity>(TenantId::generate())
+            .await
+            .expect("find")
+            .is_none()
+    );
+    assert_eq!(tx.count(user::Entity::find()).await.expect("count"), 1);
+}
+
+async fn handle_writes_only_its_own_organisation(backend: Backend) {
+    let database = TestDatabase::new(backend).await;
+    let (alpha, _) = database.organisation("Alpha").await;
+    let (beta, _) = database.organisation("Beta").await;
+    let handle = TenantDb::for_operator(&database.db, alpha);
+
+    let mut tx = handle.write().await.expect("write");
+    // No filter at all: only Alpha's users may change.
+    let changed = tx
+        .update_many(
+            user::Entity::update_many().col_expr(user::Column::DisplayName, Expr::value("renamed")),
+        )
+        .await
+        .expect("update");
+    assert_eq!(changed, 1);
+    // An insert claiming Beta's tenant is stamped with Alpha's.
+    let inserted = tx
+        .insert(user::ActiveModel {
+            id: Set(entity::UserId::generate()),
+            tenant_id: Set(beta),
+            email: Set("intruder@example.com".into()),
+            display_name: Set("intruder".into()),
+            password_hash: Set("x".into()),
+            is_active: Set(true),
+            created_at: Set(chrono::Utc::now()),
+        })
+        .await
+        .expect("insert");
+    assert_eq!(inserted.tenant_id, alpha);
+    let deleted = tx
+        .delete_many(user::Entity::delete_many())
+        .await
+        .expect("delete");
+    assert_eq!(deleted, 2, "only Alpha's two users are reachable");
+    tx.record(vaskem::audit::AuditRecord::new("test.write", "user", "all"))
+        .await
+        .expect("audit");
+    tx.commit().await.expect("commit");
+
+    let beta_tx = TenantDb::for_operator(&database.db, beta)
+        .read()
+        .await
+        .expect("read");
+    let beta_users = beta_tx.all(user::Entity::find()).await.expect("select");
+    assert_eq!(beta_users.len(), 1);
+    assert_ne!(beta_users[0].display_name, "renamed");
+}
+
+/// Every table with a tenant column (and `organisations`) has RLS enabled and forced with the
+/// tenant policy; the service role can bypass none of it.
+#[tokio::test]
+async fn postgres_rls_is_forced_on_every_tenant_table() {
+    let database = TestDatabase::new(Backend::Postgres).await;
+    let raw = database.raw().await;
+    let rows = raw
+        .query_all_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            "SELECT c.relname::text AS table_name, c.relrowsecurity, c.relforcerowsecurity,
+                    (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid
+                       AND pg_get_expr(p.polqual, p.polrelid) LIKE '%app.tenant_id%'
+                       AND pg_get_expr(p.polwithcheck, p.polrelid) LIKE '%app.tenant_id%') AS policies
+               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = 'public' AND c.relkind = 'r'
+                AND (c.relname = 'organisations' OR EXISTS (
+                      SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid
+                         AND a.attname = 'tenant_id' AND NOT a.attisdropped))
+              ORDER BY 1",
+        ))
+        .await
+        .expect("catalog");
+    let tables: Vec<String> = rows
+        .iter()
+        .map(|row| row.try_get::<String>("", "table_name").expect("name"))
+        .collect();
+    assert_eq!(
+        tables,
+        ["audit_events", "audit_heads", "organisations", "users"],
+        "a new tenant table must be fenced in its migration"
+    );
+    for row in &rows {
+        let table: String = row.try_get("", "table_name").expect("name");
+        assert!(
+            row.try_get::<bool>("", "relrowsecurity").expect("rls"),
+            "{table}: RLS off"
+        );
+        assert!(
+            row.try_get::<bool>("", "relforcerowsecurity")
+                .expect("force"),
+            "{table}: RLS not forced"
+        );
+        assert_eq!(
+            row.try_get::<i64>("", "policies").expect("policies"),
+            1,
+            "{table}: no tenant policy"
+        );
+    }
+
+    let role = raw
+        .query_one_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            "SELECT rolsuper, rolbypassrls,
+                    (SELECT count(*) FROM pg_class WHERE relowner = r.oid) AS owned
+               FROM pg_roles r WHERE rolname = 'vaskem_app'",
+        ))
+        .await
+        .expect("role query")
+        .expect("service role exists");
+    assert!(!role.try_get::<bool>("", "rolsuper").expect("super"));
+    assert!(!role.try_get::<bool>("", "rolbypassrls").expect("bypass"));
+    assert_eq!(role.try_get::<i64>("", "owned").expect("owned"), 0);
+}
+
+async fn count_users(conn: &impl ConnectionTrait, filter: &str) -> i64 {
+    conn.query_one_raw(Statement::from_string(
+        DatabaseBackend::Postgres,
+        format!("SELECT count(*) AS n FROM users {filter}"),
+    ))
+    .await
+    .expect("count")
+    .expect("row")
+    .try_get("", "n")
+    .expect("n")
+}
+
+/// Raw SQL with no application filter, inside a tenant's transaction: RLS alone must hold.
+#[tokio::test]
+async fn postgres_rls_alone_fences_reads_and_writes() {
+    let database = TestDatabase::new(Backend::Postgres).await;
+    let (alpha, _) = database.organisation("Alpha").await;
+    let (beta, _) = database.organisation("Beta").await;
+    let raw = database.raw().await;
+
+    let tx = raw.begin().await.expect("begin");
+    Engine::Postgres
+        .enter_tenant(&tx, alpha, Privilege::Service)
+        .await
+        .expect("enter tenant");
+    assert_eq!(count_users(&tx, "").await, 1);
+    assert_eq!(
+        count_users(&tx, &format!("WHERE tenant_id = '{beta}'")).await,
+        0
+    );
+    let audit_rows = tx
+        .query_all_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            format!("SELECT seq FROM audit_events WHERE tenant_id = '{beta}'"),
+        ))
+        .await
+        .expect("audit select");
+    assert!(audit_rows.is_empty());
+    let updated = tx
+        .execute_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            format!("UPDATE users SET display_name = 'x' WHERE tenant_id = '{beta}'"),
+        ))
+        .await
+        .expect("update");
+    assert_eq!(updated.rows_affected(), 0);
+    let insert = tx
+        .execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "INSERT INTO users (id, tenant_id, email, display_name, password_hash, is_active, created_at)
+             VALUES ($1, $2, 'x@example.com', 'x', 'x', true, now())",
+            [uuid::Uuid::now_v7().into(), beta.0.into()],
+        ))
+        .await;
+    let err = insert
+        .expect_err("insert into another tenant must fail")
+        .to_string();
+    assert!(err.contains("row-level security"), "{err}");
+    tx.rollback().await.expect("rollback");
+
+    // Moving one's own row to another tenant is refused too.
+    let tx = raw.begin().await.expect("begin");
+    Engine::Postgres
+        .enter_tenant(&tx, alpha, Privilege::Service)
+        .await
+        .expect("enter tenant");
+    let moved = tx
+        .execute_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            format!("UPDATE users SET tenant_id = '{beta}'"),
+        ))
+        .await;
+    assert!(moved.is_err(), "WITH CHECK must refuse moving a row out");
+    tx.rollback().await.expect("rollback");
+
+    // No tenant set: nothing at all.
+    let tx = raw.begin().await.expect("begin");
+    tx.execute_unprepared("SET LOCAL ROLE vaskem_app")
+        .await
+        .expect("role");
+    assert_eq!(count_users(&tx, "").await, 0);
+    tx.rollback().await.expect("rollback");
+}
+
+/// With one pooled connection, tenant B's transaction right after tenant A's sees none of A, and
+/// a transaction in between that sets no tenant sees nothing: the setting is transaction-local.
+#[tokio::test]
+async fn postgres_pool_of_one_does_not_carry_the_tenant_over() {
+    let database = TestDatabase::new(Backend::Postgres).await;
+    let (alpha, _) = database.organisation("Alpha").await;
+    let (beta, _) = database.organisation("Beta").await;
+    let mut options = sea_orm::ConnectOptions::new(database.url.clone());
+    options.max_connections(1).min_connections(1);
+    let single = sea_orm::Database::connect(options)
+        .await
+        .expect("pool of one");
+
+    let tx = single.begin().await.expect("begin");
+    Engine::Postgres
+        .enter_tenant(&tx, alpha, Privilege::Service)
+        .await
+        .expect("enter alpha");
+    assert_eq!(count_users(&tx, "").await, 1);
+    tx.commit().await.expect("commit");
+
+    let tx = single.begin().await.expect("begin");
+    tx.execute_unprepared("SET LOCAL ROLE vaskem_app")
+        .await
+        .expect("role");
+    assert_eq!(
+        count_users(&tx, "").await,
+        0,
+        "alpha's tenant leaked into the next transaction"
+    );
+    tx.commit().await.expect("commit");
+
+    let tx = single.begin().await.expect("begin");
+    Engine::Postgres
+        .enter_tenant(&tx, beta, Privilege::Service)
+        .await
+        .expect("enter beta");
+    assert_eq!(
+        count_users(&tx, &format!("WHERE tenant_id = '{alpha}'")).await,
+        0
+    );
+    assert_eq!(count_users(&tx, "").await, 1);
+    tx.commit().await.expect("commit");
+
+    // The service's own pool of one behaves the same through the handle.
+    let pool_of_one = TestDatabase::with_pool_for(&database.url, 1).await;
+    for (tenant, expected) in [(alpha, alpha), (beta, beta)] {
+        let tx = TenantDb::for_operator(&pool_of_one, tenant)
+            .read()
+            .await
+            .expect("read");
+        let users = tx.all(user::Entity::find()).await.expect("users");
+        assert_eq!(users.len(), 1);
+        assert_eq!(users[0].tenant_id, expected);
+        tx.commit().await.expect("commit");
+    }
+}
