@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use entity::TenantId;
 
 use crate::auth::password::{DEFAULT_ROUNDS, PasswordHasher};
+use crate::auth::session::SessionPolicy;
 use crate::graphql::{QueryLimits, Schemas};
 use crate::http::AppState;
 use crate::service::organisations::{self, NewOrganisation};
@@ -69,6 +70,8 @@ struct ServeArgs {
     passwords: PasswordArgs,
     #[command(flatten)]
     limits: QueryLimits,
+    #[command(flatten)]
+    sessions: SessionPolicy,
 }
 
 #[derive(Subcommand, Debug)]
@@ -226,6 +229,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         db,
         schemas: Schemas::new(args.limits),
         hasher,
+        sessions: args.sessions,
     };
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     tracing::info!(address = %listener.local_addr()?, "VasKem listening");

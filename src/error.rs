@@ -35,6 +35,9 @@ impl ErrorCode {
 pub enum AppError {
     #[error("not signed in")]
     Unauthenticated,
+    /// Wrong email, wrong password, unknown or deactivated account: one answer for all.
+    #[error("invalid email or password")]
+    InvalidCredentials,
     #[error("missing permission {permission}")]
     Forbidden { permission: &'static str },
     /// Also what another organisation's id produces: existence never leaks across tenants.
@@ -63,7 +66,7 @@ impl AppError {
 
     pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Unauthenticated => ErrorCode::Unauthenticated,
+            Self::Unauthenticated | Self::InvalidCredentials => ErrorCode::Unauthenticated,
             Self::Forbidden { .. } => ErrorCode::Forbidden,
             Self::NotFound { .. } => ErrorCode::NotFound,
             Self::BadUserInput { .. } => ErrorCode::BadUserInput,

@@ -50,3 +50,7 @@ uuid_id!(
     /// A user's id.
     UserId
 );
+uuid_id!(
+    /// A sign-in session's id (not its secret token).
+    SessionId
+);

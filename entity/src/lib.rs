@@ -6,9 +6,10 @@ pub mod audit_event;
 pub mod audit_head;
 pub mod ids;
 pub mod organisation;
+pub mod session;
 pub mod user;
 
-pub use ids::{TenantId, UserId};
+pub use ids::{SessionId, TenantId, UserId};
 
 use sea_orm::EntityTrait;
 

@@ -1,3 +1,4 @@
-//! Identity: password hashing now; sessions, permissions and guards as the identity work lands.
+//! Identity: passwords and cookie sessions.
 
 pub mod password;
+pub mod session;

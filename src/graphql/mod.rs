@@ -3,17 +3,24 @@
 mod health;
 mod introspection;
 mod organisation;
+mod session;
 
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
 
+use crate::auth::password::PasswordHasher;
+use crate::auth::session::{SessionPolicy, SignedIn};
 use crate::error::AppError;
-use crate::tenancy::TenantDb;
+use crate::tenancy::{Database, RequestOrigin, TenantDb};
 
 #[derive(MergedObject, Default)]
-pub struct Query(health::HealthQuery, organisation::OrganisationQuery);
+pub struct Query(
+    health::HealthQuery,
+    session::SessionQuery,
+    organisation::OrganisationQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(organisation::OrganisationMutation);
+pub struct Mutation(session::SessionMutation, organisation::OrganisationMutation);
 
 pub type VaskemSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -122,7 +129,21 @@ impl From<ApiError> for async_graphql::Error {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// What every request carries into GraphQL, signed in or not.
+pub struct RequestServices {
+    pub db: Database,
+    pub hasher: PasswordHasher,
+    pub sessions: SessionPolicy,
+    pub origin: RequestOrigin,
+    pub cookies: tower_cookies::Cookies,
+}
+
+/// The caller's verified session, or UNAUTHENTICATED.
+pub(crate) fn signed_in<'a>(ctx: &Context<'a>) -> Result<&'a SignedIn, AppError> {
+    ctx.data_opt::<SignedIn>().ok_or(AppError::Unauthenticated)
+}
+
 /// The caller's tenant handle, or UNAUTHENTICATED.
 pub(crate) fn tenant_db<'a>(ctx: &Context<'a>) -> Result<&'a TenantDb, AppError> {
-    ctx.data_opt::<TenantDb>().ok_or(AppError::Unauthenticated)
+    signed_in(ctx).map(|session| &session.db)
 }

@@ -15,12 +15,17 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::{AppState, error_response};
+use tower_cookies::Cookies;
+
+use crate::auth::session::{self, SESSION_COOKIE};
 use crate::error::ErrorCode;
+use crate::graphql::RequestServices;
 use crate::tenancy::RequestOrigin;
 
 pub(super) async fn post(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    cookies: Cookies,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -48,12 +53,13 @@ pub(super) async fn post(
             );
         }
     };
-    execute(&state, peer, &headers, request).await
+    execute(&state, peer, &headers, cookies, request).await
 }
 
 pub(super) async fn get(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    cookies: Cookies,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
@@ -95,24 +101,56 @@ pub(super) async fn get(
             .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         return response;
     }
-    execute(&state, peer, &headers, request).await
+    execute(&state, peer, &headers, cookies, request).await
 }
 
 async fn execute(
     state: &AppState,
     peer: SocketAddr,
     headers: &HeaderMap,
+    cookies: Cookies,
     request: async_graphql::Request,
 ) -> Response {
-    let _origin = RequestOrigin {
+    let origin = RequestOrigin {
         client_addr: Some(peer.ip().to_string()),
         request_id: headers
             .get("x-request-id")
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned),
     };
-    // Sessions arrive with the identity work; until then every caller is anonymous.
-    let schema = &state.schemas.anonymous;
+    let signed_in = match cookies.get(SESSION_COOKIE) {
+        None => None,
+        Some(cookie) => {
+            match session::authenticate(&state.db, cookie.value(), &state.sessions, origin.clone())
+                .await
+            {
+                Ok(signed_in) => signed_in,
+                Err(err) => {
+                    tracing::error!(error = %err, "session check failed");
+                    return error_response(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        ErrorCode::Internal,
+                        "internal error",
+                    );
+                }
+            }
+        }
+    };
+    let services = RequestServices {
+        db: state.db.clone(),
+        hasher: state.hasher,
+        sessions: state.sessions,
+        origin,
+        cookies,
+    };
+    let mut request = request.data(services);
+    let schema = match signed_in {
+        Some(signed_in) => {
+            request = request.data(signed_in);
+            &state.schemas.signed_in
+        }
+        None => &state.schemas.anonymous,
+    };
     let mut response = schema.execute(request).await;
     for error in &mut response.errors {
         let has_code = error

@@ -10,12 +10,14 @@ use axum::routing::get;
 use axum::{Json, Router, extract::State};
 use serde_json::json;
 use tower::ServiceBuilder;
+use tower_cookies::CookieManagerLayer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::auth::password::PasswordHasher;
+use crate::auth::session::SessionPolicy;
 use crate::error::ErrorCode;
 use crate::graphql::Schemas;
 use crate::tenancy::Database;
@@ -29,6 +31,7 @@ pub struct AppState {
     pub db: Database,
     pub schemas: Schemas,
     pub hasher: PasswordHasher,
+    pub sessions: SessionPolicy,
 }
 
 /// The whole service as a router, so tests run exactly what production runs.
@@ -40,6 +43,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)
+        .layer(CookieManagerLayer::new())
         .layer(
             ServiceBuilder::new()
                 .layer(CatchPanicLayer::custom(|_| {

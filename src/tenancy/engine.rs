@@ -67,6 +67,27 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// Runs first in a pre-tenant lookup (see `lookup.rs`): sets only the lookup's key and drops to
+    /// the service role, so the narrow lookup policy is all that matches.
+    pub(crate) async fn enter_lookup(
+        self,
+        tx: &DatabaseTransaction,
+        setting: &'static str,
+        value: &str,
+    ) -> Result<(), DbErr> {
+        tx.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT set_config($1, $2, true)",
+            [setting.into(), value.into()],
+        ))
+        .await?;
+        tx.execute_unprepared(&format!("SET LOCAL ROLE {SERVICE_ROLE}"))
+            .await?;
+        Ok(())
+    }
+}
+
 /// The process's connection pool. Hands out tenant handles; never handed to resolvers.
 #[derive(Clone, Debug)]
 pub struct Database {

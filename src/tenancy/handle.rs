@@ -50,7 +50,7 @@ pub struct TenantDb {
 
 impl TenantDb {
     /// A handle for a signed-in user's request. Call only with a tenant taken from a verified
-    /// session.
+    /// session (`auth::session::authenticate` does).
     pub fn for_user(
         db: &Database,
         tenant: TenantId,
@@ -198,6 +198,19 @@ impl TenantTx {
     ) -> Result<u64, DbErr> {
         self.wrote = true;
         let result = delete
+            .filter(E::tenant_column().eq(self.tenant))
+            .exec(&self.tx)
+            .await?;
+        Ok(result.rows_affected)
+    }
+
+    /// Runs `update` as bookkeeping that is not a change anyone made (a session's last-seen time):
+    /// it needs no audit event. Never use it for data a user changed.
+    pub(crate) async fn update_bookkeeping<E: TenantScoped>(
+        &self,
+        update: UpdateMany<E>,
+    ) -> Result<u64, DbErr> {
+        let result = update
             .filter(E::tenant_column().eq(self.tenant))
             .exec(&self.tx)
             .await?;

@@ -8,6 +8,7 @@
 
 mod engine;
 mod handle;
+mod lookup;
 
 pub use engine::{Database, Engine, Privilege};
 pub use handle::{Actor, RequestOrigin, TenantDb, TenantTx};

@@ -6,4 +6,5 @@ mod audit;
 mod cli;
 mod http;
 mod schema;
+mod session;
 mod tenancy;

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 use serde_json::{Value, json};
 use vaskem::auth::password::PasswordHasher;
+use vaskem::auth::session::{SESSION_COOKIE, SessionPolicy};
 use vaskem::graphql::{QueryLimits, Schemas};
 use vaskem::{AppState, app};
 
@@ -26,6 +27,7 @@ impl TestApp {
             db: database.db.clone(),
             schemas: Schemas::new(limits),
             hasher: PasswordHasher::with_rounds(TEST_ROUNDS),
+            sessions: SessionPolicy::default(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -50,34 +52,85 @@ impl TestApp {
         format!("{}{path}", self.base_url)
     }
 
-    /// POSTs a GraphQL document; returns the HTTP status and the JSON body.
+    /// POSTs a GraphQL document anonymously; returns the HTTP status and the JSON body.
     pub async fn graphql(&self, query: &str, variables: Value) -> (u16, Value) {
-        self.graphql_as(&self.client, query, variables).await
+        self.graphql_in(None, query, variables).await
     }
 
-    pub async fn graphql_as(
+    /// POSTs a GraphQL document, with `session`'s cookie if given.
+    pub async fn graphql_in(
         &self,
-        client: &reqwest::Client,
+        session: Option<&Session>,
         query: &str,
         variables: Value,
     ) -> (u16, Value) {
-        let response = client
+        let mut request = self
+            .client
             .post(self.url("/graphql"))
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("POST /graphql");
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(session) = session {
+            request = request.header("cookie", format!("{SESSION_COOKIE}={}", session.token));
+        }
+        let response = request.send().await.expect("POST /graphql");
         let status = response.status().as_u16();
         (status, response.json().await.expect("JSON body"))
     }
+
+    /// Signs in through the API; panics if that fails.
+    pub async fn login(&self, email: &str, password: &str) -> Session {
+        self.try_login(email, password)
+            .await
+            .unwrap_or_else(|body| panic!("login failed: {body}"))
+    }
+
+    /// Signs in; on failure returns the response body.
+    pub async fn try_login(&self, email: &str, password: &str) -> Result<Session, Value> {
+        let response = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({
+                "query": "mutation ($email: String!, $password: String!) { login(email: $email, password: $password) { id email } }",
+                "variables": { "email": email, "password": password },
+            }))
+            .send()
+            .await
+            .expect("login");
+        let set_cookie = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .find(|value| value.starts_with(SESSION_COOKIE))
+            .map(str::to_owned);
+        let body: Value = response.json().await.expect("JSON body");
+        match set_cookie {
+            Some(set_cookie) if body["errors"].is_null() => {
+                let token = set_cookie
+                    .split(';')
+                    .next()
+                    .and_then(|pair| pair.split_once('='))
+                    .map(|(_, value)| value.to_owned())
+                    .expect("cookie value");
+                Ok(Session { token, set_cookie })
+            }
+            _ => Err(body),
+        }
+    }
 }
 
-/// A fresh client with its own cookie jar.
+/// A signed-in session as the client holds it.
+///
+/// Tests send the cookie by hand: it is `Secure`, and a client's cookie jar rightly will not send
+/// it over the plain HTTP these in-process tests use.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub token: String,
+    /// The whole `Set-Cookie` header as sent on the wire.
+    pub set_cookie: String,
+}
+
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .expect("http client")
+    reqwest::Client::builder().build().expect("http client")
 }
 
 impl Drop for TestApp {

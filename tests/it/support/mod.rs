@@ -3,7 +3,7 @@
 pub mod app;
 pub mod database;
 
-pub use app::TestApp;
+pub use app::{Session, TestApp};
 pub use database::{Backend, TestDatabase};
 
 /// Generates `NAME::sqlite` and `NAME::postgres` tests from `async fn NAME(backend: Backend)`.

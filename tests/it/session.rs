@@ -1,0 +1,240 @@
+//! Cookie sessions over real HTTP: the cookie on the wire, server-side state, every-request checks.
+
+use entity::session;
+use sea_orm::{ConnectionTrait, EntityTrait};
+use serde_json::json;
+use vaskem::auth::session::hash_token;
+
+use crate::on_both_databases;
+use crate::support::app::error_code;
+use crate::support::database::TEST_PASSWORD;
+use crate::support::{Backend, TestApp, TestDatabase};
+
+on_both_databases!(
+    login_sets_a_hardened_cookie_and_stores_only_its_hash,
+    me_needs_a_session,
+    wrong_password_and_unknown_email_fail_alike,
+    logout_ends_the_session_on_the_server,
+    signed_in_callers_may_introspect,
+    deactivating_the_user_or_organisation_ends_sessions_at_once,
+    a_session_whose_user_is_in_another_organisation_is_refused,
+    each_session_sees_only_its_own_organisation,
+);
+
+const ME: &str = "{ me { id email organisation { id name } } }";
+
+async fn login_sets_a_hardened_cookie_and_stores_only_its_hash(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let (_, email) = app.database.organisation("Alpha").await;
+    let session = app.login(&email.to_uppercase(), TEST_PASSWORD).await;
+
+    let attributes: Vec<String> = session
+        .set_cookie
+        .split(';')
+        .map(|part| part.trim().to_ascii_lowercase())
+        .collect();
+    assert!(attributes[0].starts_with("__host-vaskem_session="));
+    for flag in ["secure", "httponly", "samesite=strict", "path=/"] {
+        assert!(
+            attributes.iter().any(|a| a == flag),
+            "{flag} missing: {}",
+            session.set_cookie
+        );
+    }
+    assert!(
+        !attributes.iter().any(|a| a.starts_with("domain")),
+        "{}",
+        session.set_cookie
+    );
+    // 256 bits of randomness, hex-encoded.
+    assert_eq!(session.token.len(), 64);
+    assert!(session.token.chars().all(|c| c.is_ascii_hexdigit()));
+
+    let raw = app.database.raw().await;
+    let stored = session::Entity::find().all(&raw).await.expect("sessions");
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].token_hash, hash_token(&session.token));
+    assert_ne!(stored[0].token_hash, session.token);
+
+    // A second login gets a new token: no fixation.
+    let again = app.login(&email, TEST_PASSWORD).await;
+    assert_ne!(again.token, session.token);
+}
+
+async fn me_needs_a_session(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let (alpha, email) = app.database.organisation("Alpha").await;
+    let (_, body) = app.graphql(ME, json!({})).await;
+    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"));
+    let (_, body) = app
+        .graphql_in(
+            Some(&crate::support::Session {
+                token: "0".repeat(64),
+                set_cookie: String::new(),
+            }),
+            ME,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        error_code(&body),
+        Some("UNAUTHENTICATED"),
+        "a made-up token is nobody"
+    );
+
+    let session = app.login(&email, TEST_PASSWORD).await;
+    let (_, body) = app.graphql_in(Some(&session), ME, json!({})).await;
+    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(body["data"]["me"]["email"], email);
+    assert_eq!(body["data"]["me"]["organisation"]["id"], alpha.to_string());
+    assert_eq!(body["data"]["me"]["organisation"]["name"], "Alpha");
+}
+
+async fn wrong_password_and_unknown_email_fail_alike(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let (alpha, email) = app.database.organisation("Alpha").await;
+    let wrong = app
+        .try_login(&email, "not the right password at all")
+        .await
+        .expect_err("wrong password");
+    let unknown = app
+        .try_login("nobody@nowhere.example", TEST_PASSWORD)
+        .await
+        .expect_err("unknown email");
+    assert_eq!(error_code(&wrong), Some("UNAUTHENTICATED"));
+    assert_eq!(
+        wrong["errors"][0]["message"],
+        unknown["errors"][0]["message"]
+    );
+    assert_eq!(error_code(&wrong), error_code(&unknown));
+
+    let handle = vaskem::tenancy::TenantDb::for_operator(&app.database.db, alpha);
+    let tx = handle.read().await.expect("read");
+    let events = tx
+        .all(entity::audit_event::Entity::find())
+        .await
+        .expect("events");
+    let failed: Vec<_> = events.iter().filter(|e| e.action == "user.login").collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].outcome, "failure");
+    assert!(!failed[0].detail.contains("not the right password"));
+}
+
+async fn logout_ends_the_session_on_the_server(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let (_, email) = app.database.organisation("Alpha").await;
+    let session = app.login(&email, TEST_PASSWORD).await;
+    let (_, body) = app
+        .graphql_in(Some(&session), "mutation { logout }", json!({}))
+        .await;
+    assert_eq!(body["data"]["logout"], true, "{body}");
+    // The old cookie, replayed, is worthless.
+    let (_, body) = app.graphql_in(Some(&session), ME, json!({})).await;
+    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"));
+}
+
+async fn signed_in_callers_may_introspect(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let (_, email) = app.database.organisation("Alpha").await;
+    let session = app.login(&email, TEST_PASSWORD).await;
+    let (_, body) = app
+        .graphql_in(
+            Some(&session),
+            "{ __schema { queryType { name } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["__schema"]["queryType"]["name"], "Query",
+        "{body}"
+    );
+    let (_, body) = app
+        .graphql_in(Some(&session), "{ healt { status } }", json!({}))
+        .await;
+    let message = body["errors"][0]["message"].as_str().expect("message");
+    assert!(message.contains("Did you mean"), "{message}");
+}
+
+async fn deactivating_the_user_or_organisation_ends_sessions_at_once(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let (alpha, alpha_email) = app.database.organisation("Alpha").await;
+    let (_, beta_email) = app.database.organisation("Beta").await;
+    let alpha_session = app.login(&alpha_email, TEST_PASSWORD).await;
+    let beta_session = app.login(&beta_email, TEST_PASSWORD).await;
+    let raw = app.database.raw().await;
+
+    raw.execute_unprepared(&format!(
+        "UPDATE users SET is_active = false WHERE email = '{beta_email}'"
+    ))
+    .await
+    .expect("deactivate user");
+    let (_, body) = app.graphql_in(Some(&beta_session), ME, json!({})).await;
+    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"));
+    assert!(app.try_login(&beta_email, TEST_PASSWORD).await.is_err());
+
+    let (_, body) = app.graphql_in(Some(&alpha_session), ME, json!({})).await;
+    assert!(body["errors"].is_null(), "{body}");
+    let organisation_id = if raw.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        format!("'{alpha}'")
+    } else {
+        // SQLite keeps uuids as 16-byte blobs.
+        format!("X'{}'", alpha.0.simple())
+    };
+    raw.execute_unprepared(&format!(
+        "UPDATE organisations SET is_active = false WHERE id = {organisation_id}"
+    ))
+    .await
+    .expect("deactivate organisation");
+    let (_, body) = app.graphql_in(Some(&alpha_session), ME, json!({})).await;
+    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"));
+}
+
+async fn a_session_whose_user_is_in_another_organisation_is_refused(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let (_, alpha_email) = app.database.organisation("Alpha").await;
+    let (beta, _) = app.database.organisation("Beta").await;
+    let session = app.login(&alpha_email, TEST_PASSWORD).await;
+    let raw = app.database.raw().await;
+    let beta_id = if raw.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        format!("'{beta}'")
+    } else {
+        format!("X'{}'", beta.0.simple())
+    };
+    // Forge the session row's tenant: the user is not in that organisation, so it is nobody.
+    raw.execute_unprepared(&format!("UPDATE sessions SET tenant_id = {beta_id}"))
+        .await
+        .expect("forge");
+    let (_, body) = app.graphql_in(Some(&session), ME, json!({})).await;
+    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"));
+}
+
+async fn each_session_sees_only_its_own_organisation(backend: Backend) {
+    let app = TestApp::start_with(
+        TestDatabase::with_pool(backend, 1).await,
+        vaskem::graphql::QueryLimits::default(),
+    )
+    .await;
+    let (alpha, alpha_email) = app.database.organisation("Alpha").await;
+    let (beta, beta_email) = app.database.organisation("Beta").await;
+    let alpha_session = app.login(&alpha_email, TEST_PASSWORD).await;
+    let beta_session = app.login(&beta_email, TEST_PASSWORD).await;
+
+    // With one pooled connection, Alpha's request and then Beta's share it.
+    let (_, body) = app
+        .graphql_in(
+            Some(&alpha_session),
+            "mutation { renameOrganisation(name: \"Alpha Renamed\") { id name } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["renameOrganisation"]["id"],
+        alpha.to_string(),
+        "{body}"
+    );
+    let (_, body) = app.graphql_in(Some(&beta_session), ME, json!({})).await;
+    assert_eq!(body["data"]["me"]["organisation"]["id"], beta.to_string());
+    assert_eq!(body["data"]["me"]["organisation"]["name"], "Beta");
+    let (_, body) = app.graphql_in(Some(&alpha_session), ME, json!({})).await;
+    assert_eq!(body["data"]["me"]["organisation"]["name"], "Alpha Renamed");
+}
