@@ -27,7 +27,7 @@ pub type VaskemSchema = Schema<Query, Mutation, EmptySubscription>;
 /// Abuse limits for every document, each configurable (see `vaskem serve --help`).
 #[derive(Clone, Copy, Debug, clap::Args)]
 pub struct QueryLimits {
-    /// Deepest selection nesting accepted (introspection needs about 13).
+    /// Deepest selection nesting accepted (GraphiQL's introspection query needs 14).
     #[arg(
         long = "max-query-depth",
         env = "VASKEM_MAX_QUERY_DEPTH",

@@ -1,11 +1,12 @@
 //! The HTTP edge: routes, request limits, and the GraphQL transport rules.
 
+mod graphiql;
 mod graphql;
 
 use std::sync::Arc;
 
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router, extract::State};
 use serde_json::json;
@@ -14,6 +15,7 @@ use tower_cookies::CookieManagerLayer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::password::PasswordHasher;
@@ -24,6 +26,9 @@ use crate::tenancy::Database;
 
 /// Largest request body accepted, in bytes (1 MiB).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Responses that are not pages load nothing and may not be framed.
+const API_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
 
 /// Everything a request handler may use.
 #[derive(Clone)]
@@ -39,7 +44,8 @@ pub fn app(state: AppState) -> Router {
     let state = Arc::new(state);
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
-        .route("/graphiql", get(graphiql))
+        .route("/graphiql", get(graphiql::page))
+        .route("/graphiql/assets/{file}", get(graphiql::asset))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)
@@ -56,6 +62,22 @@ pub fn app(state: AppState) -> Router {
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(TraceLayer::new_for_http())
                 .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(API_CONTENT_SECURITY_POLICY),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::X_FRAME_OPTIONS,
+                    HeaderValue::from_static("DENY"),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::REFERRER_POLICY,
+                    HeaderValue::from_static("no-referrer"),
+                ))
                 // async-graphql-axum streams the body, so axum's default limit would not apply.
                 .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES)),
         )
@@ -66,19 +88,6 @@ pub(crate) fn error_response(status: StatusCode, code: ErrorCode, message: &str)
     let body =
         json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] });
     (status, Json(body)).into_response()
-}
-
-async fn graphiql() -> Response {
-    let page = async_graphql::http::GraphiQLSource::build()
-        .endpoint("/graphql")
-        .title("VasKem GraphiQL")
-        .credentials(async_graphql::http::Credentials::Include)
-        .finish();
-    let mut response = Html(page).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }
 
 /// The process is up.

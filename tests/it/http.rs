@@ -36,6 +36,12 @@ async fn health_and_readiness(backend: Backend) {
         .expect("readyz");
     assert_eq!(ready.status(), 200);
     assert!(ready.headers().contains_key("x-request-id"));
+    assert_eq!(ready.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(ready.headers()["x-frame-options"], "DENY");
+    assert_eq!(
+        ready.headers()["content-security-policy"],
+        "default-src 'none'; frame-ancestors 'none'"
+    );
     let (status, body) = app
         .graphql("{ health { status version } }", json!({}))
         .await;
@@ -52,18 +58,54 @@ async fn graphiql_points_at_graphql_with_credentials(backend: Backend) {
         .await
         .expect("graphiql");
     assert_eq!(response.status(), 200);
-    assert!(
-        response.headers()["content-type"]
+    let header = |name: &str| {
+        response.headers()[name]
             .to_str()
-            .expect("content type")
-            .starts_with("text/html")
-    );
+            .expect("header")
+            .to_owned()
+    };
+    assert!(header("content-type").starts_with("text/html"));
+    let policy = header("content-security-policy");
+    assert!(policy.contains("script-src 'self'"), "{policy}");
+    assert!(!policy.contains("unsafe-eval"), "{policy}");
     let page = response.text().await.expect("page");
-    assert!(
-        page.contains("'/graphql'") || page.contains("\"/graphql\""),
-        "endpoint missing"
-    );
-    assert!(page.contains("credentials: 'include'") || page.contains("credentials: \"include\""));
+    // Every script and stylesheet is served by us: no CDN on a page that holds a session.
+    assert!(!page.contains("https://"), "{page}");
+    for asset in [
+        "graphiql.min.js",
+        "graphiql.min.css",
+        "react.production.min.js",
+        "react-dom.production.min.js",
+        "init.js",
+    ] {
+        assert!(
+            page.contains(&format!("/graphiql/assets/{asset}")),
+            "{asset} not referenced"
+        );
+        let served = app
+            .client
+            .get(app.url(&format!("/graphiql/assets/{asset}")))
+            .send()
+            .await
+            .expect("asset");
+        assert_eq!(served.status(), 200, "{asset}");
+    }
+    let init = app
+        .client
+        .get(app.url("/graphiql/assets/init.js"))
+        .send()
+        .await
+        .expect("init");
+    let init = init.text().await.expect("init.js");
+    assert!(init.contains("url: '/graphql'"), "{init}");
+    assert!(init.contains("credentials: 'include'"), "{init}");
+    let missing = app
+        .client
+        .get(app.url("/graphiql/assets/../Cargo.toml"))
+        .send()
+        .await
+        .expect("traversal");
+    assert_eq!(missing.status(), 404);
 }
 
 async fn post_takes_only_json(backend: Backend) {

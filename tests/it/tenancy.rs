@@ -122,8 +122,17 @@ async fn postgres_rls_is_forced_on_every_tenant_table() {
         .map(|row| row.try_get::<String>("", "table_name").expect("name"))
         .collect();
     // Discovered from the catalogue, so a new tenant table is checked without editing this test.
-    for expected in ["audit_events", "audit_heads", "organisations", "sessions", "users"] {
-        assert!(tables.iter().any(|table| table == expected), "{expected} not found: {tables:?}");
+    for expected in [
+        "audit_events",
+        "audit_heads",
+        "organisations",
+        "sessions",
+        "users",
+    ] {
+        assert!(
+            tables.iter().any(|table| table == expected),
+            "{expected} not found: {tables:?}"
+        );
     }
     for row in &rows {
         let table: String = row.try_get("", "table_name").expect("name");
