@@ -144,6 +144,19 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // The target of composite foreign keys (tenant_id, user_id): a row can then only ever
+        // point at a user of its own organisation, enforced by the database itself.
+        manager
+            .create_index(
+                Index::create()
+                    .name("users_tenant_id")
+                    .table(Users::Table)
+                    .col(Users::TenantId)
+                    .col(Users::Id)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
         fence_tenant_table(manager, "users", "tenant_id", "SELECT, INSERT, UPDATE").await?;
 
         manager

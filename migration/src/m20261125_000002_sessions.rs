@@ -41,6 +41,7 @@ enum Organisations {
 #[derive(DeriveIden, Clone, Copy)]
 enum Users {
     Table,
+    TenantId,
     Id,
     Email,
 }
@@ -87,10 +88,11 @@ impl MigrationTrait for Migration {
                             .to(Organisations::Table, Organisations::Id)
                             .on_delete(ForeignKeyAction::Restrict),
                     )
+                    // Composite: a session can only belong to a user of its own organisation.
                     .foreign_key(
                         ForeignKey::create()
-                            .from(Sessions::Table, Sessions::UserId)
-                            .to(Users::Table, Users::Id)
+                            .from(Sessions::Table, (Sessions::TenantId, Sessions::UserId))
+                            .to(Users::Table, (Users::TenantId, Users::Id))
                             .on_delete(ForeignKeyAction::Restrict),
                     )
                     .to_owned(),
@@ -144,6 +146,14 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("users_email")
+                    .table(Users::Table)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .drop_table(Table::drop().table(Sessions::Table).to_owned())
             .await

@@ -114,7 +114,7 @@ async fn execute(
     let origin = RequestOrigin {
         client_addr: Some(peer.ip().to_string()),
         request_id: headers
-            .get("x-request-id")
+            .get(super::REQUEST_ID)
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned),
     };

@@ -5,7 +5,9 @@ mod graphql;
 
 use std::sync::Arc;
 
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::map_request;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router, extract::State};
@@ -23,6 +25,9 @@ use crate::auth::session::SessionPolicy;
 use crate::error::ErrorCode;
 use crate::graphql::Schemas;
 use crate::tenancy::Database;
+
+/// The request id header, set on every request and echoed on every response.
+pub(crate) const REQUEST_ID: &str = "x-request-id";
 
 /// Largest request body accepted, in bytes (1 MiB).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -59,6 +64,7 @@ pub fn app(state: AppState) -> Router {
                         "internal error",
                     )
                 }))
+                .layer(map_request(drop_unusable_request_id))
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(TraceLayer::new_for_http())
                 .layer(PropagateRequestIdLayer::x_request_id())
@@ -81,6 +87,23 @@ pub fn app(state: AppState) -> Router {
                 // async-graphql-axum streams the body, so axum's default limit would not apply.
                 .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES)),
         )
+}
+
+/// A request id from the client (or nginx) is kept for correlation only if it is short and plain;
+/// anything else is dropped so a fresh one is made, and never reaches the logs or the audit log.
+async fn drop_unusable_request_id(mut request: Request) -> Request {
+    let usable = request.headers().get(REQUEST_ID).map(|value| {
+        let bytes = value.as_bytes();
+        !bytes.is_empty()
+            && bytes.len() <= 64
+            && bytes
+                .iter()
+                .all(|byte| byte.is_ascii_alphanumeric() || b"-_.:".contains(byte))
+    });
+    if usable == Some(false) {
+        request.headers_mut().remove(REQUEST_ID);
+    }
+    request
 }
 
 /// A GraphQL-shaped error document for failures outside GraphQL execution.

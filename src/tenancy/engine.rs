@@ -9,7 +9,7 @@ use entity::TenantId;
 use migration::{Migrator, MigratorTrait, tenant_wall::SERVICE_ROLE};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
-    DbErr, SqliteTransactionMode, Statement, TransactionOptions,
+    DbErr, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 
 /// Which database engine a [`Database`] talks to.
@@ -88,6 +88,9 @@ impl Engine {
     }
 }
 
+/// Advisory lock key for migrations ("VASKEM" in ASCII).
+const MIGRATION_LOCK_KEY: i64 = 0x5641_534B_454D;
+
 /// The process's connection pool. Hands out tenant handles; never handed to resolvers.
 #[derive(Clone, Debug)]
 pub struct Database {
@@ -121,8 +124,8 @@ impl Database {
         let conn = sea_orm::Database::connect(options).await?;
         if engine == Engine::Sqlite {
             // WAL lets readers proceed while one writer works; it persists in the file.
+            // (sqlx turns foreign keys on for every SQLite connection it opens.)
             conn.execute_unprepared("PRAGMA journal_mode = WAL").await?;
-            conn.execute_unprepared("PRAGMA foreign_keys = ON").await?;
         }
         Ok(Self { conn, engine })
     }
@@ -131,9 +134,22 @@ impl Database {
         self.engine
     }
 
-    /// Applies pending migrations.
+    /// Applies pending migrations. On PostgreSQL they run in one transaction holding an advisory
+    /// lock, so several nodes starting at once migrate one after another (and a failure changes
+    /// nothing).
     pub async fn migrate(&self) -> Result<(), DbErr> {
-        Migrator::up(&self.conn, None).await
+        match self.engine {
+            Engine::Sqlite => Migrator::up(&self.conn, None).await,
+            Engine::Postgres => {
+                let tx = self.conn.begin().await?;
+                tx.execute_unprepared(&format!(
+                    "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
+                ))
+                .await?;
+                Migrator::up(&tx, None).await?;
+                tx.commit().await
+            }
+        }
     }
 
     /// Readiness: can we reach the database right now?

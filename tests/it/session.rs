@@ -17,7 +17,8 @@ on_both_databases!(
     logout_ends_the_session_on_the_server,
     signed_in_callers_may_introspect,
     deactivating_the_user_or_organisation_ends_sessions_at_once,
-    a_session_whose_user_is_in_another_organisation_is_refused,
+    a_session_cannot_point_at_another_organisations_user,
+    audit_events_name_the_client_and_request,
     each_session_sees_only_its_own_organisation,
 );
 
@@ -189,7 +190,7 @@ async fn deactivating_the_user_or_organisation_ends_sessions_at_once(backend: Ba
     assert_eq!(error_code(&body), Some("UNAUTHENTICATED"));
 }
 
-async fn a_session_whose_user_is_in_another_organisation_is_refused(backend: Backend) {
+async fn a_session_cannot_point_at_another_organisations_user(backend: Backend) {
     let app = TestApp::start(backend).await;
     let (_, alpha_email) = app.database.organisation("Alpha").await;
     let (beta, _) = app.database.organisation("Beta").await;
@@ -200,12 +201,57 @@ async fn a_session_whose_user_is_in_another_organisation_is_refused(backend: Bac
     } else {
         format!("X'{}'", beta.0.simple())
     };
-    // Forge the session row's tenant: the user is not in that organisation, so it is nobody.
-    raw.execute_unprepared(&format!("UPDATE sessions SET tenant_id = {beta_id}"))
-        .await
-        .expect("forge");
+    // Forging the session's organisation is refused by the composite foreign key
+    // (tenant_id, user_id) → users (tenant_id, id), even for the table owner.
+    let forged = raw
+        .execute_unprepared(&format!("UPDATE sessions SET tenant_id = {beta_id}"))
+        .await;
+    let err = forged.expect_err("cross-organisation session").to_string();
+    assert!(err.to_lowercase().contains("foreign key"), "{err}");
     let (_, body) = app.graphql_in(Some(&session), ME, json!({})).await;
-    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"));
+    assert!(body["errors"].is_null(), "{body}");
+}
+
+async fn audit_events_name_the_client_and_request(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let (alpha, email) = app.database.organisation("Alpha").await;
+    let session = app.login(&email, TEST_PASSWORD).await;
+    let (_, body) = app
+        .graphql_in(
+            Some(&session),
+            "mutation { renameOrganisation(name: \"Alpha Two\") { name } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["renameOrganisation"]["name"], "Alpha Two",
+        "{body}"
+    );
+    let handle = vaskem::tenancy::TenantDb::for_operator(&app.database.db, alpha);
+    let tx = handle.read().await.expect("read");
+    let events = tx
+        .all(entity::audit_event::Entity::find())
+        .await
+        .expect("events");
+    let rename = events
+        .iter()
+        .find(|e| e.action == "organisation.rename")
+        .expect("rename event");
+    assert_eq!(rename.actor_kind, "user");
+    assert_eq!(rename.actor_label, email);
+    assert!(rename.actor_user_id.is_some());
+    assert_eq!(rename.client_addr.as_deref(), Some("127.0.0.1"));
+    let request_id = rename.request_id.as_deref().expect("request id");
+    assert!(request_id.parse::<uuid::Uuid>().is_ok(), "{request_id}");
+    let login = events
+        .iter()
+        .find(|e| e.action == "user.login")
+        .expect("login event");
+    assert_ne!(login.request_id, rename.request_id);
+    assert!(
+        !login.detail.contains(&session.token),
+        "the token never enters the log"
+    );
 }
 
 async fn each_session_sees_only_its_own_organisation(backend: Backend) {

@@ -1,6 +1,7 @@
 //! The tenant wall: the query hook on both engines, and PostgreSQL row-level security on its own.
 
 use entity::{TenantId, organisation, user};
+use migration::MigratorTrait;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, DatabaseBackend, EntityTrait, Statement, TransactionTrait,
@@ -307,4 +308,46 @@ async fn postgres_pool_of_one_does_not_carry_the_tenant_over() {
         assert_eq!(users[0].tenant_id, expected);
         tx.commit().await.expect("commit");
     }
+}
+
+/// Several nodes starting at once on one PostgreSQL database all come up, migrated once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_nodes_starting_together_migrate_once() {
+    let database = TestDatabase::new(Backend::Postgres).await;
+    // A second database, empty, that four "nodes" migrate at the same moment.
+    let raw = database.raw().await;
+    let name = format!("vaskem_t_{}", uuid::Uuid::new_v4().simple());
+    raw.execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create");
+    let url = format!(
+        "{}/{name}",
+        &database.url[..database.url.rfind('/').expect("slash")]
+    );
+    let nodes = (0..4).map(|_| {
+        let url = url.clone();
+        tokio::spawn(async move {
+            let db = vaskem::tenancy::Database::connect_with_pool(&url, 2).await?;
+            db.migrate().await
+        })
+    });
+    for result in futures::future::join_all(nodes).await {
+        result.expect("task").expect("migrate");
+    }
+    let check = sea_orm::Database::connect(&url).await.expect("connect");
+    let applied = check
+        .query_one_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            "SELECT count(*) AS n FROM seaql_migrations",
+        ))
+        .await
+        .expect("count")
+        .expect("row")
+        .try_get::<i64>("", "n")
+        .expect("n");
+    assert_eq!(applied as usize, migration::Migrator::migrations().len());
+    drop(check);
+    raw.execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .await
+        .expect("drop");
 }
