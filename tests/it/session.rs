@@ -7,7 +7,7 @@ use vaskem::auth::session::hash_token;
 
 use crate::on_both_databases;
 use crate::support::app::error_code;
-use crate::support::database::TEST_PASSWORD;
+use crate::support::database::{TEST_PASSWORD, uuid_literal};
 use crate::support::{Backend, TestApp, TestDatabase};
 
 on_both_databases!(
@@ -123,8 +123,7 @@ async fn wrong_password_and_unknown_email_fail_alike(backend: Backend) {
 
 async fn logout_ends_the_session_on_the_server(backend: Backend) {
     let app = TestApp::start(backend).await;
-    let (_, email) = app.database.organisation("Alpha").await;
-    let session = app.login(&email, TEST_PASSWORD).await;
+    let session = app.member_of_new_organisation("Alpha").await.session;
     let (_, body) = app
         .graphql_in(Some(&session), "mutation { logout }", json!({}))
         .await;
@@ -136,8 +135,7 @@ async fn logout_ends_the_session_on_the_server(backend: Backend) {
 
 async fn signed_in_callers_may_introspect(backend: Backend) {
     let app = TestApp::start(backend).await;
-    let (_, email) = app.database.organisation("Alpha").await;
-    let session = app.login(&email, TEST_PASSWORD).await;
+    let session = app.member_of_new_organisation("Alpha").await.session;
     let (_, body) = app
         .graphql_in(
             Some(&session),
@@ -175,12 +173,7 @@ async fn deactivating_the_user_or_organisation_ends_sessions_at_once(backend: Ba
 
     let (_, body) = app.graphql_in(Some(&alpha_session), ME, json!({})).await;
     assert!(body["errors"].is_null(), "{body}");
-    let organisation_id = if raw.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        format!("'{alpha}'")
-    } else {
-        // SQLite keeps uuids as 16-byte blobs.
-        format!("X'{}'", alpha.0.simple())
-    };
+    let organisation_id = uuid_literal(raw.get_database_backend(), alpha.0);
     raw.execute_unprepared(&format!(
         "UPDATE organisations SET is_active = false WHERE id = {organisation_id}"
     ))
@@ -196,11 +189,7 @@ async fn a_session_cannot_point_at_another_organisations_user(backend: Backend) 
     let (beta, _) = app.database.organisation("Beta").await;
     let session = app.login(&alpha_email, TEST_PASSWORD).await;
     let raw = app.database.raw().await;
-    let beta_id = if raw.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        format!("'{beta}'")
-    } else {
-        format!("X'{}'", beta.0.simple())
-    };
+    let beta_id = uuid_literal(raw.get_database_backend(), beta.0);
     // Forging the session's organisation is refused by the composite foreign key
     // (tenant_id, user_id) → users (tenant_id, id), even for the table owner.
     let forged = raw
@@ -214,8 +203,8 @@ async fn a_session_cannot_point_at_another_organisations_user(backend: Backend) 
 
 async fn audit_events_name_the_client_and_request(backend: Backend) {
     let app = TestApp::start(backend).await;
-    let (alpha, email) = app.database.organisation("Alpha").await;
-    let session = app.login(&email, TEST_PASSWORD).await;
+    let member = app.member_of_new_organisation("Alpha").await;
+    let (alpha, email, session) = (member.tenant, member.email, member.session);
     let (_, body) = app
         .graphql_in(
             Some(&session),

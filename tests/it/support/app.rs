@@ -8,7 +8,7 @@ use vaskem::auth::session::{SESSION_COOKIE, SessionPolicy};
 use vaskem::graphql::{QueryLimits, Schemas};
 use vaskem::{AppState, app};
 
-use super::database::{Backend, TEST_ROUNDS, TestDatabase};
+use super::database::{Backend, TEST_PASSWORD, TEST_ROUNDS, TestDatabase};
 
 pub struct TestApp {
     pub database: TestDatabase,
@@ -76,6 +76,17 @@ impl TestApp {
         (status, response.json().await.expect("JSON body"))
     }
 
+    /// Creates an organisation and signs its administrator in.
+    pub async fn member_of_new_organisation(&self, name: &str) -> Member {
+        let (tenant, email) = self.database.organisation(name).await;
+        let session = self.login(&email, TEST_PASSWORD).await;
+        Member {
+            tenant,
+            email,
+            session,
+        }
+    }
+
     /// Signs in through the API; panics if that fails.
     pub async fn login(&self, email: &str, password: &str) -> Session {
         self.try_login(email, password)
@@ -116,6 +127,13 @@ impl TestApp {
             _ => Err(body),
         }
     }
+}
+
+/// A signed-in administrator of a fresh organisation.
+pub struct Member {
+    pub tenant: entity::TenantId,
+    pub email: String,
+    pub session: Session,
 }
 
 /// A signed-in session as the client holds it.

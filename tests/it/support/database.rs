@@ -145,3 +145,13 @@ impl Drop for TestDatabase {
         .join();
     }
 }
+
+/// `id` as a literal in raw SQL: PostgreSQL takes the text form, SQLite stores uuids as 16-byte
+/// blobs.
+pub fn uuid_literal(backend: sea_orm::DatabaseBackend, id: uuid::Uuid) -> String {
+    if backend == sea_orm::DatabaseBackend::Postgres {
+        format!("'{id}'")
+    } else {
+        format!("X'{}'", id.simple())
+    }
+}
