@@ -1,19 +1,25 @@
 //! The `vaskem` command line: `serve`, `migrate`, `org create`, `audit verify`, `schema`.
 
-use std::io::BufRead;
+use std::io::{BufRead, IsTerminal};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use entity::TenantId;
 
-use crate::auth::password::{DEFAULT_ROUNDS, PasswordHasher};
-use crate::auth::session::SessionPolicy;
+use crate::auth::AuthSettings;
+use crate::auth::password::{
+    DEFAULT_MIN_LENGTH, DEFAULT_ROUNDS, LOWEST_MIN_LENGTH, PasswordHasher,
+};
+use crate::auth::session::{LoginThrottle, SessionPolicy};
 use crate::graphql::{QueryLimits, Schemas};
 use crate::http::AppState;
 use crate::service::organisations::{self, NewOrganisation};
 use crate::tenancy::{Database, TenantDb};
 use crate::{audit, graphql};
+
+/// `vaskem audit verify`'s exit code for a broken chain (1 is any error, 2 a usage error).
+pub const BROKEN_CHAIN_EXIT: u8 = 3;
 
 /// The SQLite file used when no database is named: created in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://vaskem.db?mode=rwc";
@@ -54,9 +60,20 @@ pub struct DatabaseArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct PasswordArgs {
-    /// PBKDF2-HMAC-SHA256 iterations for new password hashes.
-    #[arg(long, env = "VASKEM_PASSWORD_ROUNDS", default_value_t = DEFAULT_ROUNDS)]
+    /// PBKDF2-HMAC-SHA256 iterations for new password hashes (1,000 to 10,000,000).
+    #[arg(long, env = "VASKEM_PASSWORD_ROUNDS", default_value_t = DEFAULT_ROUNDS,
+          value_parser = clap::value_parser!(u32).range(1_000..=10_000_000))]
     pub password_rounds: u32,
+    /// Shortest password accepted (8 at the least).
+    #[arg(long, env = "VASKEM_PASSWORD_MIN_LENGTH", default_value_t = DEFAULT_MIN_LENGTH as u16,
+          value_parser = clap::value_parser!(u16).range(LOWEST_MIN_LENGTH as i64..=64))]
+    pub password_min_length: u16,
+}
+
+impl PasswordArgs {
+    fn hasher(&self) -> PasswordHasher {
+        PasswordHasher::new(self.password_rounds, usize::from(self.password_min_length))
+    }
 }
 
 #[derive(Args, Debug)]
@@ -72,6 +89,11 @@ struct ServeArgs {
     limits: QueryLimits,
     #[command(flatten)]
     sessions: SessionPolicy,
+    #[command(flatten)]
+    throttle: LoginThrottle,
+    /// Behind a reverse proxy: take the client address from the last X-Forwarded-For entry.
+    #[arg(long, env = "VASKEM_TRUST_FORWARDED_FOR", default_value_t = false)]
+    trust_forwarded_for: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -127,8 +149,9 @@ pub fn run() -> ExitCode {
 }
 
 fn init_tracing() {
+    // Migration progress is noise on every command; `VASKEM_LOG=info` shows it again.
     let filter = tracing_subscriber::EnvFilter::try_from_env("VASKEM_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sea_orm_migration=warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -136,9 +159,17 @@ fn init_tracing() {
 }
 
 async fn connect(args: &DatabaseArgs) -> anyhow::Result<Database> {
-    let db = Database::connect(&args.database_url).await?;
+    let db = Database::connect(&args.database_url)
+        .await
+        .map_err(|err| anyhow::anyhow!("cannot open the database: {err}"))?;
     db.migrate().await?;
     Ok(db)
+}
+
+/// For commands that only read: an SQLite file that does not exist is an error, not a new file.
+async fn connect_existing(args: &DatabaseArgs) -> anyhow::Result<Database> {
+    let url = args.database_url.replace("mode=rwc", "mode=rw");
+    connect(&DatabaseArgs { database_url: url }).await
 }
 
 async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
@@ -157,7 +188,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         }) => {
             let admin_password = read_admin_password()?;
             let db = connect(&database).await?;
-            let hasher = PasswordHasher::with_rounds(passwords.password_rounds);
+            let hasher = passwords.hasher();
             let created = organisations::create(
                 &db,
                 &hasher,
@@ -175,8 +206,13 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             organisation,
             database,
         }) => {
-            let db = connect(&database).await?;
-            let report = audit::verify_chain(&TenantDb::for_operator(&db, organisation)).await?;
+            let db = connect_existing(&database).await?;
+            let handle = TenantDb::for_operator(&db, organisation);
+            if organisations::current(&handle).await.is_err() {
+                eprintln!("error: no organisation with id {organisation}");
+                return Ok(ExitCode::FAILURE);
+            }
+            let report = audit::verify_chain(&handle).await?;
             match report.first_broken_seq {
                 None => {
                     println!(
@@ -191,7 +227,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                         report.problem.unwrap_or_default(),
                         report.events_checked
                     );
-                    Ok(ExitCode::from(2))
+                    Ok(ExitCode::from(BROKEN_CHAIN_EXIT))
                 }
             }
         }
@@ -206,6 +242,11 @@ fn read_admin_password() -> anyhow::Result<String> {
     if let Ok(password) = std::env::var("VASKEM_ADMIN_PASSWORD") {
         return Ok(password);
     }
+    if std::io::stdin().is_terminal() {
+        return Ok(rpassword::prompt_password(
+            "Password for the first administrator (not shown): ",
+        )?);
+    }
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     // Only the line ending goes: spaces are part of a password.
@@ -214,8 +255,12 @@ fn read_admin_password() -> anyhow::Result<String> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    // Bind first: a demo password printed by a process that then cannot listen would be lost.
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|err| anyhow::anyhow!("cannot listen on {}: {err}", args.listen))?;
     let db = connect(&args.database).await?;
-    let hasher = PasswordHasher::with_rounds(args.passwords.password_rounds);
+    let hasher = args.passwords.hasher();
     if let Some(demo) = organisations::create_demo_if_empty(&db, &hasher).await? {
         // Printed once, to the console only: the password is stored nowhere in clear.
         println!(
@@ -228,18 +273,42 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let state = AppState {
         db,
         schemas: Schemas::new(args.limits),
-        hasher,
-        sessions: args.sessions,
+        auth: AuthSettings {
+            hasher,
+            sessions: args.sessions,
+            throttle: args.throttle,
+        },
+        trust_forwarded_for: args.trust_forwarded_for,
     };
-    let listener = tokio::net::TcpListener::bind(args.listen).await?;
     tracing::info!(address = %listener.local_addr()?, "VasKem listening");
     axum::serve(
         listener,
         crate::app(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
+    .with_graceful_shutdown(shutdown_signal())
     .await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C, or SIGTERM (what `docker stop` and systemd send).
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
 }

@@ -38,8 +38,14 @@ pub enum AppError {
     /// Wrong email, wrong password, unknown or deactivated account: one answer for all.
     #[error("invalid email or password")]
     InvalidCredentials,
+    /// Too many failed sign-ins for this email or from this address.
+    #[error("too many failed sign-ins: wait {retry_after_seconds} seconds and try again")]
+    LockedOut { retry_after_seconds: i64 },
     #[error("missing permission {permission}")]
     Forbidden { permission: &'static str },
+    /// After an administrator's reset, only `changePassword` (and `me`, `logout`) may run.
+    #[error("password change required: call changePassword first")]
+    PasswordChangeRequired,
     /// Also what another organisation's id produces: existence never leaks across tenants.
     #[error("{entity} not found")]
     NotFound { entity: &'static str },
@@ -51,9 +57,26 @@ pub enum AppError {
     #[error("{0}")]
     Conflict(String),
     #[error("database error: {0}")]
-    Database(#[from] DbErr),
+    Database(DbErr),
     #[error("{0}")]
     Internal(String),
+}
+
+impl From<DbErr> for AppError {
+    fn from(err: DbErr) -> Self {
+        // Text PostgreSQL cannot store (a NUL byte, invalid encoding) is the caller's input, not
+        // our failure: say so instead of logging an internal error anyone could trigger.
+        let message = err.to_string();
+        if message.contains("invalid byte sequence")
+            || message.contains("character not in repertoire")
+        {
+            return Self::BadUserInput {
+                field: None,
+                message: "text contains characters that cannot be stored".into(),
+            };
+        }
+        Self::Database(err)
+    }
 }
 
 impl AppError {
@@ -66,8 +89,10 @@ impl AppError {
 
     pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Unauthenticated | Self::InvalidCredentials => ErrorCode::Unauthenticated,
-            Self::Forbidden { .. } => ErrorCode::Forbidden,
+            Self::Unauthenticated | Self::InvalidCredentials | Self::LockedOut { .. } => {
+                ErrorCode::Unauthenticated
+            }
+            Self::Forbidden { .. } | Self::PasswordChangeRequired => ErrorCode::Forbidden,
             Self::NotFound { .. } => ErrorCode::NotFound,
             Self::BadUserInput { .. } => ErrorCode::BadUserInput,
             Self::Conflict(_) => ErrorCode::Conflict,
@@ -96,6 +121,12 @@ impl AppError {
             ext.set("code", code);
             match &err {
                 AppError::Forbidden { permission } => ext.set("permission", *permission),
+                AppError::LockedOut {
+                    retry_after_seconds,
+                } => {
+                    ext.set("reason", "LOCKED_OUT");
+                    ext.set("retryAfterSeconds", *retry_after_seconds);
+                }
                 AppError::BadUserInput {
                     field: Some(field), ..
                 } => ext.set("field", *field),

@@ -54,3 +54,7 @@ uuid_id!(
     /// A sign-in session's id (not its secret token).
     SessionId
 );
+uuid_id!(
+    /// A role's id.
+    RoleId
+);

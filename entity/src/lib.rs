@@ -6,10 +6,11 @@ pub mod audit_event;
 pub mod audit_head;
 pub mod ids;
 pub mod organisation;
+pub mod role;
 pub mod session;
 pub mod user;
 
-pub use ids::{SessionId, TenantId, UserId};
+pub use ids::{RoleId, SessionId, TenantId, UserId};
 
 use sea_orm::EntityTrait;
 

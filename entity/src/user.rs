@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::{TenantId, UserId};
+use crate::{RoleId, TenantId, UserId};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
@@ -17,6 +17,13 @@ pub struct Model {
     pub password_hash: String,
     pub is_active: bool,
     pub created_at: DateTimeUtc,
+    pub role_id: RoleId,
+    /// Permissions granted on top of the role (bits 0..=47).
+    pub grant_mask: i64,
+    /// Permissions taken away from the role and grants; a revoke beats a grant.
+    pub revoke_mask: i64,
+    /// Set by an administrator's password reset: the user must choose a new password.
+    pub must_change_password: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

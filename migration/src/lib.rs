@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_spine;
 mod m20261125_000002_sessions;
+mod m20261125_000003_login_throttles;
 pub mod tenant_wall;
 
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_spine::Migration),
             Box::new(m20261125_000002_sessions::Migration),
+            Box::new(m20261125_000003_login_throttles::Migration),
         ]
     }
 }

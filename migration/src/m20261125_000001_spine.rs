@@ -1,4 +1,5 @@
-//! The spine: organisations, users and the audit log, with the tenant wall around them.
+//! The spine: organisations, their roles and users, and the audit log, with the tenant wall
+//! around them.
 
 use sea_orm_migration::prelude::*;
 
@@ -22,6 +23,18 @@ enum Organisations {
 }
 
 #[derive(DeriveIden, Clone, Copy)]
+enum Roles {
+    Table,
+    Id,
+    TenantId,
+    Name,
+    Description,
+    Permissions,
+    IsBuiltin,
+    CreatedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
 enum Users {
     Table,
     Id,
@@ -31,6 +44,10 @@ enum Users {
     PasswordHash,
     IsActive,
     CreatedAt,
+    RoleId,
+    GrantMask,
+    RevokeMask,
+    MustChangePassword,
 }
 
 #[derive(DeriveIden, Clone, Copy)]
@@ -112,6 +129,49 @@ impl MigrationTrait for Migration {
         manager
             .create_table(
                 Table::create()
+                    .table(Roles::Table)
+                    .col(ColumnDef::new(Roles::Id).uuid().not_null().primary_key())
+                    .col(ColumnDef::new(Roles::TenantId).uuid().not_null())
+                    .col(ColumnDef::new(Roles::Name).string().not_null())
+                    .col(ColumnDef::new(Roles::Description).string().not_null())
+                    .col(ColumnDef::new(Roles::Permissions).big_integer().not_null())
+                    .col(ColumnDef::new(Roles::IsBuiltin).boolean().not_null())
+                    .col(
+                        ColumnDef::new(Roles::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .foreign_key(&mut tenant_fk(Roles::Table, Roles::TenantId))
+                    .to_owned(),
+            )
+            .await?;
+        for (name, columns) in [
+            ("roles_tenant_name", Roles::Name),
+            ("roles_tenant_id", Roles::Id),
+        ] {
+            manager
+                .create_index(
+                    Index::create()
+                        .name(name)
+                        .table(Roles::Table)
+                        .col(Roles::TenantId)
+                        .col(columns)
+                        .unique()
+                        .to_owned(),
+                )
+                .await?;
+        }
+        fence_tenant_table(
+            manager,
+            "roles",
+            "tenant_id",
+            "SELECT, INSERT, UPDATE, DELETE",
+        )
+        .await?;
+
+        manager
+            .create_table(
+                Table::create()
                     .table(Users::Table)
                     .col(ColumnDef::new(Users::Id).uuid().not_null().primary_key())
                     .col(ColumnDef::new(Users::TenantId).uuid().not_null())
@@ -129,7 +189,33 @@ impl MigrationTrait for Migration {
                             .timestamp_with_time_zone()
                             .not_null(),
                     )
+                    .col(ColumnDef::new(Users::RoleId).uuid().not_null())
+                    .col(
+                        ColumnDef::new(Users::GrantMask)
+                            .big_integer()
+                            .not_null()
+                            .default(0),
+                    )
+                    .col(
+                        ColumnDef::new(Users::RevokeMask)
+                            .big_integer()
+                            .not_null()
+                            .default(0),
+                    )
+                    .col(
+                        ColumnDef::new(Users::MustChangePassword)
+                            .boolean()
+                            .not_null()
+                            .default(false),
+                    )
                     .foreign_key(&mut tenant_fk(Users::Table, Users::TenantId))
+                    // A user's role is always one of its own organisation's roles.
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(Users::Table, (Users::TenantId, Users::RoleId))
+                            .to(Roles::Table, (Roles::TenantId, Roles::Id))
+                            .on_delete(ForeignKeyAction::Restrict),
+                    )
                     .to_owned(),
             )
             .await?;

@@ -265,10 +265,10 @@ pub async fn verify_chain(db: &TenantDb) -> AppResult<ChainReport> {
         }
     }
     // The head remembers the tip, so deleting the newest events is caught too.
-    let head = tx.one(audit_head::Entity::find()).await?;
-    if let Some(head) = head
-        && (head.last_seq != expected_seq - 1 || head.last_hash != prev_hash)
-    {
+    let Some(head) = tx.one(audit_head::Entity::find()).await? else {
+        return Ok(broken(1, 0, "the chain's head record is missing".into()));
+    };
+    if head.last_seq != expected_seq - 1 || head.last_hash != prev_hash {
         return Ok(broken(
             expected_seq,
             checked,
@@ -284,6 +284,54 @@ pub async fn verify_chain(db: &TenantDb) -> AppResult<ChainReport> {
         first_broken_seq: None,
         problem: None,
     })
+}
+
+/// What the audit viewer filters on; every field narrows the result.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    pub actor_user_id: Option<entity::UserId>,
+    pub action: Option<String>,
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    pub from: Option<chrono::DateTime<Utc>>,
+    pub to: Option<chrono::DateTime<Utc>>,
+}
+
+/// One page of events, newest first: events with `seq < before` (all if `None`), at most
+/// `limit`, plus whether more follow.
+pub async fn page(
+    db: &TenantDb,
+    filter: &AuditFilter,
+    before: Option<i64>,
+    limit: u64,
+) -> AppResult<(Vec<audit_event::Model>, bool)> {
+    let mut query = audit_event::Entity::find().order_by_desc(audit_event::Column::Seq);
+    if let Some(before) = before {
+        query = query.filter(audit_event::Column::Seq.lt(before));
+    }
+    if let Some(user) = filter.actor_user_id {
+        query = query.filter(audit_event::Column::ActorUserId.eq(user));
+    }
+    if let Some(action) = &filter.action {
+        query = query.filter(audit_event::Column::Action.eq(action.as_str()));
+    }
+    if let Some(entity_type) = &filter.entity_type {
+        query = query.filter(audit_event::Column::EntityType.eq(entity_type.as_str()));
+    }
+    if let Some(entity_id) = &filter.entity_id {
+        query = query.filter(audit_event::Column::EntityId.eq(entity_id.as_str()));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(audit_event::Column::OccurredAt.gte(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(audit_event::Column::OccurredAt.lt(to));
+    }
+    let tx = db.read().await?;
+    let mut events = tx.all(query.limit(limit + 1)).await?;
+    let more = events.len() as u64 > limit;
+    events.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok((events, more))
 }
 
 #[cfg(test)]

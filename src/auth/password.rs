@@ -1,4 +1,11 @@
-//! PBKDF2-HMAC-SHA256 password hashing, always off the async runtime.
+//! PBKDF2-HMAC-SHA256 password hashing, always off the async runtime, and the password rules.
+//!
+//! Rules follow NIST SP 800-63B-4 and OWASP ASVS 5: a minimum length (15 by default for a password
+//! used alone, never below 8), up to 128 characters accepted and nothing truncated, no composition
+//! rules, and a refusal list of common passwords shipped with the code.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
 
 use pbkdf2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use pbkdf2::{Algorithm, Params, Pbkdf2};
@@ -9,40 +16,58 @@ use crate::error::{AppError, AppResult};
 pub const DEFAULT_ROUNDS: u32 = 600_000;
 
 /// Shortest password accepted when it is the only factor (NIST SP 800-63B-4).
-pub const MIN_LENGTH: usize = 15;
+pub const DEFAULT_MIN_LENGTH: usize = 15;
+/// No configuration may go below this.
+pub const LOWEST_MIN_LENGTH: usize = 8;
+/// Salt length for new hashes, in bytes.
+pub const SALT_BYTES: usize = 16;
 /// Longest password accepted; longer input is refused, never truncated.
 pub const MAX_LENGTH: usize = 128;
 
-/// Hashes and verifies passwords with a fixed round count.
+static COMMON_PASSWORDS: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| include_str!("common-passwords.txt").lines().collect());
+
+/// Hashes and verifies passwords, and applies the password rules.
 #[derive(Clone, Copy, Debug)]
 pub struct PasswordHasher {
     rounds: u32,
+    min_length: usize,
 }
 
 impl Default for PasswordHasher {
     fn default() -> Self {
         Self {
             rounds: DEFAULT_ROUNDS,
+            min_length: DEFAULT_MIN_LENGTH,
         }
     }
 }
 
 impl PasswordHasher {
+    /// `min_length` is raised to [`LOWEST_MIN_LENGTH`] if set lower.
+    pub fn new(rounds: u32, min_length: usize) -> Self {
+        Self {
+            rounds,
+            min_length: min_length.max(LOWEST_MIN_LENGTH),
+        }
+    }
+
     pub fn with_rounds(rounds: u32) -> Self {
-        Self { rounds }
+        Self::new(rounds, DEFAULT_MIN_LENGTH)
     }
 
     pub fn rounds(&self) -> u32 {
         self.rounds
     }
 
-    /// Checks the length rules (counted in characters, as NIST asks).
-    pub fn check_policy(password: &str) -> AppResult<()> {
+    /// Checks a new password against the rules (length counted in characters, as NIST asks).
+    pub fn check_policy(&self, password: &str, email: &str) -> AppResult<()> {
         let length = password.chars().count();
-        if length < MIN_LENGTH {
+        let min_length = self.min_length;
+        if length < min_length {
             return Err(AppError::bad_input(
                 "password",
-                format!("password must be at least {MIN_LENGTH} characters"),
+                format!("password must be at least {min_length} characters"),
             ));
         }
         if length > MAX_LENGTH {
@@ -51,7 +76,38 @@ impl PasswordHasher {
                 format!("password must be at most {MAX_LENGTH} characters"),
             ));
         }
+        let lowered = password.to_lowercase();
+        if COMMON_PASSWORDS.contains(lowered.as_str()) {
+            return Err(AppError::bad_input(
+                "password",
+                "this password is on the list of commonly used passwords; choose another",
+            ));
+        }
+        let local_part = email.split('@').next().unwrap_or_default().to_lowercase();
+        if lowered == email.to_lowercase() || (local_part.len() >= 4 && lowered == local_part) {
+            return Err(AppError::bad_input(
+                "password",
+                "the password must not be the email address",
+            ));
+        }
         Ok(())
+    }
+
+    /// Whether a stored hash is weaker than what this hasher makes now (fewer rounds, another
+    /// algorithm, a shorter salt or output), so it should be replaced at the next sign-in.
+    pub fn needs_rehash(&self, stored: &str) -> bool {
+        let Ok(parsed) = pbkdf2::phc::PasswordHash::new(stored) else {
+            return true;
+        };
+        let Ok(params) = Params::try_from(&parsed) else {
+            return true;
+        };
+        parsed.algorithm.as_str() != "pbkdf2-sha256"
+            || params.rounds() < self.rounds
+            || params.output_len() < 32
+            || parsed
+                .salt
+                .is_none_or(|salt| salt.as_ref().len() < SALT_BYTES)
     }
 
     /// A PHC string with a fresh random 16-byte salt. Runs on the blocking pool: at 600,000 rounds
@@ -82,5 +138,105 @@ impl PasswordHasher {
         })
         .await
         .map_err(|err| AppError::Internal(format!("hashing task: {err}")))?
+    }
+}
+
+/// A random password for first sign-in (24 characters from a 56-letter alphabet without
+/// look-alikes: about 139 bits). Shown once, to the person who must pass it on.
+pub fn generate() -> AppResult<String> {
+    const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut password = String::with_capacity(24);
+    while password.len() < 24 {
+        let mut byte = [0_u8; 1];
+        getrandom::fill(&mut byte)
+            .map_err(|err| AppError::Internal(format!("no randomness: {err}")))?;
+        // Rejection sampling keeps every letter equally likely.
+        let index = usize::from(byte[0]);
+        if index < ALPHABET.len() * (256 / ALPHABET.len()) {
+            password.push(char::from(ALPHABET[index % ALPHABET.len()]));
+        }
+    }
+    Ok(password)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_follow_nist() {
+        let hasher = PasswordHasher::default();
+        let email = "ops@acme.example";
+        assert!(hasher.check_policy("fourteen chars", email).is_err());
+        assert!(hasher.check_policy("fifteen chars!!", email).is_ok());
+        // No composition rules: a long lower-case phrase is fine; spaces count.
+        assert!(
+            hasher
+                .check_policy("correct horse battery staple", email)
+                .is_ok()
+        );
+        assert!(hasher.check_policy(&"x".repeat(128), email).is_ok());
+        assert!(hasher.check_policy(&"x".repeat(129), email).is_err());
+        // Length is in characters, not bytes.
+        assert!(hasher.check_policy("ééééééééééééééé", email).is_ok());
+        assert!(hasher.check_policy("ops@acme.example", email).is_err());
+    }
+
+    #[test]
+    fn common_passwords_are_refused() {
+        let hasher = PasswordHasher::new(1_000, 8);
+        assert!(COMMON_PASSWORDS.len() > 5_000);
+        assert!(hasher.check_policy("password123", "a@b.example").is_err());
+        assert!(hasher.check_policy("PassWord123", "a@b.example").is_err());
+        assert!(
+            hasher
+                .check_policy("1q2w3e4r5t6y7u8i9o0p", "a@b.example")
+                .is_err()
+        );
+        assert!(
+            hasher
+                .check_policy("violet tractor umbrella", "a@b.example")
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn minimum_length_never_below_eight() {
+        let hasher = PasswordHasher::new(1_000, 4);
+        assert!(hasher.check_policy("seven77", "a@b.example").is_err());
+    }
+
+    #[tokio::test]
+    async fn default_is_pbkdf2_sha256_600k_with_16_byte_salt() {
+        let hasher = PasswordHasher::default();
+        assert_eq!(hasher.rounds(), 600_000);
+        let stored = hasher
+            .hash("violet tractor umbrella".into())
+            .await
+            .expect("hash");
+        assert!(
+            stored.starts_with("$pbkdf2-sha256$i=600000,l=32$"),
+            "{stored}"
+        );
+        let parsed = pbkdf2::phc::PasswordHash::new(&stored).expect("phc");
+        assert_eq!(parsed.salt.expect("salt").as_ref().len(), SALT_BYTES);
+        assert!(
+            hasher
+                .verify("violet tractor umbrella".into(), stored.clone())
+                .await
+                .expect("verify")
+        );
+        assert!(
+            !hasher
+                .verify("violet tractor umbrellA".into(), stored.clone())
+                .await
+                .expect("verify")
+        );
+        assert!(!hasher.needs_rehash(&stored));
+        let weak = PasswordHasher::with_rounds(1_000)
+            .hash("violet tractor umbrella".into())
+            .await
+            .expect("hash");
+        assert!(hasher.needs_rehash(&weak));
     }
 }

@@ -4,12 +4,15 @@
 //! hands out no live session, and any node behind a load balancer can serve any request.
 
 use chrono::{Duration, Utc};
-use entity::{SessionId, TenantId, UserId, organisation, session, user};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+use entity::{SessionId, organisation, role, session, user};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr,
+};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::password::PasswordHasher;
+use super::permission::{Permission, PermissionSet};
 use crate::audit::{AuditRecord, Outcome};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::{Database, RequestOrigin, TenantDb};
@@ -54,6 +57,26 @@ pub struct SignedIn {
     pub db: TenantDb,
     pub session_id: SessionId,
     pub user: user::Model,
+    pub role: role::Model,
+    /// `(role | grant) & !revoke`, read fresh on every request.
+    pub permissions: PermissionSet,
+}
+
+impl SignedIn {
+    /// FORBIDDEN naming `permission` unless the user holds it. A user whose password was reset
+    /// must choose a new one before anything else.
+    pub fn require(&self, permission: Permission) -> AppResult<()> {
+        if self.user.must_change_password {
+            return Err(AppError::PasswordChangeRequired);
+        }
+        if self.permissions.contains(permission) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden {
+                permission: permission.name(),
+            })
+        }
+    }
 }
 
 /// A fresh session, for the login response.
@@ -61,6 +84,8 @@ pub struct NewSession {
     /// The cookie value; shown to the client once, stored nowhere.
     pub token: String,
     pub user: user::Model,
+    pub role: role::Model,
+    pub organisation: organisation::Model,
     pub max_age_seconds: i64,
 }
 
@@ -108,7 +133,14 @@ pub async fn authenticate(
         String::new(),
         origin.clone(),
     );
-    let tx = probe.read().await?;
+    // The last-seen time is written at most once a minute; when it is due, the transaction is
+    // a write from the start (on SQLite a read that later writes can fail to get the lock).
+    let touch_due = now - session.last_seen_at >= Duration::seconds(TOUCH_INTERVAL_SECONDS);
+    let tx = if touch_due {
+        probe.write().await?
+    } else {
+        probe.read().await?
+    };
     // Looked up through the session's tenant: a user of another organisation is simply absent.
     let Some(user) = tx.find_by_id::<user::Entity>(session.user_id).await? else {
         return Ok(None);
@@ -120,7 +152,15 @@ pub async fn authenticate(
     if !user.is_active || !organisation_active || user.tenant_id != session.tenant_id {
         return Ok(None);
     }
-    if now - session.last_seen_at >= Duration::seconds(TOUCH_INTERVAL_SECONDS) {
+    let Some(role) = tx.find_by_id::<role::Entity>(user.role_id).await? else {
+        return Ok(None);
+    };
+    let permissions = PermissionSet::effective(
+        PermissionSet::from_stored(role.permissions),
+        PermissionSet::from_stored(user.grant_mask),
+        PermissionSet::from_stored(user.revoke_mask),
+    );
+    if touch_due {
         tx.update_bookkeeping(
             session::Entity::update_many()
                 .col_expr(session::Column::LastSeenAt, Expr::value(now))
@@ -133,40 +173,148 @@ pub async fn authenticate(
         db: TenantDb::for_user(db, session.tenant_id, user.id, user.email.clone(), origin),
         session_id: session.id,
         user,
+        role,
+        permissions,
     }))
 }
 
+/// Limits on failed sign-ins, configurable on `vaskem serve`. Counters live in the database, so
+/// every node enforces the same limits.
+#[derive(Clone, Copy, Debug, clap::Args)]
+pub struct LoginThrottle {
+    /// Failed sign-ins for one email (known or not) before it is locked.
+    #[arg(
+        long = "login-max-failures-per-account",
+        env = "VASKEM_LOGIN_MAX_FAILURES_PER_ACCOUNT",
+        default_value_t = 5
+    )]
+    pub account_max_failures: i32,
+    /// Failed sign-ins from one client address before it is locked.
+    #[arg(
+        long = "login-max-failures-per-client",
+        env = "VASKEM_LOGIN_MAX_FAILURES_PER_CLIENT",
+        default_value_t = 20
+    )]
+    pub client_max_failures: i32,
+    /// Minutes over which failures are counted.
+    #[arg(
+        long = "login-failure-window-minutes",
+        env = "VASKEM_LOGIN_FAILURE_WINDOW_MINUTES",
+        default_value_t = 15
+    )]
+    pub window_minutes: i64,
+    /// Minutes a locked account or address must wait.
+    #[arg(
+        long = "login-lockout-minutes",
+        env = "VASKEM_LOGIN_LOCKOUT_MINUTES",
+        default_value_t = 15
+    )]
+    pub lockout_minutes: i64,
+    /// Extra delay per failure already counted, from the second failure on (milliseconds).
+    #[arg(
+        long = "login-slowdown-ms",
+        env = "VASKEM_LOGIN_SLOWDOWN_MS",
+        default_value_t = 500
+    )]
+    pub slowdown_ms: u64,
+}
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        Self {
+            account_max_failures: 5,
+            client_max_failures: 20,
+            window_minutes: 15,
+            lockout_minutes: 15,
+            slowdown_ms: 500,
+        }
+    }
+}
+
+/// The most a single sign-in is slowed down.
+const MAX_SLOWDOWN_MS: u64 = 5_000;
+
+fn account_key(email: &str) -> String {
+    format!("account:{}", hex::encode(Sha256::digest(email.as_bytes())))
+}
+
+fn client_key(origin: &RequestOrigin) -> Option<String> {
+    origin
+        .client_addr
+        .as_ref()
+        .map(|addr| format!("client:{addr}"))
+}
+
 /// Checks an email and password and opens a new session.
+///
+/// Before checking, a locked email or client address is refused and repeated failures are slowed
+/// down; each failure counts against both. An unknown email is treated exactly like a known one.
 pub async fn login(
     db: &Database,
     hasher: &PasswordHasher,
     policy: &SessionPolicy,
+    throttle: &LoginThrottle,
     email: &str,
     password: String,
     origin: RequestOrigin,
 ) -> AppResult<NewSession> {
     let email = normalise_email(email);
-    let candidates = db.find_users_by_login_email(&email).await?;
-    if candidates.is_empty() {
-        // The same work as a real check, so timing does not tell which emails exist.
-        hasher.hash(password).await?;
-        return Err(AppError::InvalidCredentials);
+    let mut keys = vec![(account_key(&email), throttle.account_max_failures)];
+    if let Some(key) = client_key(&origin) {
+        keys.push((key, throttle.client_max_failures));
     }
-    let mut matched = None;
-    for candidate in &candidates {
-        if hasher
-            .verify(password.clone(), candidate.password_hash.clone())
-            .await?
-        {
-            matched = Some(candidate.clone());
-            break;
+    let key_names: Vec<String> = keys.iter().map(|(key, _)| key.clone()).collect();
+    let now = Utc::now().timestamp();
+    let states = db.throttle_states(&key_names).await?;
+    if let Some(until) = states
+        .iter()
+        .map(|s| s.locked_until)
+        .filter(|until| *until > now)
+        .max()
+    {
+        return Err(AppError::LockedOut {
+            retry_after_seconds: until - now,
+        });
+    }
+    let failures = states.iter().map(|s| s.failures).max().unwrap_or(0);
+    if failures >= 1 && throttle.slowdown_ms > 0 {
+        let delay = throttle
+            .slowdown_ms
+            .saturating_mul(u64::try_from(failures).unwrap_or(0))
+            .min(MAX_SLOWDOWN_MS);
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+    }
+
+    let outcome = check_credentials(db, hasher, &email, password.clone()).await?;
+    let Some(user) = outcome.user else {
+        let mut locked = None;
+        for (key, max) in &keys {
+            let state = db
+                .record_throttle_failure(
+                    key,
+                    now,
+                    throttle.window_minutes * 60,
+                    *max,
+                    throttle.lockout_minutes * 60,
+                )
+                .await?;
+            if state.locked_until > now {
+                locked = Some(state.locked_until - now);
+            }
         }
-    }
-    let Some(user) = matched else {
-        let first = &candidates[0];
-        record_failed_login(db, first.tenant_id, first.id, &first.email, origin).await?;
-        return Err(AppError::InvalidCredentials);
+        if let Some(known) = outcome.known_user {
+            record_failed_login(db, &known, origin.clone(), locked).await?;
+        } else if locked.is_some() {
+            tracing::warn!(client = ?origin.client_addr, "sign-in locked for an unknown email");
+        }
+        return Err(match locked {
+            Some(retry_after_seconds) => AppError::LockedOut {
+                retry_after_seconds,
+            },
+            None => AppError::InvalidCredentials,
+        });
     };
+    db.clear_throttle(&account_key(&email)).await?;
 
     let handle = TenantDb::for_user(
         db,
@@ -176,14 +324,15 @@ pub async fn login(
         origin.clone(),
     );
     let mut tx = handle.write().await?;
-    let organisation_active = tx
-        .find_by_id::<organisation::Entity>(user.tenant_id)
-        .await?
-        .is_some_and(|organisation| organisation.is_active);
-    if !user.is_active || !organisation_active {
-        drop(tx);
-        record_failed_login(db, user.tenant_id, user.id, &user.email, origin).await?;
-        return Err(AppError::InvalidCredentials);
+    // A hash made with weaker parameters is replaced now that we know the password.
+    if hasher.needs_rehash(&user.password_hash) {
+        let upgraded = hasher.hash(password).await?;
+        tx.update_bookkeeping(
+            user::Entity::update_many()
+                .col_expr(user::Column::PasswordHash, Expr::value(upgraded))
+                .filter(user::Column::Id.eq(user.id)),
+        )
+        .await?;
     }
     let token = new_token()?;
     let now = Utc::now();
@@ -206,25 +355,106 @@ pub async fn login(
             .with_change(json!(null), json!({ "session": session.id.to_string() })),
     )
     .await?;
+    let role = tx
+        .find_by_id::<role::Entity>(user.role_id)
+        .await?
+        .ok_or(AppError::NotFound { entity: "role" })?;
+    let organisation = tx
+        .find_by_id::<organisation::Entity>(user.tenant_id)
+        .await?
+        .ok_or(AppError::NotFound {
+            entity: "organisation",
+        })?;
     tx.commit().await?;
     Ok(NewSession {
         token,
         user,
+        role,
+        organisation,
         max_age_seconds: lifetime.num_seconds(),
     })
 }
 
+struct CredentialCheck {
+    /// The account signed in to, if the password matched an active user of an active organisation.
+    user: Option<user::Model>,
+    /// For a failure: the account the email named, if any, to audit the failure in its organisation.
+    known_user: Option<user::Model>,
+}
+
+async fn check_credentials(
+    db: &Database,
+    hasher: &PasswordHasher,
+    email: &str,
+    password: String,
+) -> AppResult<CredentialCheck> {
+    // No stored email holds control characters, and PostgreSQL cannot even compare a NUL byte.
+    let candidates = if email.chars().any(char::is_control) {
+        Vec::new()
+    } else {
+        db.find_users_by_login_email(email).await?
+    };
+    if candidates.is_empty() {
+        // The same work as a real check, so timing does not tell which emails exist.
+        hasher.hash(password).await?;
+        return Ok(CredentialCheck {
+            user: None,
+            known_user: None,
+        });
+    }
+    for candidate in &candidates {
+        if hasher
+            .verify(password.clone(), candidate.password_hash.clone())
+            .await?
+        {
+            let active = candidate.is_active && organisation_is_active(db, candidate).await?;
+            return Ok(CredentialCheck {
+                user: active.then(|| candidate.clone()),
+                known_user: Some(candidate.clone()),
+            });
+        }
+    }
+    Ok(CredentialCheck {
+        user: None,
+        known_user: candidates.first().cloned(),
+    })
+}
+
+async fn organisation_is_active(db: &Database, user: &user::Model) -> AppResult<bool> {
+    let handle = TenantDb::for_user(
+        db,
+        user.tenant_id,
+        user.id,
+        user.email.clone(),
+        RequestOrigin::default(),
+    );
+    let tx = handle.read().await?;
+    Ok(tx
+        .find_by_id::<organisation::Entity>(user.tenant_id)
+        .await?
+        .is_some_and(|organisation| organisation.is_active))
+}
+
+/// Audits a failed (and, if it tipped the limit, locked) sign-in in the named account's
+/// organisation. The password is never recorded.
 async fn record_failed_login(
     db: &Database,
-    tenant: TenantId,
-    user: UserId,
-    email: &str,
+    user: &user::Model,
     origin: RequestOrigin,
+    locked_for_seconds: Option<i64>,
 ) -> AppResult<()> {
-    let handle = TenantDb::for_user(db, tenant, user, email.to_owned(), origin);
+    let handle = TenantDb::for_user(db, user.tenant_id, user.id, user.email.clone(), origin);
     let mut tx = handle.write().await?;
-    tx.record(AuditRecord::new("user.login", "user", user).with_outcome(Outcome::Failure))
+    tx.record(AuditRecord::new("user.login", "user", user.id).with_outcome(Outcome::Failure))
         .await?;
+    if let Some(seconds) = locked_for_seconds {
+        tx.record(
+            AuditRecord::new("user.lockout", "user", user.id)
+                .with_outcome(Outcome::Denied)
+                .with_change(json!(null), json!({ "lockedForSeconds": seconds })),
+        )
+        .await?;
+    }
     tx.commit().await
 }
 
@@ -238,6 +468,96 @@ pub async fn logout(signed_in: &SignedIn) -> AppResult<()> {
     )
     .await?;
     tx.record(AuditRecord::new("user.logout", "user", signed_in.user.id))
+        .await?;
+    tx.commit().await
+}
+
+/// Changes the caller's own password: the current one must be right, the new one must meet the
+/// rules. Every other session of the user ends; this one stays.
+pub async fn change_password(
+    signed_in: &SignedIn,
+    hasher: &PasswordHasher,
+    current: String,
+    new: String,
+) -> AppResult<()> {
+    if !hasher
+        .verify(current, signed_in.user.password_hash.clone())
+        .await?
+    {
+        return Err(AppError::bad_input(
+            "current",
+            "the current password is not right",
+        ));
+    }
+    hasher.check_policy(&new, &signed_in.user.email)?;
+    if hasher
+        .verify(new.clone(), signed_in.user.password_hash.clone())
+        .await?
+    {
+        return Err(AppError::bad_input(
+            "new",
+            "choose a password different from the current one",
+        ));
+    }
+    let new_hash = hasher.hash(new).await?;
+    let mut tx = signed_in.db.write().await?;
+    tx.update_many(
+        user::Entity::update_many()
+            .col_expr(user::Column::PasswordHash, Expr::value(new_hash))
+            .col_expr(user::Column::MustChangePassword, Expr::value(false))
+            .filter(user::Column::Id.eq(signed_in.user.id)),
+    )
+    .await?;
+    let ended = tx
+        .update_many(
+            session::Entity::update_many()
+                .col_expr(session::Column::RevokedAt, Expr::value(Some(Utc::now())))
+                .filter(session::Column::UserId.eq(signed_in.user.id))
+                .filter(session::Column::Id.ne(signed_in.session_id))
+                .filter(session::Column::RevokedAt.is_null()),
+        )
+        .await?;
+    tx.record(
+        AuditRecord::new("user.password_change", "user", signed_in.user.id).with_change(
+            json!({ "mustChangePassword": signed_in.user.must_change_password }),
+            json!({ "mustChangePassword": false, "otherSessionsEnded": ended }),
+        ),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// The caller's live sessions, newest first.
+pub async fn my_sessions(signed_in: &SignedIn) -> AppResult<Vec<session::Model>> {
+    let tx = signed_in.db.read().await?;
+    let now = Utc::now();
+    Ok(tx
+        .all(
+            session::Entity::find()
+                .filter(session::Column::UserId.eq(signed_in.user.id))
+                .filter(session::Column::RevokedAt.is_null())
+                .filter(session::Column::ExpiresAt.gt(now))
+                .order_by_desc(session::Column::CreatedAt),
+        )
+        .await?)
+}
+
+/// Ends one of the caller's own sessions; anyone else's is "not found".
+pub async fn revoke_session(signed_in: &SignedIn, id: SessionId) -> AppResult<()> {
+    let mut tx = signed_in.db.write().await?;
+    let ended = tx
+        .update_many(
+            session::Entity::update_many()
+                .col_expr(session::Column::RevokedAt, Expr::value(Some(Utc::now())))
+                .filter(session::Column::Id.eq(id))
+                .filter(session::Column::UserId.eq(signed_in.user.id))
+                .filter(session::Column::RevokedAt.is_null()),
+        )
+        .await?;
+    if ended == 0 {
+        return Err(AppError::NotFound { entity: "session" });
+    }
+    tx.record(AuditRecord::new("session.revoke", "session", id))
         .await?;
     tx.commit().await
 }

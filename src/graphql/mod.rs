@@ -1,14 +1,17 @@
 //! The GraphQL schema: one module per domain, merged here.
 
+mod audit;
 mod health;
 mod introspection;
 mod organisation;
+mod roles;
 mod session;
+mod users;
 
-use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
+use async_graphql::{Context, EmptySubscription, ID, MergedObject, Schema};
 
-use crate::auth::password::PasswordHasher;
-use crate::auth::session::{SessionPolicy, SignedIn};
+use crate::auth::AuthSettings;
+use crate::auth::session::SignedIn;
 use crate::error::AppError;
 use crate::tenancy::{Database, RequestOrigin, TenantDb};
 
@@ -17,10 +20,18 @@ pub struct Query(
     health::HealthQuery,
     session::SessionQuery,
     organisation::OrganisationQuery,
+    users::UsersQuery,
+    roles::RolesQuery,
+    audit::AuditQuery,
 );
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(session::SessionMutation, organisation::OrganisationMutation);
+pub struct Mutation(
+    session::SessionMutation,
+    organisation::OrganisationMutation,
+    users::UsersMutation,
+    roles::RolesMutation,
+);
 
 pub type VaskemSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -132,8 +143,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 /// What every request carries into GraphQL, signed in or not.
 pub struct RequestServices {
     pub db: Database,
-    pub hasher: PasswordHasher,
-    pub sessions: SessionPolicy,
+    pub auth: AuthSettings,
     pub origin: RequestOrigin,
     pub cookies: tower_cookies::Cookies,
 }
@@ -146,4 +156,10 @@ pub(crate) fn signed_in<'a>(ctx: &Context<'a>) -> Result<&'a SignedIn, AppError>
 /// The caller's tenant handle, or UNAUTHENTICATED.
 pub(crate) fn tenant_db<'a>(ctx: &Context<'a>) -> Result<&'a TenantDb, AppError> {
     signed_in(ctx).map(|session| &session.db)
+}
+
+/// Parses a GraphQL `ID` into a typed id; a malformed one is the caller's mistake.
+pub(crate) fn parse_id<T: std::str::FromStr>(id: &ID, field: &'static str) -> Result<T, AppError> {
+    id.parse()
+        .map_err(|_| AppError::bad_input(field, format!("{field} is not a valid id")))
 }

@@ -4,6 +4,8 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 use entity::organisation;
 
 use super::{ApiResult, tenant_db};
+use crate::auth::guard::{RequirePermission, requires};
+use crate::auth::permission::Permission;
 use crate::service::organisations;
 
 /// An organisation (tenant): every piece of data belongs to exactly one.
@@ -31,6 +33,10 @@ pub struct OrganisationQuery;
 #[Object]
 impl OrganisationQuery {
     /// The signed-in user's organisation.
+    #[graphql(
+        guard = "RequirePermission(Permission::OrganisationView)",
+        directive = requires::apply(Permission::OrganisationView)
+    )]
     async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Organisation> {
         let db = tenant_db(ctx)?;
         Ok(organisations::current(db).await?.into())
@@ -43,6 +49,10 @@ pub struct OrganisationMutation;
 #[Object]
 impl OrganisationMutation {
     /// Renames the signed-in user's organisation. Audited as `organisation.rename`.
+    #[graphql(
+        guard = "RequirePermission(Permission::OrganisationEdit)",
+        directive = requires::apply(Permission::OrganisationEdit)
+    )]
     async fn rename_organisation(
         &self,
         ctx: &Context<'_>,

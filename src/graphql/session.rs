@@ -1,42 +1,34 @@
-//! Signing in and out, and who the caller is.
+//! Signing in and out, who the caller is, their password and their sessions.
 
 use async_graphql::{Context, ID, Object, SimpleObject};
-use entity::user;
+use chrono::{DateTime, Utc};
+use entity::session as session_entity;
 use tower_cookies::cookie::{Cookie, SameSite, time::Duration};
 
-use super::organisation::Organisation;
-use super::{ApiResult, RequestServices, signed_in};
+use super::users::User;
+use super::{ApiResult, RequestServices, parse_id, signed_in};
+use crate::auth::guard::RequireSession;
 use crate::auth::session::{self, SESSION_COOKIE};
-use crate::service::organisations;
 
-/// A person who signs in. Never carries the password hash.
+/// One of the caller's sign-in sessions (never its token).
 #[derive(SimpleObject)]
-#[graphql(complex)]
-pub struct User {
+pub struct Session {
     id: ID,
-    email: String,
-    display_name: String,
-    active: bool,
+    created_at: DateTime<Utc>,
+    last_seen_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    client_address: Option<String>,
+    /// Whether this is the session making the request.
+    current: bool,
 }
 
-impl From<user::Model> for User {
-    fn from(model: user::Model) -> Self {
-        Self {
-            id: ID(model.id.to_string()),
-            email: model.email,
-            display_name: model.display_name,
-            active: model.is_active,
-        }
-    }
-}
-
-#[async_graphql::ComplexObject]
-impl User {
-    /// The organisation the user belongs to.
-    async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Organisation> {
-        let db = &signed_in(ctx)?.db;
-        Ok(organisations::current(db).await?.into())
-    }
+fn session_cookie(value: String) -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, value))
+        .secure(true)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .path("/")
+        .build()
 }
 
 #[derive(Default)]
@@ -44,9 +36,29 @@ pub struct SessionQuery;
 
 #[Object]
 impl SessionQuery {
-    /// The signed-in user.
+    /// The signed-in user, with their role and effective permissions.
+    #[graphql(guard = "RequireSession")]
     async fn me(&self, ctx: &Context<'_>) -> ApiResult<User> {
-        Ok(signed_in(ctx)?.user.clone().into())
+        let current = signed_in(ctx)?;
+        Ok(User::new(current.user.clone(), &current.role))
+    }
+
+    /// The caller's live sessions, newest first.
+    #[graphql(guard = "RequireSession")]
+    async fn my_sessions(&self, ctx: &Context<'_>) -> ApiResult<Vec<Session>> {
+        let current = signed_in(ctx)?;
+        Ok(session::my_sessions(current)
+            .await?
+            .into_iter()
+            .map(|model: session_entity::Model| Session {
+                current: model.id == current.session_id,
+                id: ID(model.id.to_string()),
+                created_at: model.created_at,
+                last_seen_at: model.last_seen_at,
+                expires_at: model.expires_at,
+                client_address: model.client_addr,
+            })
+            .collect())
     }
 }
 
@@ -56,42 +68,54 @@ pub struct SessionMutation;
 #[Object]
 impl SessionMutation {
     /// Signs in with email and password and sets the session cookie (`__Host-vaskem_session`:
-    /// Secure, HttpOnly, SameSite=Strict). Wrong email and wrong password fail alike.
+    /// Secure, HttpOnly, SameSite=Strict). Wrong email and wrong password fail alike; repeated
+    /// failures are slowed down and then locked out for a while (`extensions.reason` is
+    /// `LOCKED_OUT`, with `retryAfterSeconds`).
     async fn login(&self, ctx: &Context<'_>, email: String, password: String) -> ApiResult<User> {
         let services = ctx.data_unchecked::<RequestServices>();
         let new_session = session::login(
             &services.db,
-            &services.hasher,
-            &services.sessions,
+            &services.auth.hasher,
+            &services.auth.sessions,
+            &services.auth.throttle,
             &email,
             password,
             services.origin.clone(),
         )
         .await?;
-        let cookie = Cookie::build((SESSION_COOKIE, new_session.token))
-            .secure(true)
-            .http_only(true)
-            .same_site(SameSite::Strict)
-            .path("/")
-            .max_age(Duration::seconds(new_session.max_age_seconds))
-            .build();
+        let mut cookie = session_cookie(new_session.token);
+        cookie.set_max_age(Duration::seconds(new_session.max_age_seconds));
         services.cookies.add(cookie);
-        Ok(new_session.user.into())
+        Ok(User::new(new_session.user, &new_session.role)
+            .with_organisation(new_session.organisation))
     }
 
     /// Ends the current session on the server and clears the cookie.
+    #[graphql(guard = "RequireSession")]
     async fn logout(&self, ctx: &Context<'_>) -> ApiResult<bool> {
-        let current = signed_in(ctx)?;
-        session::logout(current).await?;
+        session::logout(signed_in(ctx)?).await?;
         let services = ctx.data_unchecked::<RequestServices>();
-        services.cookies.remove(
-            Cookie::build((SESSION_COOKIE, ""))
-                .secure(true)
-                .http_only(true)
-                .same_site(SameSite::Strict)
-                .path("/")
-                .build(),
-        );
+        services.cookies.remove(session_cookie(String::new()));
+        Ok(true)
+    }
+
+    /// Changes the caller's password. Every other session of the caller ends.
+    #[graphql(guard = "RequireSession")]
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        current: String,
+        new: String,
+    ) -> ApiResult<bool> {
+        let services = ctx.data_unchecked::<RequestServices>();
+        session::change_password(signed_in(ctx)?, &services.auth.hasher, current, new).await?;
+        Ok(true)
+    }
+
+    /// Ends one of the caller's own sessions.
+    #[graphql(guard = "RequireSession")]
+    async fn revoke_session(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
+        session::revoke_session(signed_in(ctx)?, parse_id(&id, "session")?).await?;
         Ok(true)
     }
 }

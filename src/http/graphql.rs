@@ -112,7 +112,7 @@ async fn execute(
     request: async_graphql::Request,
 ) -> Response {
     let origin = RequestOrigin {
-        client_addr: Some(peer.ip().to_string()),
+        client_addr: Some(client_address(state, peer, headers)),
         request_id: headers
             .get(super::REQUEST_ID)
             .and_then(|value| value.to_str().ok())
@@ -121,8 +121,13 @@ async fn execute(
     let signed_in = match cookies.get(SESSION_COOKIE) {
         None => None,
         Some(cookie) => {
-            match session::authenticate(&state.db, cookie.value(), &state.sessions, origin.clone())
-                .await
+            match session::authenticate(
+                &state.db,
+                cookie.value(),
+                &state.auth.sessions,
+                origin.clone(),
+            )
+            .await
             {
                 Ok(signed_in) => signed_in,
                 Err(err) => {
@@ -138,8 +143,7 @@ async fn execute(
     };
     let services = RequestServices {
         db: state.db.clone(),
-        hasher: state.hasher,
-        sessions: state.sessions,
+        auth: state.auth,
         origin,
         cookies,
     };
@@ -166,7 +170,30 @@ async fn execute(
                 .set("code", ErrorCode::BadUserInput.as_str());
         }
     }
-    Json(response).into_response()
+    let mut http_response = Json(response).into_response();
+    // Answers are per user and may carry personal data: never cache them.
+    http_response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    http_response
+}
+
+/// The caller's address: the TCP peer, or behind a trusted proxy the address it appended last to
+/// `X-Forwarded-For` (earlier entries are the client's own claims and are ignored).
+fn client_address(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> String {
+    if state.trust_forwarded_for
+        && let Some(forwarded) = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .map(str::trim)
+            .rfind(|entry| entry.parse::<std::net::IpAddr>().is_ok())
+    {
+        return forwarded.to_owned();
+    }
+    peer.ip().to_string()
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

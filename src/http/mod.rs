@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::map_request;
+use axum::middleware::{map_request, map_response};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router, extract::State};
@@ -20,8 +20,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::password::PasswordHasher;
-use crate::auth::session::SessionPolicy;
+use crate::auth::AuthSettings;
 use crate::error::ErrorCode;
 use crate::graphql::Schemas;
 use crate::tenancy::Database;
@@ -40,8 +39,10 @@ const API_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; frame-ancestors '
 pub struct AppState {
     pub db: Database,
     pub schemas: Schemas,
-    pub hasher: PasswordHasher,
-    pub sessions: SessionPolicy,
+    pub auth: AuthSettings,
+    /// Take the client address from the last `X-Forwarded-For` entry (set only behind a proxy
+    /// that overwrites or appends it, such as the bundled nginx site).
+    pub trust_forwarded_for: bool,
 }
 
 /// The whole service as a router, so tests run exactly what production runs.
@@ -64,9 +65,10 @@ pub fn app(state: AppState) -> Router {
                         "internal error",
                     )
                 }))
+                .layer(map_response(json_body_for_too_large))
                 .layer(map_request(drop_unusable_request_id))
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-                .layer(TraceLayer::new_for_http())
+                .layer(TraceLayer::new_for_http().make_span_with(request_span))
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(SetResponseHeaderLayer::if_not_present(
                     header::CONTENT_SECURITY_POLICY,
@@ -104,6 +106,34 @@ async fn drop_unusable_request_id(mut request: Request) -> Request {
         request.headers_mut().remove(REQUEST_ID);
     }
     request
+}
+
+/// The span every request's logs sit in: method, path (never the query string, which can carry
+/// GraphQL variables) and request id.
+fn request_span(request: &Request) -> tracing::Span {
+    let request_id = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = %request_id,
+    )
+}
+
+/// The body limit answers 413 in plain text; clients get the usual error document instead.
+async fn json_body_for_too_large(response: Response) -> Response {
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return error_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::BadUserInput,
+            "request body is larger than 1 MiB",
+        );
+    }
+    response
 }
 
 /// A GraphQL-shaped error document for failures outside GraphQL execution.

@@ -2,3 +2,6 @@
 //! transaction, write its audit event, and know nothing of GraphQL.
 
 pub mod organisations;
+pub mod roles;
+pub mod text;
+pub mod users;

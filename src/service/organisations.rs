@@ -6,8 +6,9 @@ use sea_orm::{ActiveValue::Set, EntityTrait, sea_query::Expr};
 use serde_json::json;
 
 use crate::audit::{self, AuditRecord};
-use crate::auth::password::PasswordHasher;
+use crate::auth::password::{self, PasswordHasher};
 use crate::error::{AppError, AppResult};
+use crate::service::{roles, text};
 use crate::tenancy::{Database, TenantDb};
 
 /// What `vaskem org create` asks for.
@@ -25,27 +26,7 @@ pub struct CreatedOrganisation {
 }
 
 fn clean_name(name: &str) -> AppResult<String> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(AppError::bad_input(
-            "name",
-            "name must be 1 to 200 characters",
-        ));
-    }
-    Ok(name.to_owned())
-}
-
-fn clean_email(email: &str) -> AppResult<String> {
-    let email = email.trim().to_lowercase();
-    let valid = email.len() <= 254
-        && email
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
-        && !email.chars().any(char::is_whitespace);
-    if !valid {
-        return Err(AppError::bad_input("email", "not a valid email address"));
-    }
-    Ok(email)
+    text::single_line("name", name, 200)
 }
 
 /// Creates an organisation, its audit chain and its first administrator, in one transaction.
@@ -55,8 +36,8 @@ pub async fn create(
     input: NewOrganisation,
 ) -> AppResult<CreatedOrganisation> {
     let name = clean_name(&input.name)?;
-    let email = clean_email(&input.admin_email)?;
-    PasswordHasher::check_policy(&input.admin_password)?;
+    let email = text::email("adminEmail", &input.admin_email)?;
+    hasher.check_policy(&input.admin_password, &email)?;
     let password_hash = hasher.hash(input.admin_password).await?;
 
     let organisation_id = TenantId::generate();
@@ -71,6 +52,7 @@ pub async fn create(
     })
     .await?;
     audit::start_chain(&mut tx).await?;
+    let owner_role = roles::create_builtin(&mut tx).await?;
     tx.insert(user::ActiveModel {
         id: Set(admin_user_id),
         tenant_id: Set(organisation_id),
@@ -79,6 +61,10 @@ pub async fn create(
         password_hash: Set(password_hash),
         is_active: Set(true),
         created_at: Set(now),
+        role_id: Set(owner_role),
+        grant_mask: Set(0),
+        revoke_mask: Set(0),
+        must_change_password: Set(false),
     })
     .await?;
     tx.record(
@@ -87,8 +73,10 @@ pub async fn create(
     )
     .await?;
     tx.record(
-        AuditRecord::new("user.create", "user", admin_user_id)
-            .with_change(json!(null), json!({ "email": email, "active": true })),
+        AuditRecord::new("user.create", "user", admin_user_id).with_change(
+            json!(null),
+            json!({ "email": email, "active": true, "role": roles::OWNER }),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -157,7 +145,7 @@ pub async fn create_demo_if_empty(
         return Ok(None);
     }
     let email = "admin@demo.vaskem.example".to_owned();
-    let password = random_password()?;
+    let password = password::generate()?;
     let created = create(
         db,
         hasher,
@@ -173,21 +161,4 @@ pub async fn create_demo_if_empty(
         email,
         password,
     }))
-}
-
-/// 24 characters from a 56-letter alphabet without look-alikes: about 139 bits.
-fn random_password() -> AppResult<String> {
-    const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut password = String::with_capacity(24);
-    while password.len() < 24 {
-        let mut byte = [0_u8; 1];
-        getrandom::fill(&mut byte)
-            .map_err(|err| AppError::Internal(format!("no randomness: {err}")))?;
-        // Rejection sampling keeps every letter equally likely.
-        let index = usize::from(byte[0]);
-        if index < ALPHABET.len() * (256 / ALPHABET.len()) {
-            password.push(char::from(ALPHABET[index % ALPHABET.len()]));
-        }
-    }
-    Ok(password)
 }

@@ -9,6 +9,8 @@
 mod engine;
 mod handle;
 mod lookup;
+mod throttle;
 
 pub use engine::{Database, Engine, Privilege};
 pub use handle::{Actor, RequestOrigin, TenantDb, TenantTx};
+pub use throttle::ThrottleState;

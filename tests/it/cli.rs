@@ -71,7 +71,10 @@ async fn org_create_then_audit_verify(backend: Backend) {
     )
     .await;
     let verify = vaskem(&database.url, &["audit", "verify", "--org", &id], None);
-    assert_eq!(verify.status.code(), Some(2));
+    assert_eq!(
+        verify.status.code(),
+        Some(i32::from(vaskem::cli::BROKEN_CHAIN_EXIT))
+    );
     assert!(
         String::from_utf8_lossy(&verify.stdout).contains("BROKEN at event 1"),
         "{}",

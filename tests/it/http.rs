@@ -161,6 +161,8 @@ async fn oversized_bodies_are_refused(backend: Backend) {
         .await
         .expect("post");
     assert_eq!(response.status(), 413);
+    let body: Value = response.json().await.expect("413 is a JSON error document");
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"));
     // Just under the limit is fine.
     let padding = " ".repeat(vaskem::http::MAX_BODY_BYTES - 100);
     let body = format!(r#"{{"query":"{{ health {{ status }} }}"{padding}}}"#);

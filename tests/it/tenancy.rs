@@ -64,6 +64,7 @@ async fn handle_writes_only_its_own_organisation(backend: Backend) {
         .expect("update");
     assert_eq!(changed, 1);
     // An insert claiming Beta's tenant is stamped with Alpha's.
+    let alpha_role = tx.all(entity::role::Entity::find()).await.expect("roles")[0].id;
     let inserted = tx
         .insert(user::ActiveModel {
             id: Set(entity::UserId::generate()),
@@ -73,6 +74,10 @@ async fn handle_writes_only_its_own_organisation(backend: Backend) {
             password_hash: Set("x".into()),
             is_active: Set(true),
             created_at: Set(chrono::Utc::now()),
+            role_id: Set(alpha_role),
+            grant_mask: Set(0),
+            revoke_mask: Set(0),
+            must_change_password: Set(false),
         })
         .await
         .expect("insert");
@@ -217,8 +222,8 @@ async fn postgres_rls_alone_fences_reads_and_writes() {
     let insert = tx
         .execute_raw(Statement::from_sql_and_values(
             DatabaseBackend::Postgres,
-            "INSERT INTO users (id, tenant_id, email, display_name, password_hash, is_active, created_at)
-             VALUES ($1, $2, 'x@example.com', 'x', 'x', true, now())",
+            "INSERT INTO users (id, tenant_id, email, display_name, password_hash, is_active, created_at, role_id)
+             SELECT $1, $2, 'x@example.com', 'x', 'x', true, now(), role_id FROM users LIMIT 1",
             [uuid::Uuid::now_v7().into(), beta.0.into()],
         ))
         .await;

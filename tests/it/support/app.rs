@@ -3,8 +3,9 @@
 use std::net::SocketAddr;
 
 use serde_json::{Value, json};
+use vaskem::auth::AuthSettings;
 use vaskem::auth::password::PasswordHasher;
-use vaskem::auth::session::{SESSION_COOKIE, SessionPolicy};
+use vaskem::auth::session::{LoginThrottle, SESSION_COOKIE, SessionPolicy};
 use vaskem::graphql::{QueryLimits, Schemas};
 use vaskem::{AppState, app};
 
@@ -26,8 +27,15 @@ impl TestApp {
         let state = AppState {
             db: database.db.clone(),
             schemas: Schemas::new(limits),
-            hasher: PasswordHasher::with_rounds(TEST_ROUNDS),
-            sessions: SessionPolicy::default(),
+            auth: AuthSettings {
+                hasher: PasswordHasher::with_rounds(TEST_ROUNDS),
+                sessions: SessionPolicy::default(),
+                throttle: LoginThrottle {
+                    slowdown_ms: 0,
+                    ..LoginThrottle::default()
+                },
+            },
+            trust_forwarded_for: false,
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

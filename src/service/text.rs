@@ -1,0 +1,79 @@
+//! Checks for free text that users type: names, descriptions, emails.
+
+use crate::error::{AppError, AppResult};
+
+/// Characters that change how text is displayed rather than what it says: bidirectional
+/// overrides and isolates, which can make a name read as something else in a list.
+fn is_display_trick(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A trimmed single line of 1..=`max_chars` characters, without control characters (NUL
+/// included) or bidirectional overrides.
+pub fn single_line(field: &'static str, value: &str, max_chars: usize) -> AppResult<String> {
+    let value = value.trim();
+    if value.is_empty() || value.chars().count() > max_chars {
+        return Err(AppError::bad_input(
+            field,
+            format!("{field} must be 1 to {max_chars} characters"),
+        ));
+    }
+    if value.chars().any(|c| c.is_control() || is_display_trick(c)) {
+        return Err(AppError::bad_input(
+            field,
+            format!("{field} must not contain control or text-direction characters"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// Like [`single_line`] but may be empty and may hold line breaks.
+pub fn multi_line(field: &'static str, value: &str, max_chars: usize) -> AppResult<String> {
+    let value = value.trim();
+    if value.chars().count() > max_chars {
+        return Err(AppError::bad_input(
+            field,
+            format!("{field} must be at most {max_chars} characters"),
+        ));
+    }
+    if value
+        .chars()
+        .any(|c| (c.is_control() && c != '\n' && c != '\t') || is_display_trick(c))
+    {
+        return Err(AppError::bad_input(
+            field,
+            format!("{field} must not contain control or text-direction characters"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// A lower-cased email address of a plausible shape.
+pub fn email(field: &'static str, value: &str) -> AppResult<String> {
+    let email = single_line(field, value, 254)?.to_lowercase();
+    let plausible = email.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty() && domain.contains('.') && !domain.contains('@')
+    }) && !email.chars().any(char::is_whitespace);
+    if !plausible {
+        return Err(AppError::bad_input(field, "not a valid email address"));
+    }
+    Ok(email)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_control_and_direction_characters() {
+        assert!(single_line("name", "Acme\u{0}", 50).is_err());
+        assert!(single_line("name", "Acme\u{202E}emcA", 50).is_err());
+        assert!(single_line("name", "  Acme Storage  ", 50).is_ok_and(|v| v == "Acme Storage"));
+        assert!(single_line("name", "   ", 50).is_err());
+        assert!(multi_line("description", "line one\nline two", 50).is_ok());
+        assert!(multi_line("description", "", 50).is_ok());
+        assert!(email("email", "Ops@Acme.Example").is_ok_and(|v| v == "ops@acme.example"));
+        assert!(email("email", "ops@@acme.example").is_err());
+        assert!(email("email", "ops@acme").is_err());
+    }
+}
