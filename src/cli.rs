@@ -49,6 +49,8 @@ enum Command {
     Audit(AuditCommand),
     /// Print the GraphQL schema (SDL); `schema.graphql` must equal it.
     Schema,
+    /// Print the permission matrix; `docs/PERMISSIONS.md` must equal it.
+    Permissions,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -111,6 +113,19 @@ enum OrgCommand {
         #[command(flatten)]
         passwords: PasswordArgs,
     },
+    /// Deactivate an organisation: its users' sessions end at once and nobody can sign in.
+    Deactivate(OrganisationRef),
+    /// Reactivate a deactivated organisation.
+    Activate(OrganisationRef),
+}
+
+#[derive(Args, Debug)]
+struct OrganisationRef {
+    /// The organisation's id.
+    #[arg(long = "org")]
+    organisation: TenantId,
+    #[command(flatten)]
+    database: DatabaseArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -202,6 +217,10 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             println!("{}", created.organisation_id);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Org(OrgCommand::Deactivate(target)) => {
+            set_organisation_active(target, false).await
+        }
+        Command::Org(OrgCommand::Activate(target)) => set_organisation_active(target, true).await,
         Command::Audit(AuditCommand::Verify {
             organisation,
             database,
@@ -235,6 +254,30 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             print!("{}", graphql::sdl());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Permissions => {
+            print!("{}", graphql::permission_matrix());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn set_organisation_active(
+    target: OrganisationRef,
+    active: bool,
+) -> anyhow::Result<ExitCode> {
+    let db = connect_existing(&target.database).await?;
+    let handle = TenantDb::for_operator(&db, target.organisation);
+    match organisations::set_active(&handle, active).await {
+        Ok(organisation) => {
+            let state = if active { "active" } else { "deactivated" };
+            println!("{} ({}) is {state}", organisation.name, organisation.id);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(crate::error::AppError::NotFound { .. }) => {
+            eprintln!("error: no organisation with id {}", target.organisation);
+            Ok(ExitCode::FAILURE)
+        }
+        Err(err) => Err(err.into()),
     }
 }
 

@@ -7,16 +7,23 @@
 use async_graphql::Enum;
 
 macro_rules! permissions {
-    ($($(#[$doc:meta])* $name:ident = $bit:literal,)*) => {
+    ($(#[doc = $doc:literal] $name:ident = $bit:literal,)*) => {
         /// One thing a user may do. The GraphQL name is the SCREAMING_SNAKE_CASE form.
         #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Permission {
-            $($(#[$doc])* $name,)*
+            $(#[doc = $doc] $name,)*
         }
 
         impl Permission {
             /// Every permission, in bit order.
             pub const ALL: &'static [Permission] = &[$(Permission::$name,)*];
+
+            /// What the permission allows, in a few words.
+            pub fn description(self) -> &'static str {
+                match self {
+                    $(Permission::$name => $doc.trim_ascii(),)*
+                }
+            }
 
             /// The fixed bit position, 0..=47.
             pub const fn bit(self) -> u8 {

@@ -103,7 +103,7 @@ impl AuditQuery {
     async fn audit_events(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] filter: AuditEventFilter,
+        filter: Option<AuditEventFilter>,
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<Connection<String, AuditEvent, EmptyFields, EmptyFields>> {
@@ -125,6 +125,7 @@ impl AuditQuery {
                     .map_err(|_| AppError::bad_input("after", "not a cursor from this list"))?,
             ),
         };
+        let filter = filter.unwrap_or_default();
         let filter = AuditFilter {
             actor_user_id: filter
                 .actor_user_id

@@ -113,6 +113,97 @@ fn build(limits: QueryLimits, signed_in: bool) -> VaskemSchema {
     }
 }
 
+/// The only fields an anonymous caller may use.
+pub const PUBLIC_FIELDS: &[&str] = &["Query.health", "Mutation.login"];
+
+/// Every root field with what it needs: `("Query.users", "USERS_VIEW")`, or "public" for
+/// [`PUBLIC_FIELDS`] and "signed in" for self-service fields. Read from the schema's
+/// `@requires` directives, which a test proves agree with the guards.
+pub fn permission_requirements() -> Vec<(String, String)> {
+    let mut rows = Vec::new();
+    let mut root = None;
+    let mut in_description = false;
+    for line in sdl().lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with("\"\"\"") {
+            let one_line = trimmed.len() > 3 && trimmed.ends_with("\"\"\"");
+            if !one_line {
+                in_description = !in_description;
+            }
+            continue;
+        }
+        if in_description {
+            continue;
+        }
+        if let Some(name) = line
+            .strip_prefix("type ")
+            .and_then(|rest| rest.strip_suffix(" {"))
+        {
+            root = ["Query", "Mutation"]
+                .contains(&name)
+                .then(|| name.to_owned());
+            continue;
+        }
+        if line == "}" {
+            root = None;
+            continue;
+        }
+        let (Some(root), Some(field_line)) = (&root, line.strip_prefix('\t')) else {
+            continue;
+        };
+        let name: String = field_line
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if name.is_empty() {
+            continue;
+        }
+        let qualified = format!("{root}.{name}");
+        let needs = match field_line.split_once("@requires(permission: ") {
+            Some((_, rest)) => rest.trim_end_matches(')').to_owned(),
+            None if PUBLIC_FIELDS.contains(&qualified.as_str()) => "public".to_owned(),
+            None => "signed in".to_owned(),
+        };
+        rows.push((qualified, needs));
+    }
+    rows
+}
+
+/// `docs/PERMISSIONS.md`: the 48 bits and every operation's requirement, generated from the code.
+pub fn permission_matrix() -> String {
+    use crate::auth::permission::Permission;
+    use async_graphql::resolver_utils::EnumType;
+    let mut out = String::from(
+        "# Permissions\n\n\
+         Generated from the code by `vaskem permissions`; a test fails when this file drifts.\n\n\
+         ## The 48 permission bits\n\n\
+         Bit positions are stored in role masks and user overrides and never change.\n\n\
+         | bit | permission | allows |\n|---|---|---|\n",
+    );
+    for item in Permission::items() {
+        out.push_str(&format!(
+            "| {} | `{}` | {} |\n",
+            item.value.bit(),
+            item.name,
+            item.value.description()
+        ));
+    }
+    out.push_str(
+        "\n## Operations\n\n\
+         `public`: no session needed. `signed in`: any signed-in user, acting on their own \
+         account. Otherwise the permission the caller must hold.\n\n\
+         | operation | needs |\n|---|---|\n",
+    );
+    for (field, needs) in permission_requirements() {
+        let needs = match needs.as_str() {
+            "public" | "signed in" => needs,
+            permission => format!("`{permission}`"),
+        };
+        out.push_str(&format!("| `{field}` | {needs} |\n"));
+    }
+    out
+}
+
 /// The SDL that `schema.graphql` must equal.
 pub fn sdl() -> String {
     build(QueryLimits::default(), true).sdl()

@@ -162,3 +162,49 @@ pub async fn create_demo_if_empty(
         password,
     }))
 }
+
+/// Deactivates or reactivates an organisation (the operator's CLI). Deactivation ends every
+/// session of its users at once and stops them signing in.
+pub async fn set_active(db: &TenantDb, active: bool) -> AppResult<organisation::Model> {
+    use entity::session;
+    use sea_orm::ColumnTrait;
+    use sea_orm::QueryFilter;
+
+    let mut tx = db.write().await?;
+    let before = tx
+        .find_by_id::<organisation::Entity>(db.tenant())
+        .await?
+        .ok_or(AppError::NotFound {
+            entity: "organisation",
+        })?;
+    tx.update_many(
+        organisation::Entity::update_many()
+            .col_expr(organisation::Column::IsActive, Expr::value(active)),
+    )
+    .await?;
+    if !active {
+        tx.update_many(
+            session::Entity::update_many()
+                .col_expr(session::Column::RevokedAt, Expr::value(Some(Utc::now())))
+                .filter(session::Column::RevokedAt.is_null()),
+        )
+        .await?;
+    }
+    let action = if active {
+        "organisation.reactivate"
+    } else {
+        "organisation.deactivate"
+    };
+    tx.record(
+        AuditRecord::new(action, "organisation", before.id).with_change(
+            json!({ "active": before.is_active }),
+            json!({ "active": active }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(organisation::Model {
+        is_active: active,
+        ..before
+    })
+}

@@ -9,7 +9,8 @@ use crate::support::{Backend, TestDatabase, database::TEST_PASSWORD};
 
 on_both_databases!(
     org_create_then_audit_verify,
-    org_create_reads_password_from_stdin
+    org_create_reads_password_from_stdin,
+    org_deactivate_ends_sessions_at_once,
 );
 
 fn vaskem(database_url: &str, args: &[&str], stdin: Option<&str>) -> Output {
@@ -134,4 +135,60 @@ fn migrate_creates_the_default_sqlite_file() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(dir.path().join("vaskem.db").exists());
+}
+
+async fn org_deactivate_ends_sessions_at_once(backend: Backend) {
+    let app = crate::support::TestApp::start(backend).await;
+    let member = app.member_of_new_organisation("Zeta").await;
+    let me = "{ me { email } }";
+    let (_, body) = app
+        .graphql_in(Some(&member.session), me, serde_json::json!({}))
+        .await;
+    assert_eq!(body["data"]["me"]["email"], member.email);
+
+    let tenant = member.tenant.to_string();
+    let output = vaskem(
+        &app.database.url,
+        &["org", "deactivate", "--org", &tenant],
+        None,
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (_, body) = app
+        .graphql_in(Some(&member.session), me, serde_json::json!({}))
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{body}"
+    );
+    assert!(app.try_login(&member.email, TEST_PASSWORD).await.is_err());
+
+    let output = vaskem(
+        &app.database.url,
+        &["org", "activate", "--org", &tenant],
+        None,
+    );
+    assert!(output.status.success());
+    app.login(&member.email, TEST_PASSWORD).await;
+
+    let unknown = uuid::Uuid::now_v7().to_string();
+    let output = vaskem(
+        &app.database.url,
+        &["org", "deactivate", "--org", &unknown],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let output = vaskem(
+        &app.database.url,
+        &["audit", "verify", "--org", &unknown],
+        None,
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "an unknown organisation is an error, not an intact chain"
+    );
 }

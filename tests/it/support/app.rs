@@ -1,6 +1,7 @@
 //! The real service, in-process on an ephemeral port, with an HTTP client that keeps cookies.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 use vaskem::auth::AuthSettings;
@@ -11,8 +12,34 @@ use vaskem::{AppState, app};
 
 use super::database::{Backend, TEST_PASSWORD, TEST_ROUNDS, TestDatabase};
 
+/// What a test may change about the app it starts.
+#[derive(Clone, Copy)]
+pub struct TestOptions {
+    pub limits: QueryLimits,
+    pub auth: AuthSettings,
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for TestOptions {
+    fn default() -> Self {
+        Self {
+            limits: QueryLimits::default(),
+            auth: AuthSettings {
+                hasher: PasswordHasher::with_rounds(TEST_ROUNDS),
+                sessions: SessionPolicy::default(),
+                throttle: LoginThrottle {
+                    slowdown_ms: 0,
+                    ..LoginThrottle::default()
+                },
+            },
+            trust_forwarded_for: false,
+        }
+    }
+}
+
 pub struct TestApp {
-    pub database: TestDatabase,
+    /// Shared with any further node started on the same database.
+    pub database: Arc<TestDatabase>,
     pub base_url: String,
     pub client: reqwest::Client,
     server: tokio::task::JoinHandle<()>,
@@ -24,18 +51,37 @@ impl TestApp {
     }
 
     pub async fn start_with(database: TestDatabase, limits: QueryLimits) -> Self {
-        let state = AppState {
-            db: database.db.clone(),
-            schemas: Schemas::new(limits),
-            auth: AuthSettings {
-                hasher: PasswordHasher::with_rounds(TEST_ROUNDS),
-                sessions: SessionPolicy::default(),
-                throttle: LoginThrottle {
-                    slowdown_ms: 0,
-                    ..LoginThrottle::default()
-                },
+        Self::start_configured(
+            Arc::new(database),
+            TestOptions {
+                limits,
+                ..TestOptions::default()
             },
-            trust_forwarded_for: false,
+        )
+        .await
+    }
+
+    /// Another node of the same service: its own connection pool on the same database.
+    pub async fn another_node(&self, options: TestOptions) -> Self {
+        let pool = TestDatabase::with_pool_for(&self.database.url, 5).await;
+        Self::serve(self.database.clone(), pool, options).await
+    }
+
+    pub async fn start_configured(database: Arc<TestDatabase>, options: TestOptions) -> Self {
+        let pool = database.db.clone();
+        Self::serve(database, pool, options).await
+    }
+
+    async fn serve(
+        database: Arc<TestDatabase>,
+        pool: vaskem::tenancy::Database,
+        options: TestOptions,
+    ) -> Self {
+        let state = AppState {
+            db: pool,
+            schemas: Schemas::new(options.limits),
+            auth: options.auth,
+            trust_forwarded_for: options.trust_forwarded_for,
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

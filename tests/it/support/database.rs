@@ -110,6 +110,65 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// A user of `tenant` holding exactly `permissions` (through a custom role made for them),
+    /// signed in with [`TEST_PASSWORD`]; returns the email.
+    pub async fn user_with_permissions(
+        &self,
+        tenant: TenantId,
+        permissions: &[vaskem::auth::permission::Permission],
+    ) -> String {
+        use entity::{RoleId, UserId, role, user};
+        use sea_orm::ActiveValue::Set;
+        use vaskem::auth::permission::PermissionSet;
+
+        let email = format!("user-{}@example.com", uuid::Uuid::new_v4().simple());
+        let hash = PasswordHasher::with_rounds(TEST_ROUNDS)
+            .hash(TEST_PASSWORD.to_owned())
+            .await
+            .expect("hash");
+        let handle = vaskem::tenancy::TenantDb::for_operator(&self.db, tenant);
+        let mut tx = handle.write().await.expect("write");
+        let role = tx
+            .insert(role::ActiveModel {
+                id: Set(RoleId::generate()),
+                tenant_id: Set(tenant),
+                name: Set(format!("test role {}", uuid::Uuid::new_v4().simple())),
+                description: Set(String::new()),
+                permissions: Set(PermissionSet::of(permissions).to_stored()),
+                is_builtin: Set(false),
+                created_at: Set(chrono::Utc::now()),
+            })
+            .await
+            .expect("role");
+        let user = tx
+            .insert(user::ActiveModel {
+                id: Set(UserId::generate()),
+                tenant_id: Set(tenant),
+                email: Set(email.clone()),
+                display_name: Set(email.clone()),
+                password_hash: Set(hash),
+                is_active: Set(true),
+                created_at: Set(chrono::Utc::now()),
+                role_id: Set(role.id),
+                grant_mask: Set(0),
+                revoke_mask: Set(0),
+                must_change_password: Set(false),
+            })
+            .await
+            .expect("user");
+        tx.record(vaskem::audit::AuditRecord::new(
+            "test.user",
+            "user",
+            user.id,
+        ))
+        .await
+        .expect("audit");
+        tx.commit().await.expect("commit");
+        email
+    }
+}
+
 async fn admin_connection() -> DatabaseConnection {
     let url = admin_url();
     match sea_orm::Database::connect(&url).await {
