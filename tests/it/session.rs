@@ -19,6 +19,7 @@ on_both_databases!(
     deactivating_the_user_or_organisation_ends_sessions_at_once,
     a_session_cannot_point_at_another_organisations_user,
     audit_events_name_the_client_and_request,
+    idle_and_expired_sessions_end,
     each_session_sees_only_its_own_organisation,
 );
 
@@ -272,4 +273,48 @@ async fn each_session_sees_only_its_own_organisation(backend: Backend) {
     assert_eq!(body["data"]["me"]["organisation"]["name"], "Beta");
     let (_, body) = app.graphql_in(Some(&alpha_session), ME, json!({})).await;
     assert_eq!(body["data"]["me"]["organisation"]["name"], "Alpha Renamed");
+}
+
+async fn idle_and_expired_sessions_end(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let (_, email) = app.database.organisation("Alpha").await;
+    let raw = app.database.raw().await;
+    let backend_kind = raw.get_database_backend();
+    let shift = |column: &str, minutes: i64| {
+        let when = chrono::Utc::now() + chrono::Duration::minutes(minutes);
+        sea_orm::Statement::from_sql_and_values(
+            backend_kind,
+            if backend_kind == sea_orm::DatabaseBackend::Postgres {
+                format!("UPDATE sessions SET {column} = $1")
+            } else {
+                format!("UPDATE sessions SET {column} = ?")
+            },
+            [when.into()],
+        )
+    };
+
+    // Idle past the limit (30 minutes by default).
+    let idle = app.login(&email, TEST_PASSWORD).await;
+    raw.execute_raw(shift("last_seen_at", -31)).await.expect("age");
+    let (_, body) = app.graphql_in(Some(&idle), ME, json!({})).await;
+    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "idle session: {body}");
+
+    // Active, but past its absolute lifetime.
+    let old = app.login(&email, TEST_PASSWORD).await;
+    raw.execute_raw(shift("expires_at", -1)).await.expect("expire");
+    let (_, body) = app.graphql_in(Some(&old), ME, json!({})).await;
+    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "expired session: {body}");
+
+    // Seen a while ago but within the limit: still good, and its last-seen time moves on.
+    let recent = app.login(&email, TEST_PASSWORD).await;
+    raw.execute_raw(shift("last_seen_at", -10)).await.expect("age");
+    raw.execute_raw(shift("expires_at", 60)).await.expect("extend");
+    let (_, body) = app.graphql_in(Some(&recent), ME, json!({})).await;
+    assert!(body["errors"].is_null(), "{body}");
+    let sessions = session::Entity::find().all(&raw).await.expect("sessions");
+    let touched = sessions
+        .iter()
+        .find(|s| s.token_hash == hash_token(&recent.token))
+        .expect("session");
+    assert!(chrono::Utc::now() - touched.last_seen_at < chrono::Duration::minutes(1));
 }
