@@ -8,7 +8,8 @@
 use chrono::Utc;
 use entity::{RoleId, UserId, role, session, user};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::Expr,
 };
 use serde_json::json;
 
@@ -73,6 +74,15 @@ async fn ensure_another_owner(
     if !is_owner(leaving, role) {
         return Ok(());
     }
+    // Two owners demoting each other at once must not both succeed: every change that can remove
+    // an owner first locks the Owner role's row, so they run one after the other and the second
+    // counts what the first left.
+    tx.one(
+        role::Entity::find()
+            .filter(role::Column::Id.eq(role.id))
+            .lock_exclusive(),
+    )
+    .await?;
     let others = tx
         .count(
             user::Entity::find()

@@ -682,3 +682,38 @@ async fn audit_viewer_filters_and_pages(backend: Backend) {
         seen.len() as i64
     );
 }
+
+/// Two owners demoting each other at the same moment, over and over: one must always remain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_concurrent_demotions_leave_an_owner() {
+    let app = TestApp::start(Backend::Postgres).await;
+    let demote = "mutation ($id: ID!, $r: ID!) { changeUserRole(id: $id, roleId: $r) { id } }";
+    for round in 0..10 {
+        let first = app
+            .member_of_new_organisation(&format!("Alpha {round}"))
+            .await;
+        let (second_id, _, second) = colleague(&app, &first.session, "Owner").await;
+        let first_id = user_id(&app, &first.session, &first.email).await;
+        let viewer = role_id(&app, &first.session, "Viewer").await;
+        let (a, b) = tokio::join!(
+            app.graphql_in(
+                Some(&first.session),
+                demote,
+                json!({ "id": second_id, "r": viewer })
+            ),
+            app.graphql_in(
+                Some(&second),
+                demote,
+                json!({ "id": first_id, "r": viewer })
+            ),
+        );
+        let succeeded = [&a.1, &b.1]
+            .iter()
+            .filter(|body| body["errors"].is_null())
+            .count();
+        assert_eq!(
+            succeeded, 1,
+            "round {round}: exactly one demotion may succeed: {a:?} {b:?}"
+        );
+    }
+}

@@ -295,20 +295,36 @@ async fn idle_and_expired_sessions_end(backend: Backend) {
 
     // Idle past the limit (30 minutes by default).
     let idle = app.login(&email, TEST_PASSWORD).await;
-    raw.execute_raw(shift("last_seen_at", -31)).await.expect("age");
+    raw.execute_raw(shift("last_seen_at", -31))
+        .await
+        .expect("age");
     let (_, body) = app.graphql_in(Some(&idle), ME, json!({})).await;
-    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "idle session: {body}");
+    assert_eq!(
+        error_code(&body),
+        Some("UNAUTHENTICATED"),
+        "idle session: {body}"
+    );
 
     // Active, but past its absolute lifetime.
     let old = app.login(&email, TEST_PASSWORD).await;
-    raw.execute_raw(shift("expires_at", -1)).await.expect("expire");
+    raw.execute_raw(shift("expires_at", -1))
+        .await
+        .expect("expire");
     let (_, body) = app.graphql_in(Some(&old), ME, json!({})).await;
-    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "expired session: {body}");
+    assert_eq!(
+        error_code(&body),
+        Some("UNAUTHENTICATED"),
+        "expired session: {body}"
+    );
 
     // Seen a while ago but within the limit: still good, and its last-seen time moves on.
     let recent = app.login(&email, TEST_PASSWORD).await;
-    raw.execute_raw(shift("last_seen_at", -10)).await.expect("age");
-    raw.execute_raw(shift("expires_at", 60)).await.expect("extend");
+    raw.execute_raw(shift("last_seen_at", -10))
+        .await
+        .expect("age");
+    raw.execute_raw(shift("expires_at", 60))
+        .await
+        .expect("extend");
     let (_, body) = app.graphql_in(Some(&recent), ME, json!({})).await;
     assert!(body["errors"].is_null(), "{body}");
     let sessions = session::Entity::find().all(&raw).await.expect("sessions");
