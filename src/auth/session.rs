@@ -15,7 +15,7 @@ use super::password::PasswordHasher;
 use super::permission::{Permission, PermissionSet};
 use crate::audit::{AuditRecord, Outcome};
 use crate::error::{AppError, AppResult};
-use crate::tenancy::{Database, RequestOrigin, TenantDb};
+use crate::tenancy::{Attempt, AttemptLimits, Database, RequestOrigin, TenantDb};
 
 /// The session cookie. `__Host-` makes browsers insist on Secure, Path=/ and no Domain.
 pub const SESSION_COOKIE: &str = "__Host-vaskem_session";
@@ -259,28 +259,60 @@ pub async fn login(
     origin: RequestOrigin,
 ) -> AppResult<NewSession> {
     let email = normalise_email(email);
-    let mut keys = vec![(account_key(&email), throttle.account_max_failures)];
+    let window_seconds = throttle.window_minutes * 60;
+    let lockout_seconds = throttle.lockout_minutes * 60;
+    let mut keys = vec![(
+        account_key(&email),
+        AttemptLimits {
+            max_failures: throttle.account_max_failures,
+            window_seconds,
+            lockout_seconds,
+        },
+        true,
+    )];
     if let Some(key) = client_key(&origin) {
-        keys.push((key, throttle.client_max_failures));
+        keys.push((
+            key,
+            AttemptLimits {
+                max_failures: throttle.client_max_failures,
+                window_seconds,
+                lockout_seconds,
+            },
+            false,
+        ));
     }
-    let key_names: Vec<String> = keys.iter().map(|(key, _)| key.clone()).collect();
     let now = Utc::now().timestamp();
-    let states = db.throttle_states(&key_names).await?;
-    if let Some(until) = states
-        .iter()
-        .map(|s| s.locked_until)
-        .filter(|until| *until > now)
-        .max()
-    {
+    // Take an attempt on every key before any password is checked.
+    let mut taken = Vec::with_capacity(keys.len());
+    let mut locked_until = None;
+    for (key, limits, forget_on_success) in &keys {
+        match db.take_attempt(key, now, *limits).await? {
+            Attempt::Allowed { number } => taken.push((key, *limits, *forget_on_success, number)),
+            Attempt::Refused {
+                locked_until: until,
+            } => {
+                locked_until = locked_until.max(Some(until));
+            }
+        }
+    }
+    if let Some(until) = locked_until {
+        // Refused before any check: the attempts taken on other keys are given back.
+        for (key, _, _, _) in &taken {
+            db.attempt_succeeded(key, now, false).await?;
+        }
         return Err(AppError::LockedOut {
-            retry_after_seconds: until - now,
+            retry_after_seconds: (until - now).max(1),
         });
     }
-    let failures = states.iter().map(|s| s.failures).max().unwrap_or(0);
-    if failures >= 1 && throttle.slowdown_ms > 0 {
+    let earlier_failures = taken
+        .iter()
+        .map(|(_, _, _, number)| number - 1)
+        .max()
+        .unwrap_or(0);
+    if earlier_failures >= 1 && throttle.slowdown_ms > 0 {
         let delay = throttle
             .slowdown_ms
-            .saturating_mul(u64::try_from(failures).unwrap_or(0))
+            .saturating_mul(u64::try_from(earlier_failures).unwrap_or(0))
             .min(MAX_SLOWDOWN_MS);
         tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
     }
@@ -288,24 +320,17 @@ pub async fn login(
     let outcome = check_credentials(db, hasher, &email, password.clone()).await?;
     let Some(user) = outcome.user else {
         let mut locked = None;
-        for (key, max) in &keys {
-            let state = db
-                .record_throttle_failure(
-                    key,
-                    now,
-                    throttle.window_minutes * 60,
-                    *max,
-                    throttle.lockout_minutes * 60,
-                )
-                .await?;
-            if state.locked_until > now {
-                locked = Some(state.locked_until - now);
+        for (key, limits, _, number) in &taken {
+            if let Some(until) = db.attempt_failed(key, *number, now, *limits).await? {
+                locked = locked.max(Some(until - now));
             }
         }
-        if let Some(known) = outcome.known_user {
-            record_failed_login(db, &known, origin.clone(), locked).await?;
-        } else if locked.is_some() {
-            tracing::warn!(client = ?origin.client_addr, "sign-in locked for an unknown email");
+        match outcome.known_user {
+            Some(known) => record_failed_login(db, &known, origin.clone(), locked).await?,
+            None if locked.is_some() => {
+                tracing::warn!(client = ?origin.client_addr, "sign-in locked for an email no single account owns");
+            }
+            None => {}
         }
         return Err(match locked {
             Some(retry_after_seconds) => AppError::LockedOut {
@@ -314,7 +339,9 @@ pub async fn login(
             None => AppError::InvalidCredentials,
         });
     };
-    db.clear_throttle(&account_key(&email)).await?;
+    for (key, _, forget, _) in &taken {
+        db.attempt_succeeded(key, now, *forget).await?;
+    }
 
     let handle = TenantDb::for_user(
         db,
@@ -414,9 +441,23 @@ async fn check_credentials(
             });
         }
     }
+    // A failure is audited in the account's organisation only when exactly one account has
+    // this email: where several organisations share an address, auditing in any of them would
+    // show one organisation another's sign-in attempts (and a tenant could register an address
+    // just to watch). Those failures go to the server log instead.
+    let known_user = match candidates.as_slice() {
+        [only] => Some(only.clone()),
+        _ => {
+            tracing::warn!(
+                accounts = candidates.len(),
+                "failed sign-in for an email several organisations share"
+            );
+            None
+        }
+    };
     Ok(CredentialCheck {
         user: None,
-        known_user: candidates.first().cloned(),
+        known_user,
     })
 }
 

@@ -36,7 +36,8 @@ pub struct User {
 
 #[async_graphql::ComplexObject]
 impl User {
-    /// The organisation the user belongs to (always the caller's own).
+    /// The organisation the user belongs to (always the caller's own): part of who the user
+    /// is, so it needs no permission; its settings are behind `organisation` (ORGANISATION_VIEW).
     async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Organisation> {
         if let Some(organisation) = &self.preloaded_organisation {
             return Ok(organisation.clone().into());

@@ -264,9 +264,14 @@ pub async fn change_role(caller: &SignedIn, id: UserId, role_id: RoleId) -> AppR
     let mut tx = caller.db.write().await?;
     let (before, old_role) = target(&tx, caller, id).await?;
     let new_role = roles::find(&tx, role_id).await?;
+    let after = user::Model {
+        role_id: new_role.id,
+        ..before.clone()
+    };
+    // The whole role, and what the user can do with it (their grants included).
     check_can_grant(
         caller.permissions,
-        PermissionSet::from_stored(new_role.permissions),
+        PermissionSet::from_stored(new_role.permissions).union(effective(&after, &new_role)),
     )?;
     if old_role.id != new_role.id {
         ensure_another_owner(&tx, &before, &old_role).await?;
@@ -277,10 +282,6 @@ pub async fn change_role(caller: &SignedIn, id: UserId, role_id: RoleId) -> AppR
             .filter(user::Column::Id.eq(id)),
     )
     .await?;
-    let after = user::Model {
-        role_id: new_role.id,
-        ..before.clone()
-    };
     tx.record(
         AuditRecord::new("user.change_role", "user", id)
             .with_change(snapshot(&before, &old_role), snapshot(&after, &new_role)),
@@ -301,6 +302,15 @@ pub async fn set_overrides(
     check_can_grant(caller.permissions, grant.union(revoke))?;
     let mut tx = caller.db.write().await?;
     let (before, role) = target(&tx, caller, id).await?;
+    let after = user::Model {
+        grant_mask: grant.to_stored(),
+        revoke_mask: revoke.to_stored(),
+        ..before.clone()
+    };
+    // Lifting a revoke hands a permission back just as a grant does: the caller must hold
+    // everything the user will be able to do afterwards (which also stops anyone lifting a revoke
+    // placed on themselves).
+    check_can_grant(caller.permissions, effective(&after, &role))?;
     if revoke != PermissionSet::EMPTY {
         ensure_another_owner(&tx, &before, &role).await?;
     }
@@ -311,11 +321,6 @@ pub async fn set_overrides(
             .filter(user::Column::Id.eq(id)),
     )
     .await?;
-    let after = user::Model {
-        grant_mask: grant.to_stored(),
-        revoke_mask: revoke.to_stored(),
-        ..before.clone()
-    };
     tx.record(
         AuditRecord::new("user.set_overrides", "user", id)
             .with_change(snapshot(&before, &role), snapshot(&after, &role)),

@@ -13,4 +13,4 @@ mod throttle;
 
 pub use engine::{Database, Engine, Privilege};
 pub use handle::{Actor, RequestOrigin, TenantDb, TenantTx};
-pub use throttle::ThrottleState;
+pub use throttle::{Attempt, AttemptLimits};

@@ -5,14 +5,6 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement, TransactionTra
 
 use super::{Database, Engine};
 
-/// One counter's state.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ThrottleState {
-    pub failures: i32,
-    /// Unix seconds; 0 when not locked.
-    pub locked_until: i64,
-}
-
 impl Database {
     fn statement(&self, sql: &str, values: Vec<Value>) -> Statement {
         let backend = match self.engine() {
@@ -37,85 +29,115 @@ impl Database {
         Ok(tx)
     }
 
-    /// The current state of each key (missing keys read as zero).
-    pub(crate) async fn throttle_states(
-        &self,
-        keys: &[String],
-    ) -> Result<Vec<ThrottleState>, DbErr> {
-        let tx = self.begin_throttle().await?;
-        let mut states = Vec::with_capacity(keys.len());
-        for key in keys {
-            let row = tx
-                .query_one_raw(self.statement(
-                    "SELECT failures, locked_until FROM login_throttles WHERE key = $1",
-                    vec![key.clone().into()],
-                ))
-                .await?;
-            states.push(match row {
-                Some(row) => ThrottleState {
-                    failures: row.try_get("", "failures")?,
-                    locked_until: row.try_get("", "locked_until")?,
-                },
-                None => ThrottleState::default(),
-            });
-        }
-        tx.commit().await?;
-        Ok(states)
-    }
-
-    /// Counts one failure against `key` within a window of `window_seconds`; at `max_failures`
-    /// the key is locked for `lockout_seconds` and its count starts again.
-    pub(crate) async fn record_throttle_failure(
+    /// Takes one sign-in attempt on `key`, atomically: concurrent attempts get consecutive
+    /// numbers, so no burst of parallel requests can check more passwords than the limit. A locked
+    /// key, or one whose attempts in this window are used up (it locks now), is refused.
+    pub(crate) async fn take_attempt(
         &self,
         key: &str,
         now: i64,
-        window_seconds: i64,
-        max_failures: i32,
-        lockout_seconds: i64,
-    ) -> Result<ThrottleState, DbErr> {
+        limits: AttemptLimits,
+    ) -> Result<Attempt, DbErr> {
         let tx = self.begin_throttle().await?;
         let row = tx
             .query_one_raw(self.statement(
                 "INSERT INTO login_throttles (key, failures, window_start, locked_until)
                  VALUES ($1, 1, $2, 0)
                  ON CONFLICT (key) DO UPDATE SET
-                   failures = CASE WHEN login_throttles.window_start <= $3 THEN 1
+                   failures = CASE WHEN login_throttles.locked_until > $2 THEN login_throttles.failures
+                                   WHEN login_throttles.window_start <= $3 THEN 1
                                    ELSE login_throttles.failures + 1 END,
-                   window_start = CASE WHEN login_throttles.window_start <= $3 THEN $2
+                   window_start = CASE WHEN login_throttles.locked_until > $2 THEN login_throttles.window_start
+                                       WHEN login_throttles.window_start <= $3 THEN $2
                                        ELSE login_throttles.window_start END
                  RETURNING failures, locked_until",
-                vec![key.into(), now.into(), (now - window_seconds).into()],
+                vec![key.into(), now.into(), (now - limits.window_seconds).into()],
             ))
             .await?
             .ok_or_else(|| DbErr::Custom("upsert returned no row".into()))?;
-        let mut state = ThrottleState {
-            failures: row.try_get("", "failures")?,
-            locked_until: row.try_get("", "locked_until")?,
+        let number: i32 = row.try_get("", "failures")?;
+        let locked_until: i64 = row.try_get("", "locked_until")?;
+        let attempt = if locked_until > now {
+            Attempt::Refused { locked_until }
+        } else if number > limits.max_failures {
+            let locked_until = now + limits.lockout_seconds;
+            self.lock(&tx, key, now, locked_until).await?;
+            Attempt::Refused { locked_until }
+        } else {
+            Attempt::Allowed { number }
         };
-        if state.failures >= max_failures {
-            state = ThrottleState {
-                failures: 0,
-                locked_until: now + lockout_seconds,
-            };
-            tx.execute_raw(self.statement(
-                "UPDATE login_throttles SET failures = 0, window_start = $2, locked_until = $3
-                 WHERE key = $1",
-                vec![key.into(), now.into(), state.locked_until.into()],
-            ))
-            .await?;
-        }
         tx.commit().await?;
-        Ok(state)
+        Ok(attempt)
     }
 
-    /// Forgets `key`'s failures (after a successful sign-in).
-    pub(crate) async fn clear_throttle(&self, key: &str) -> Result<(), DbErr> {
+    /// After attempt `number` failed: at the limit the key locks; returns until when.
+    pub(crate) async fn attempt_failed(
+        &self,
+        key: &str,
+        number: i32,
+        now: i64,
+        limits: AttemptLimits,
+    ) -> Result<Option<i64>, DbErr> {
+        if number < limits.max_failures {
+            return Ok(None);
+        }
         let tx = self.begin_throttle().await?;
-        tx.execute_raw(self.statement(
-            "DELETE FROM login_throttles WHERE key = $1 AND locked_until = 0",
-            vec![key.into()],
-        ))
-        .await?;
+        let locked_until = now + limits.lockout_seconds;
+        self.lock(&tx, key, now, locked_until).await?;
+        tx.commit().await?;
+        Ok(Some(locked_until))
+    }
+
+    /// After a successful sign-in the attempt does not count: `forget` drops the key's count
+    /// (the account's), otherwise it is given back (the client address's).
+    pub(crate) async fn attempt_succeeded(
+        &self,
+        key: &str,
+        now: i64,
+        forget: bool,
+    ) -> Result<(), DbErr> {
+        let tx = self.begin_throttle().await?;
+        let sql = if forget {
+            "DELETE FROM login_throttles WHERE key = $1 AND locked_until <= $2"
+        } else {
+            "UPDATE login_throttles SET failures = failures - 1
+             WHERE key = $1 AND failures > 0 AND locked_until <= $2"
+        };
+        tx.execute_raw(self.statement(sql, vec![key.into(), now.into()]))
+            .await?;
         tx.commit().await
     }
+
+    async fn lock(
+        &self,
+        tx: &sea_orm::DatabaseTransaction,
+        key: &str,
+        now: i64,
+        locked_until: i64,
+    ) -> Result<(), DbErr> {
+        tx.execute_raw(self.statement(
+            "UPDATE login_throttles SET failures = 0, window_start = $2, locked_until = $3
+             WHERE key = $1",
+            vec![key.into(), now.into(), locked_until.into()],
+        ))
+        .await?;
+        Ok(())
+    }
+}
+
+/// The limits for one kind of key.
+#[derive(Clone, Copy, Debug)]
+pub struct AttemptLimits {
+    pub max_failures: i32,
+    pub window_seconds: i64,
+    pub lockout_seconds: i64,
+}
+
+/// What [`Database::take_attempt`] decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Attempt {
+    /// Go ahead; this is attempt `number` in the current window.
+    Allowed { number: i32 },
+    /// Locked until this Unix second.
+    Refused { locked_until: i64 },
 }

@@ -12,6 +12,7 @@ use crate::support::{Backend, Session, TestApp};
 on_both_databases!(
     me_shows_role_and_effective_permissions,
     nobody_grants_what_they_lack,
+    lifting_a_revoke_is_granting,
     an_organisation_keeps_an_active_owner,
     invited_user_must_change_the_temporary_password,
     overrides_grant_and_revoke,
@@ -202,6 +203,77 @@ async fn nobody_grants_what_they_lack(backend: Backend) {
             .expect("list")
             .iter()
             .any(|p| p == "BACKUPS_DOWNLOAD")
+    );
+}
+
+async fn lifting_a_revoke_is_granting(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.member_of_new_organisation("Alpha").await;
+    let set = "mutation ($id: ID!, $g: [Permission!]!, $r: [Permission!]!) { setUserOverrides(id: $id, grant: $g, revoke: $r) { permissions } }";
+
+    // A user administrator whose AUDIT_VIEW the owner revoked cannot lift it themselves.
+    let admin_email = app
+        .database
+        .user_with_permissions(
+            owner.tenant,
+            &[
+                Permission::UsersView,
+                Permission::UsersOverride,
+                Permission::AuditView,
+            ],
+        )
+        .await;
+    let admin_id = user_id(&app, &owner.session, &admin_email).await;
+    let (_, body) = app
+        .graphql_in(
+            Some(&owner.session),
+            set,
+            json!({ "id": admin_id, "g": [], "r": ["AUDIT_VIEW"] }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let admin = app.login(&admin_email, TEST_PASSWORD).await;
+    let (_, body) = app
+        .graphql_in(
+            Some(&admin),
+            set,
+            json!({ "id": admin_id, "g": [], "r": [] }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["permission"], "AUDIT_VIEW");
+
+    // Someone holding all but BACKUPS_DOWNLOAD cannot make a restricted owner whole again.
+    let (second_owner, _, _) = colleague(&app, &owner.session, "Owner").await;
+    let (_, body) = app
+        .graphql_in(
+            Some(&owner.session),
+            set,
+            json!({ "id": second_owner, "g": [], "r": ["BACKUPS_DOWNLOAD"] }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let almost: Vec<Permission> = Permission::ALL
+        .iter()
+        .copied()
+        .filter(|p| *p != Permission::BackupsDownload)
+        .collect();
+    let deputy_email = app
+        .database
+        .user_with_permissions(owner.tenant, &almost)
+        .await;
+    let deputy = app.login(&deputy_email, TEST_PASSWORD).await;
+    let (_, body) = app
+        .graphql_in(
+            Some(&deputy),
+            set,
+            json!({ "id": second_owner, "g": [], "r": [] }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["permission"],
+        "BACKUPS_DOWNLOAD"
     );
 }
 

@@ -19,6 +19,8 @@ use crate::support::{Backend, TestApp, TestDatabase};
 on_both_databases!(
     an_account_locks_after_repeated_failures_on_every_node,
     aliased_logins_count_one_by_one,
+    parallel_attempts_cannot_outrun_the_limit,
+    a_shared_email_audits_failures_nowhere,
     unknown_emails_are_throttled_like_known_ones,
     one_client_address_locks_across_accounts,
     failures_are_slowed_down,
@@ -147,6 +149,87 @@ async fn aliased_logins_count_one_by_one(backend: Backend) {
         app.try_login(&email, TEST_PASSWORD).await.is_err(),
         "still locked"
     );
+}
+
+async fn parallel_attempts_cannot_outrun_the_limit(backend: Backend) {
+    let database = Arc::new(TestDatabase::new(backend).await);
+    let app = TestApp::start_configured(database.clone(), options(strict())).await;
+    let (alpha, email) = app.database.organisation("Alpha").await;
+    let attempts = (0..20).map(|n| {
+        let app = &app;
+        let email = email.clone();
+        async move {
+            app.try_login(&email, &format!("parallel wrong guess {n}"))
+                .await
+        }
+    });
+    let results = futures::future::join_all(attempts).await;
+    assert!(results.iter().all(Result::is_err));
+    // Only as many passwords were checked as the limit allows: one audit event per check.
+    let tx = TenantDb::for_operator(&database.db, alpha)
+        .read()
+        .await
+        .expect("read");
+    let events = tx
+        .all(<entity::audit_event::Entity as sea_orm::EntityTrait>::find())
+        .await
+        .expect("events");
+    let checked = events
+        .iter()
+        .filter(|e| e.action == "user.login" && e.outcome == "failure")
+        .count();
+    assert_eq!(checked, 3, "passwords checked in a burst of 20");
+    assert!(
+        app.try_login(&email, TEST_PASSWORD).await.is_err(),
+        "locked"
+    );
+}
+
+async fn a_shared_email_audits_failures_nowhere(backend: Backend) {
+    let database = Arc::new(TestDatabase::new(backend).await);
+    let app = TestApp::start_configured(database.clone(), options(strict())).await;
+    let (alpha, email) = app.database.organisation("Alpha").await;
+    // Another organisation registers the same address (through its own admin).
+    let beta = app.member_of_new_organisation("Beta").await;
+    let (_, roles) = app
+        .graphql_in(Some(&beta.session), "{ roles { id name } }", json!({}))
+        .await;
+    let viewer = roles["data"]["roles"]
+        .as_array()
+        .expect("roles")
+        .iter()
+        .find(|r| r["name"] == "Viewer")
+        .expect("viewer")["id"]
+        .clone();
+    let (_, body) = app
+        .graphql_in(
+            Some(&beta.session),
+            "mutation ($i: InviteUserInput!) { inviteUser(input: $i) { user { id } } }",
+            json!({ "i": { "email": email, "roleId": viewer } }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    app.try_login(&email, "a wrong password for the shared address")
+        .await
+        .expect_err("wrong");
+    for tenant in [alpha, beta.tenant] {
+        let tx = TenantDb::for_operator(&database.db, tenant)
+            .read()
+            .await
+            .expect("read");
+        let events = tx
+            .all(<entity::audit_event::Entity as sea_orm::EntityTrait>::find())
+            .await
+            .expect("events");
+        assert!(
+            !events
+                .iter()
+                .any(|e| e.action == "user.login" && e.outcome == "failure"),
+            "neither organisation sees attempts on a shared address"
+        );
+    }
+    // The right password still signs in to the account it belongs to.
+    app.login(&email, TEST_PASSWORD).await;
 }
 
 async fn unknown_emails_are_throttled_like_known_ones(backend: Backend) {
