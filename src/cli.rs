@@ -18,7 +18,8 @@ use crate::service::organisations::{self, NewOrganisation};
 use crate::tenancy::{Database, TenantDb};
 use crate::{audit, graphql};
 
-/// `vaskem audit verify`'s exit code for a broken chain (1 is any error, 2 a usage error).
+/// The exit code of `vaskem audit verify` for a broken chain and of `vaskem stock verify` for a
+/// disagreeing balance (1 is any error, 2 a usage error).
 pub const BROKEN_CHAIN_EXIT: u8 = 3;
 
 /// The SQLite file used when no database is named: created in the working directory.
@@ -47,6 +48,9 @@ enum Command {
     /// Inspect the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Check the stock ledger.
+    #[command(subcommand)]
+    Stock(StockCommand),
     /// Print the GraphQL schema (SDL); `schema.graphql` must equal it.
     Schema,
     /// Print the permission matrix; `docs/PERMISSIONS.md` must equal it.
@@ -126,6 +130,12 @@ struct OrganisationRef {
     organisation: TenantId,
     #[command(flatten)]
     database: DatabaseArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum StockCommand {
+    /// Recompute every balance from the movements; exit 3 and list them if any disagree.
+    Verify(OrganisationRef),
 }
 
 #[derive(Subcommand, Debug)]
@@ -221,6 +231,26 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             set_organisation_active(target, false).await
         }
         Command::Org(OrgCommand::Activate(target)) => set_organisation_active(target, true).await,
+        Command::Stock(StockCommand::Verify(target)) => {
+            let db = connect_existing(&target.database).await?;
+            let handle = TenantDb::for_operator(&db, target.organisation);
+            if organisations::current(&handle).await.is_err() {
+                eprintln!("error: no organisation with id {}", target.organisation);
+                return Ok(ExitCode::FAILURE);
+            }
+            let mismatches = crate::service::stock::verify(&handle).await?;
+            if mismatches.is_empty() {
+                println!("stock balances agree with the movements");
+                return Ok(ExitCode::SUCCESS);
+            }
+            for m in &mismatches {
+                println!(
+                    "MISMATCH product {} location {} lot {}: stored {}, movements say {}",
+                    m.product_id, m.location_id, m.lot_key, m.stored, m.from_movements
+                );
+            }
+            Ok(ExitCode::from(BROKEN_CHAIN_EXIT))
+        }
         Command::Audit(AuditCommand::Verify {
             organisation,
             database,

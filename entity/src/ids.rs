@@ -58,3 +58,23 @@ uuid_id!(
     /// A role's id.
     RoleId
 );
+uuid_id!(
+    /// A product's id.
+    ProductId
+);
+uuid_id!(
+    /// A warehouse's id.
+    WarehouseId
+);
+uuid_id!(
+    /// A location's id.
+    LocationId
+);
+uuid_id!(
+    /// A lot's id.
+    LotId
+);
+uuid_id!(
+    /// A stock movement's id.
+    MovementId
+);

@@ -5,12 +5,23 @@
 pub mod audit_event;
 pub mod audit_head;
 pub mod ids;
+pub mod location;
+pub mod lot;
 pub mod organisation;
+pub mod product;
+pub mod product_barcode;
+pub mod product_unit;
 pub mod role;
 pub mod session;
+pub mod stock_balance;
+pub mod stock_movement;
+pub mod stock_request;
 pub mod user;
+pub mod warehouse;
 
-pub use ids::{RoleId, SessionId, TenantId, UserId};
+pub use ids::{
+    LocationId, LotId, MovementId, ProductId, RoleId, SessionId, TenantId, UserId, WarehouseId,
+};
 
 use sea_orm::EntityTrait;
 

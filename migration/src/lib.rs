@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_spine;
 mod m20261125_000002_sessions;
 mod m20261125_000003_login_throttles;
+mod m20261125_000004_warehouse_core;
 pub mod tenant_wall;
 
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_spine::Migration),
             Box::new(m20261125_000002_sessions::Migration),
             Box::new(m20261125_000003_login_throttles::Migration),
+            Box::new(m20261125_000004_warehouse_core::Migration),
         ]
     }
 }

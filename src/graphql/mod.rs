@@ -1,11 +1,14 @@
 //! The GraphQL schema: one module per domain, merged here.
 
 mod audit;
+mod catalogue;
 mod health;
 mod introspection;
 mod organisation;
+mod places;
 mod roles;
 mod session;
+mod stock;
 mod users;
 
 use async_graphql::{Context, EmptySubscription, ID, MergedObject, Schema};
@@ -23,6 +26,9 @@ pub struct Query(
     users::UsersQuery,
     roles::RolesQuery,
     audit::AuditQuery,
+    catalogue::CatalogueQuery,
+    places::PlacesQuery,
+    stock::StockQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -31,6 +37,9 @@ pub struct Mutation(
     organisation::OrganisationMutation,
     users::UsersMutation,
     roles::RolesMutation,
+    catalogue::CatalogueMutation,
+    places::PlacesMutation,
+    stock::StockMutation,
 );
 
 pub type VaskemSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -247,6 +256,51 @@ pub(crate) fn signed_in<'a>(ctx: &Context<'a>) -> Result<&'a SignedIn, AppError>
 /// The caller's tenant handle, or UNAUTHENTICATED.
 pub(crate) fn tenant_db<'a>(ctx: &Context<'a>) -> Result<&'a TenantDb, AppError> {
     signed_in(ctx).map(|session| &session.db)
+}
+
+/// A validation failure reported inside a mutation's payload rather than as a top-level error.
+#[derive(async_graphql::SimpleObject, Clone, Debug)]
+pub struct UserError {
+    /// The input field at fault, if one is.
+    pub field: Option<String>,
+    pub message: String,
+    /// Always `BAD_USER_INPUT` today.
+    pub code: String,
+}
+
+/// Splits a service result for a payload: validation failures become `userErrors`; anything else
+/// (not found, forbidden, conflict, internal) stays a top-level error.
+pub(crate) fn into_payload<T>(
+    result: Result<T, AppError>,
+) -> ApiResult<(Option<T>, Vec<UserError>)> {
+    match result {
+        Ok(value) => Ok((Some(value), Vec::new())),
+        Err(AppError::BadUserInput { field, message }) => Ok((
+            None,
+            vec![UserError {
+                field: field.map(str::to_owned),
+                message,
+                code: crate::error::ErrorCode::BadUserInput.as_str().to_owned(),
+            }],
+        )),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Largest page any list returns.
+pub const MAX_PAGE_SIZE: usize = 100;
+const DEFAULT_PAGE_SIZE: usize = 50;
+
+/// Reads `first`, refusing values outside 1..=[`MAX_PAGE_SIZE`].
+pub(crate) fn page_size(first: Option<i32>) -> Result<u64, AppError> {
+    match first {
+        None => Ok(DEFAULT_PAGE_SIZE as u64),
+        Some(n) if n >= 1 && n as usize <= MAX_PAGE_SIZE => Ok(n as u64),
+        Some(_) => Err(AppError::bad_input(
+            "first",
+            format!("first must be 1 to {MAX_PAGE_SIZE}"),
+        )),
+    }
 }
 
 /// Parses a GraphQL `ID` into a typed id; a malformed one is the caller's mistake.

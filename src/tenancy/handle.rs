@@ -3,8 +3,8 @@
 use entity::{TenantId, TenantScoped, UserId};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, DeleteMany,
-    IntoActiveModel, PaginatorTrait, PrimaryKeyTrait, QueryFilter, Select, TransactionTrait,
-    UpdateMany,
+    FromQueryResult, IntoActiveModel, Iterable, PaginatorTrait, PrimaryKeyToColumn,
+    PrimaryKeyTrait, QueryFilter, Select, TransactionTrait, UpdateMany, sea_query::OnConflict,
 };
 
 use super::{Database, Privilege};
@@ -141,6 +141,15 @@ impl TenantTx {
         self.scoped(query).all(&self.tx).await
     }
 
+    /// Rows of `query` (typically an aggregate) read into `M`, within this organisation.
+    pub async fn all_as<E, M>(&self, query: Select<E>) -> Result<Vec<M>, DbErr>
+    where
+        E: TenantScoped,
+        M: FromQueryResult + Send + Sync,
+    {
+        self.scoped(query).into_model::<M>().all(&self.tx).await
+    }
+
     /// The first row `query` selects, within this organisation.
     pub async fn one<E: TenantScoped>(&self, query: Select<E>) -> Result<Option<E::Model>, DbErr> {
         self.scoped(query).one(&self.tx).await
@@ -176,6 +185,29 @@ impl TenantTx {
         model.set(E::tenant_column(), self.tenant.into());
         self.wrote = true;
         model.insert(&self.tx).await
+    }
+
+    /// Inserts `model` unless a row with the same primary key exists; returns whether it did.
+    pub async fn insert_if_absent<A, E>(&mut self, mut model: A) -> Result<bool, DbErr>
+    where
+        E: TenantScoped,
+        A: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+        E::Model: IntoActiveModel<A>,
+    {
+        model.set(E::tenant_column(), self.tenant.into());
+        self.wrote = true;
+        let keys: Vec<E::Column> = <E::PrimaryKey as Iterable>::iter()
+            .map(|key| key.into_column())
+            .collect();
+        match E::insert(model)
+            .on_conflict(OnConflict::columns(keys).do_nothing().to_owned())
+            .exec(&self.tx)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(DbErr::RecordNotInserted) => Ok(false),
+            Err(err) => Err(err),
+        }
     }
 
     /// Runs `update` on this organisation's rows only; returns how many rows changed.

@@ -10,4 +10,5 @@ mod login;
 mod permissions;
 mod schema;
 mod session;
+mod stock;
 mod tenancy;

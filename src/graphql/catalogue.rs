@@ -1,0 +1,207 @@
+//! Products: the catalogue.
+
+use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
+use entity::product;
+
+use super::{ApiResult, UserError, into_payload, page_size, parse_id, tenant_db};
+use crate::auth::guard::{RequirePermission, requires};
+use crate::auth::permission::Permission;
+use crate::error::AppError;
+use crate::service::catalogue;
+
+/// Something stored and sold, counted in whole base units.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct Product {
+    id: ID,
+    sku: String,
+    name: String,
+    description: String,
+    base_unit: String,
+    /// `none`, `lot` or `serial`.
+    tracking: String,
+    expiry_required: bool,
+    reorder_point: i64,
+    reorder_quantity: i64,
+    active: bool,
+    #[graphql(skip)]
+    product_id: entity::ProductId,
+}
+
+impl From<product::Model> for Product {
+    fn from(model: product::Model) -> Self {
+        Self {
+            id: ID(model.id.to_string()),
+            product_id: model.id,
+            sku: model.sku,
+            name: model.name,
+            description: model.description,
+            base_unit: model.base_unit,
+            tracking: model.tracking,
+            expiry_required: model.expiry_required,
+            reorder_point: model.reorder_point,
+            reorder_quantity: model.reorder_quantity,
+            active: model.is_active,
+        }
+    }
+}
+
+#[ComplexObject]
+impl Product {
+    /// The product's barcodes, each unique in the organisation.
+    async fn barcodes(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
+        Ok(catalogue::barcodes(tenant_db(ctx)?, self.product_id).await?)
+    }
+}
+
+/// A new product.
+#[derive(InputObject)]
+pub struct CreateProductInput {
+    sku: String,
+    name: String,
+    #[graphql(default)]
+    description: String,
+    #[graphql(default_with = "String::from(\"each\")")]
+    base_unit: String,
+    /// `none` (default), `lot` or `serial`.
+    #[graphql(default_with = "String::from(\"none\")")]
+    tracking: String,
+    #[graphql(default)]
+    expiry_required: bool,
+    #[graphql(default)]
+    reorder_point: i64,
+    #[graphql(default)]
+    reorder_quantity: i64,
+    #[graphql(default)]
+    barcodes: Vec<String>,
+}
+
+/// What a product mutation returns.
+#[derive(SimpleObject)]
+pub struct ProductPayload {
+    product: Option<Product>,
+    user_errors: Vec<UserError>,
+}
+
+#[derive(Default)]
+pub struct CatalogueQuery;
+
+#[Object]
+impl CatalogueQuery {
+    /// Products by SKU, `first` at a time (at most 100) after the cursor `after`; `search` matches
+    /// SKU or name (case-insensitive, partial) or a whole barcode.
+    #[graphql(
+        guard = "RequirePermission(Permission::ProductsView)",
+        directive = requires::apply(Permission::ProductsView)
+    )]
+    async fn products(
+        &self,
+        ctx: &Context<'_>,
+        search: Option<String>,
+        #[graphql(default)] include_archived: bool,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Connection<String, Product, EmptyFields, EmptyFields>> {
+        let limit = page_size(first)?;
+        let after_sku = after
+            .map(|cursor| {
+                hex::decode(cursor)
+                    .ok()
+                    .and_then(|bytes| String::from_utf8(bytes).ok())
+            })
+            .map(|decoded| {
+                decoded.ok_or(AppError::bad_input("after", "not a cursor from this list"))
+            })
+            .transpose()?;
+        let (products, more) = catalogue::page(
+            tenant_db(ctx)?,
+            search.as_deref(),
+            !include_archived,
+            after_sku.as_deref(),
+            limit,
+        )
+        .await?;
+        let mut connection = Connection::new(after_sku.is_some(), more);
+        connection.edges.extend(
+            products
+                .into_iter()
+                .map(|p| Edge::new(hex::encode(p.sku.as_bytes()), Product::from(p))),
+        );
+        Ok(connection)
+    }
+
+    /// One product.
+    #[graphql(
+        guard = "RequirePermission(Permission::ProductsView)",
+        directive = requires::apply(Permission::ProductsView)
+    )]
+    async fn product(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Product> {
+        Ok(catalogue::get(tenant_db(ctx)?, parse_id(&id, "id")?)
+            .await?
+            .into())
+    }
+
+    /// The product with this barcode.
+    #[graphql(
+        guard = "RequirePermission(Permission::ProductsView)",
+        directive = requires::apply(Permission::ProductsView)
+    )]
+    async fn product_by_barcode(&self, ctx: &Context<'_>, barcode: String) -> ApiResult<Product> {
+        Ok(catalogue::by_barcode(tenant_db(ctx)?, &barcode)
+            .await?
+            .into())
+    }
+}
+
+#[derive(Default)]
+pub struct CatalogueMutation;
+
+#[Object]
+impl CatalogueMutation {
+    /// Creates a product. Audited as `product.create`.
+    #[graphql(
+        guard = "RequirePermission(Permission::ProductsCreate)",
+        directive = requires::apply(Permission::ProductsCreate)
+    )]
+    async fn create_product(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateProductInput,
+    ) -> ApiResult<ProductPayload> {
+        let result = catalogue::create(
+            tenant_db(ctx)?,
+            catalogue::ProductInput {
+                sku: input.sku,
+                name: input.name,
+                description: input.description,
+                base_unit: input.base_unit,
+                tracking: input.tracking,
+                expiry_required: input.expiry_required,
+                reorder_point: input.reorder_point,
+                reorder_quantity: input.reorder_quantity,
+                barcodes: input.barcodes,
+            },
+        )
+        .await;
+        let (product, user_errors) = into_payload(result)?;
+        Ok(ProductPayload {
+            product: product.map(Product::from),
+            user_errors,
+        })
+    }
+
+    /// Archives a product: it stays in history but leaves lists and cannot be received.
+    #[graphql(
+        guard = "RequirePermission(Permission::ProductsArchive)",
+        directive = requires::apply(Permission::ProductsArchive)
+    )]
+    async fn archive_product(&self, ctx: &Context<'_>, id: ID) -> ApiResult<ProductPayload> {
+        let result = catalogue::set_active(tenant_db(ctx)?, parse_id(&id, "id")?, false).await;
+        let (product, user_errors) = into_payload(result)?;
+        Ok(ProductPayload {
+            product: product.map(Product::from),
+            user_errors,
+        })
+    }
+}

@@ -1,0 +1,263 @@
+//! The catalogue: products, their barcodes and pack conversions.
+
+use chrono::Utc;
+use entity::{ProductId, product, product_barcode};
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait, Func},
+};
+use serde_json::json;
+
+use crate::audit::AuditRecord;
+use crate::error::{AppError, AppResult};
+use crate::service::text;
+use crate::tenancy::{TenantDb, TenantTx};
+
+/// How a product's units are told apart.
+pub const TRACKING_MODES: &[&str] = &["none", "lot", "serial"];
+
+pub struct ProductInput {
+    pub sku: String,
+    pub name: String,
+    pub description: String,
+    pub base_unit: String,
+    pub tracking: String,
+    pub expiry_required: bool,
+    pub reorder_point: i64,
+    pub reorder_quantity: i64,
+    pub barcodes: Vec<String>,
+}
+
+struct CleanProduct {
+    sku: String,
+    name: String,
+    description: String,
+    base_unit: String,
+    tracking: String,
+    barcodes: Vec<String>,
+}
+
+fn clean(input: &ProductInput) -> AppResult<CleanProduct> {
+    let sku = text::single_line("sku", &input.sku, 64)?;
+    let name = text::single_line("name", &input.name, 200)?;
+    let description = text::multi_line("description", &input.description, 4000)?;
+    let base_unit = text::single_line("baseUnit", &input.base_unit, 20)?;
+    if !TRACKING_MODES.contains(&input.tracking.as_str()) {
+        return Err(AppError::bad_input(
+            "tracking",
+            "tracking must be none, lot or serial",
+        ));
+    }
+    if input.reorder_point < 0 || input.reorder_quantity < 0 {
+        return Err(AppError::bad_input(
+            "reorderPoint",
+            "reorder figures cannot be negative",
+        ));
+    }
+    let mut barcodes = Vec::new();
+    for barcode in &input.barcodes {
+        let barcode = text::single_line("barcodes", barcode, 64)?;
+        if !barcodes.contains(&barcode) {
+            barcodes.push(barcode);
+        }
+    }
+    Ok(CleanProduct {
+        sku,
+        name,
+        description,
+        base_unit,
+        tracking: input.tracking.clone(),
+        barcodes,
+    })
+}
+
+fn snapshot(product: &product::Model, barcodes: &[String]) -> serde_json::Value {
+    json!({
+        "sku": product.sku, "name": product.name, "description": product.description,
+        "baseUnit": product.base_unit, "tracking": product.tracking,
+        "expiryRequired": product.expiry_required, "reorderPoint": product.reorder_point,
+        "reorderQuantity": product.reorder_quantity, "active": product.is_active,
+        "barcodes": barcodes,
+    })
+}
+
+async fn ensure_free(
+    tx: &TenantTx,
+    sku: &str,
+    barcodes: &[String],
+    except: Option<ProductId>,
+) -> AppResult<()> {
+    let clash = tx
+        .one(product::Entity::find().filter(product::Column::Sku.eq(sku)))
+        .await?;
+    if let Some(existing) = clash
+        && Some(existing.id) != except
+    {
+        return Err(AppError::Conflict(format!("SKU {sku} is already used")));
+    }
+    if !barcodes.is_empty() {
+        let taken = tx
+            .all(
+                product_barcode::Entity::find()
+                    .filter(product_barcode::Column::Barcode.is_in(barcodes.iter().cloned())),
+            )
+            .await?;
+        if let Some(taken) = taken.iter().find(|b| Some(b.product_id) != except) {
+            return Err(AppError::Conflict(format!(
+                "barcode {} is already used",
+                taken.barcode
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub async fn create(db: &TenantDb, input: ProductInput) -> AppResult<product::Model> {
+    let clean = clean(&input)?;
+    let mut tx = db.write().await?;
+    ensure_free(&tx, &clean.sku, &clean.barcodes, None).await?;
+    let now = Utc::now();
+    let product = tx
+        .insert(product::ActiveModel {
+            id: Set(ProductId::generate()),
+            tenant_id: Set(tx.tenant()),
+            sku: Set(clean.sku),
+            name: Set(clean.name),
+            description: Set(clean.description),
+            base_unit: Set(clean.base_unit),
+            tracking: Set(clean.tracking),
+            expiry_required: Set(input.expiry_required),
+            reorder_point: Set(input.reorder_point),
+            reorder_quantity: Set(input.reorder_quantity),
+            weight_grams: Set(None),
+            length_mm: Set(None),
+            width_mm: Set(None),
+            height_mm: Set(None),
+            is_active: Set(true),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .await?;
+    for barcode in &clean.barcodes {
+        tx.insert(product_barcode::ActiveModel {
+            tenant_id: Set(tx.tenant()),
+            barcode: Set(barcode.clone()),
+            product_id: Set(product.id),
+        })
+        .await?;
+    }
+    tx.record(
+        AuditRecord::new("product.create", "product", product.id)
+            .with_change(json!(null), snapshot(&product, &clean.barcodes)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(product)
+}
+
+pub async fn get(db: &TenantDb, id: ProductId) -> AppResult<product::Model> {
+    let tx = db.read().await?;
+    tx.find_by_id::<product::Entity>(id)
+        .await?
+        .ok_or(AppError::NotFound { entity: "product" })
+}
+
+pub async fn by_barcode(db: &TenantDb, barcode: &str) -> AppResult<product::Model> {
+    let tx = db.read().await?;
+    let found = tx
+        .one(
+            product_barcode::Entity::find()
+                .filter(product_barcode::Column::Barcode.eq(barcode.trim())),
+        )
+        .await?
+        .ok_or(AppError::NotFound { entity: "product" })?;
+    tx.find_by_id::<product::Entity>(found.product_id)
+        .await?
+        .ok_or(AppError::NotFound { entity: "product" })
+}
+
+/// A page of products by SKU after `after_sku`, optionally matching `search` (SKU, name or barcode).
+pub async fn page(
+    db: &TenantDb,
+    search: Option<&str>,
+    active_only: bool,
+    after_sku: Option<&str>,
+    limit: u64,
+) -> AppResult<(Vec<product::Model>, bool)> {
+    let mut query = product::Entity::find().order_by_asc(product::Column::Sku);
+    if active_only {
+        query = query.filter(product::Column::IsActive.eq(true));
+    }
+    if let Some(after) = after_sku {
+        query = query.filter(product::Column::Sku.gt(after));
+    }
+    let tx = db.read().await?;
+    if let Some(search) = search.map(str::trim).filter(|s| !s.is_empty()) {
+        let pattern = format!("%{}%", search.to_lowercase().replace(['%', '_', '\\'], ""));
+        let by_barcode: Vec<ProductId> = tx
+            .all(
+                product_barcode::Entity::find().filter(product_barcode::Column::Barcode.eq(search)),
+            )
+            .await?
+            .into_iter()
+            .map(|b| b.product_id)
+            .collect();
+        query = query.filter(
+            Condition::any()
+                // Lower-cased on both sides: LIKE is case-sensitive on PostgreSQL only.
+                .add(Expr::expr(Func::lower(Expr::col(product::Column::Sku))).like(pattern.clone()))
+                .add(Expr::expr(Func::lower(Expr::col(product::Column::Name))).like(pattern))
+                .add(product::Column::Id.is_in(by_barcode)),
+        );
+    }
+    let mut products = tx.all(query.limit(limit + 1)).await?;
+    let more = products.len() as u64 > limit;
+    products.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok((products, more))
+}
+
+pub async fn barcodes(db: &TenantDb, id: ProductId) -> AppResult<Vec<String>> {
+    let tx = db.read().await?;
+    Ok(tx
+        .all(
+            product_barcode::Entity::find()
+                .filter(product_barcode::Column::ProductId.eq(id))
+                .order_by_asc(product_barcode::Column::Barcode),
+        )
+        .await?
+        .into_iter()
+        .map(|b| b.barcode)
+        .collect())
+}
+
+/// Archives (or restores) a product.
+pub async fn set_active(db: &TenantDb, id: ProductId, active: bool) -> AppResult<product::Model> {
+    let mut tx = db.write().await?;
+    let before = tx
+        .find_by_id::<product::Entity>(id)
+        .await?
+        .ok_or(AppError::NotFound { entity: "product" })?;
+    tx.update_many(
+        product::Entity::update_many()
+            .col_expr(product::Column::IsActive, Expr::value(active))
+            .col_expr(product::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(product::Column::Id.eq(id)),
+    )
+    .await?;
+    let action = if active {
+        "product.restore"
+    } else {
+        "product.archive"
+    };
+    tx.record(AuditRecord::new(action, "product", id).with_change(
+        json!({ "active": before.is_active }),
+        json!({ "active": active }),
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(product::Model {
+        is_active: active,
+        ..before
+    })
+}

@@ -1,0 +1,148 @@
+//! Warehouses and the locations (bins) inside them.
+
+use chrono::Utc;
+use entity::{LocationId, WarehouseId, location, warehouse};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::json;
+
+use crate::audit::AuditRecord;
+use crate::error::{AppError, AppResult};
+use crate::service::text;
+use crate::tenancy::TenantDb;
+
+pub const LOCATION_KINDS: &[&str] = &["receiving", "storage", "picking", "shipping", "quarantine"];
+
+pub struct WarehouseInput {
+    pub code: String,
+    pub name: String,
+    pub address_line1: String,
+    pub address_line2: String,
+    pub city: String,
+    pub postal_code: String,
+    pub country: String,
+}
+
+pub async fn create_warehouse(db: &TenantDb, input: WarehouseInput) -> AppResult<warehouse::Model> {
+    let code = text::single_line("code", &input.code, 32)?;
+    let name = text::single_line("name", &input.name, 200)?;
+    let mut tx = db.write().await?;
+    if tx
+        .one(warehouse::Entity::find().filter(warehouse::Column::Code.eq(code.as_str())))
+        .await?
+        .is_some()
+    {
+        return Err(AppError::Conflict(format!(
+            "warehouse code {code} is already used"
+        )));
+    }
+    let created = tx
+        .insert(warehouse::ActiveModel {
+            id: Set(WarehouseId::generate()),
+            tenant_id: Set(tx.tenant()),
+            code: Set(code),
+            name: Set(name),
+            address_line1: Set(text::multi_line("addressLine1", &input.address_line1, 200)?),
+            address_line2: Set(text::multi_line("addressLine2", &input.address_line2, 200)?),
+            city: Set(text::multi_line("city", &input.city, 100)?),
+            postal_code: Set(text::multi_line("postalCode", &input.postal_code, 20)?),
+            country: Set(text::multi_line("country", &input.country, 60)?),
+            is_active: Set(true),
+            created_at: Set(Utc::now()),
+        })
+        .await?;
+    tx.record(
+        AuditRecord::new("warehouse.create", "warehouse", created.id).with_change(
+            json!(null),
+            json!({ "code": created.code, "name": created.name }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+pub async fn warehouses(db: &TenantDb) -> AppResult<Vec<warehouse::Model>> {
+    let tx = db.read().await?;
+    Ok(tx
+        .all(warehouse::Entity::find().order_by_asc(warehouse::Column::Code))
+        .await?)
+}
+
+pub struct LocationInput {
+    pub warehouse_id: WarehouseId,
+    pub code: String,
+    pub kind: String,
+    pub pickable: bool,
+}
+
+pub async fn create_location(db: &TenantDb, input: LocationInput) -> AppResult<location::Model> {
+    let code = text::single_line("code", &input.code, 32)?;
+    if !LOCATION_KINDS.contains(&input.kind.as_str()) {
+        return Err(AppError::bad_input(
+            "kind",
+            "kind must be receiving, storage, picking, shipping or quarantine",
+        ));
+    }
+    let mut tx = db.write().await?;
+    let warehouse = tx
+        .find_by_id::<warehouse::Entity>(input.warehouse_id)
+        .await?
+        .ok_or(AppError::NotFound {
+            entity: "warehouse",
+        })?;
+    let clash = tx
+        .one(
+            location::Entity::find()
+                .filter(location::Column::WarehouseId.eq(warehouse.id))
+                .filter(location::Column::Code.eq(code.as_str())),
+        )
+        .await?;
+    if clash.is_some() {
+        return Err(AppError::Conflict(format!(
+            "{} already has a location {code}",
+            warehouse.code
+        )));
+    }
+    let created = tx
+        .insert(location::ActiveModel {
+            id: Set(LocationId::generate()),
+            tenant_id: Set(tx.tenant()),
+            warehouse_id: Set(warehouse.id),
+            code: Set(code),
+            kind: Set(input.kind),
+            pickable: Set(input.pickable),
+            is_active: Set(true),
+            created_at: Set(Utc::now()),
+        })
+        .await?;
+    tx.record(AuditRecord::new("location.create", "location", created.id).with_change(
+        json!(null),
+        json!({ "warehouse": warehouse.code, "code": created.code, "kind": created.kind, "pickable": created.pickable }),
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+pub async fn locations(
+    db: &TenantDb,
+    warehouse_id: WarehouseId,
+) -> AppResult<Vec<location::Model>> {
+    let tx = db.read().await?;
+    if tx
+        .find_by_id::<warehouse::Entity>(warehouse_id)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::NotFound {
+            entity: "warehouse",
+        });
+    }
+    Ok(tx
+        .all(
+            location::Entity::find()
+                .filter(location::Column::WarehouseId.eq(warehouse_id))
+                .order_by_asc(location::Column::Code),
+        )
+        .await?)
+}

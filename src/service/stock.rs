@@ -1,0 +1,683 @@
+//! The stock ledger: every change of stock is an append-only movement of a whole number of base
+//! units from one place to another; balances per (product, location, lot) are derived from them
+//! and stored for speed, in the same transaction as the movements and their audit event.
+//!
+//! Concurrency: the balance rows a posting touches are created if missing and then locked
+//! (`SELECT … FOR UPDATE`) in one fixed key order, so concurrent postings queue instead of
+//! deadlocking, and each sees the balance the one before it left. The database's CHECK constraints
+//! (on hand ≥ 0, 0 ≤ reserved ≤ on hand) stand behind the service's own checks.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{NaiveDate, Utc};
+use entity::{
+    LocationId, LotId, MovementId, ProductId, location, lot, product, stock_balance,
+    stock_movement, stock_request,
+};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, sea_query::Expr,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::audit::AuditRecord;
+use crate::error::{AppError, AppResult};
+use crate::service::text;
+use crate::tenancy::{Actor, TenantDb, TenantTx};
+
+/// A place stock moves from or to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    Location(LocationId),
+    Supplier,
+    Customer,
+    Adjustment,
+    Scrap,
+    InTransit,
+}
+
+impl Place {
+    fn name(self) -> &'static str {
+        match self {
+            Place::Location(_) => "location",
+            Place::Supplier => "supplier",
+            Place::Customer => "customer",
+            Place::Adjustment => "adjustment",
+            Place::Scrap => "scrap",
+            Place::InTransit => "in_transit",
+        }
+    }
+
+    fn location(self) -> Option<LocationId> {
+        match self {
+            Place::Location(id) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// A lot (or, for serial-tracked products, a serial number) named by the client.
+#[derive(Clone, Debug)]
+pub struct LotInput {
+    pub code: String,
+    pub expires_on: Option<NaiveDate>,
+}
+
+/// What a stock mutation did: its movements and the balances they left.
+#[derive(Clone, Debug)]
+pub struct StockResult {
+    pub movements: Vec<stock_movement::Model>,
+    pub balances: Vec<stock_balance::Model>,
+}
+
+type BalanceKey = (ProductId, LocationId, Uuid);
+
+struct Posting {
+    product: product::Model,
+    lot: Option<lot::Model>,
+    quantity: i64,
+    from: Place,
+    to: Place,
+    reason: String,
+    note: String,
+}
+
+fn balance_key(posting: &Posting, location: LocationId) -> BalanceKey {
+    (
+        posting.product.id,
+        location,
+        posting.lot.as_ref().map_or(Uuid::nil(), |lot| lot.id.0),
+    )
+}
+
+async fn find_product(tx: &TenantTx, id: ProductId) -> AppResult<product::Model> {
+    tx.find_by_id::<product::Entity>(id)
+        .await?
+        .ok_or(AppError::NotFound { entity: "product" })
+}
+
+async fn find_location(tx: &TenantTx, id: LocationId) -> AppResult<location::Model> {
+    let location = tx
+        .find_by_id::<location::Entity>(id)
+        .await?
+        .ok_or(AppError::NotFound { entity: "location" })?;
+    if !location.is_active {
+        return Err(AppError::Conflict(format!(
+            "location {} is archived",
+            location.code
+        )));
+    }
+    Ok(location)
+}
+
+/// The lot a movement needs: required for lot- and serial-tracked products, refused for others,
+/// created on first use (with its expiry date, which an expiry-tracked product must have).
+async fn resolve_lot(
+    tx: &mut TenantTx,
+    product: &product::Model,
+    lot: Option<LotInput>,
+    quantity: i64,
+) -> AppResult<Option<lot::Model>> {
+    match (product.tracking.as_str(), lot) {
+        ("none", None) => Ok(None),
+        ("none", Some(_)) => Err(AppError::bad_input(
+            "lot",
+            format!("{} is not lot-tracked", product.sku),
+        )),
+        (_, None) => Err(AppError::bad_input(
+            "lot",
+            format!(
+                "{} is {}-tracked: name the lot",
+                product.sku, product.tracking
+            ),
+        )),
+        (tracking, Some(input)) => {
+            if tracking == "serial" && quantity != 1 {
+                return Err(AppError::bad_input(
+                    "quantity",
+                    format!(
+                        "{} is serial-tracked: one unit per serial number",
+                        product.sku
+                    ),
+                ));
+            }
+            let code = text::single_line("lot", &input.code, 64)?;
+            let existing = tx
+                .one(
+                    lot::Entity::find()
+                        .filter(lot::Column::ProductId.eq(product.id))
+                        .filter(lot::Column::Code.eq(code.as_str())),
+                )
+                .await?;
+            if let Some(existing) = existing {
+                return Ok(Some(existing));
+            }
+            if product.expiry_required && input.expires_on.is_none() {
+                return Err(AppError::bad_input(
+                    "lot",
+                    format!("{} needs an expiry date on each new lot", product.sku),
+                ));
+            }
+            let created = tx
+                .insert(lot::ActiveModel {
+                    id: Set(LotId::generate()),
+                    tenant_id: Set(tx.tenant()),
+                    product_id: Set(product.id),
+                    code: Set(code),
+                    expires_on: Set(input.expires_on),
+                })
+                .await?;
+            Ok(Some(created))
+        }
+    }
+}
+
+/// Posts movements and moves their balances, all or nothing.
+async fn post(tx: &mut TenantTx, postings: Vec<Posting>) -> AppResult<StockResult> {
+    let mut changes: BTreeMap<BalanceKey, i64> = BTreeMap::new();
+    for posting in &postings {
+        if let Some(from) = posting.from.location() {
+            *changes.entry(balance_key(posting, from)).or_default() -= posting.quantity;
+        }
+        if let Some(to) = posting.to.location() {
+            *changes.entry(balance_key(posting, to)).or_default() += posting.quantity;
+        }
+    }
+    let now = Utc::now();
+    // One fixed order (the BTreeMap's) for creating and locking rows: no deadlocks.
+    for (product_id, location_id, lot_key) in changes.keys() {
+        tx.insert_if_absent(stock_balance::ActiveModel {
+            tenant_id: Set(tx.tenant()),
+            product_id: Set(*product_id),
+            location_id: Set(*location_id),
+            lot_key: Set(*lot_key),
+            on_hand: Set(0),
+            reserved: Set(0),
+            updated_at: Set(now),
+        })
+        .await?;
+    }
+    let mut balances = Vec::with_capacity(changes.len());
+    for ((product_id, location_id, lot_key), change) in &changes {
+        let balance = tx
+            .one(
+                stock_balance::Entity::find()
+                    .filter(stock_balance::Column::ProductId.eq(*product_id))
+                    .filter(stock_balance::Column::LocationId.eq(*location_id))
+                    .filter(stock_balance::Column::LotKey.eq(*lot_key))
+                    .lock_exclusive(),
+            )
+            .await?
+            .ok_or_else(|| AppError::Internal("balance row vanished".into()))?;
+        let on_hand = balance.on_hand + change;
+        if on_hand < balance.reserved {
+            let product = postings
+                .iter()
+                .find(|p| p.product.id == *product_id)
+                .map_or_else(String::new, |p| p.product.sku.clone());
+            let location = find_location(tx, *location_id)
+                .await
+                .map(|l| l.code)
+                .unwrap_or_default();
+            return Err(AppError::Conflict(format!(
+                "insufficient stock of {product} at {location}: {} available, {} requested",
+                balance.on_hand - balance.reserved,
+                -change
+            )));
+        }
+        tx.update_many(
+            stock_balance::Entity::update_many()
+                .col_expr(stock_balance::Column::OnHand, Expr::value(on_hand))
+                .col_expr(stock_balance::Column::UpdatedAt, Expr::value(now))
+                .filter(stock_balance::Column::ProductId.eq(*product_id))
+                .filter(stock_balance::Column::LocationId.eq(*location_id))
+                .filter(stock_balance::Column::LotKey.eq(*lot_key)),
+        )
+        .await?;
+        balances.push(stock_balance::Model {
+            on_hand,
+            updated_at: now,
+            ..balance
+        });
+    }
+    let actor = match tx.actor() {
+        Actor::User { id, .. } => Some(*id),
+        Actor::Cli => None,
+    };
+    let mut movements = Vec::with_capacity(postings.len());
+    for posting in postings {
+        movements.push(
+            tx.insert(stock_movement::ActiveModel {
+                id: Set(MovementId::generate()),
+                tenant_id: Set(tx.tenant()),
+                product_id: Set(posting.product.id),
+                lot_id: Set(posting.lot.as_ref().map(|lot| lot.id)),
+                quantity: Set(posting.quantity),
+                from_place: Set(posting.from.name().to_owned()),
+                from_location_id: Set(posting.from.location()),
+                to_place: Set(posting.to.name().to_owned()),
+                to_location_id: Set(posting.to.location()),
+                reason: Set(posting.reason),
+                note: Set(posting.note),
+                reverses_id: Set(None),
+                actor_user_id: Set(actor),
+                created_at: Set(now),
+            })
+            .await?,
+        );
+    }
+    Ok(StockResult {
+        movements,
+        balances,
+    })
+}
+
+/// Claims `key` for `operation` in this transaction. `Some(first result)` if it was used before.
+async fn claim_key(
+    tx: &mut TenantTx,
+    key: &str,
+    operation: &'static str,
+) -> AppResult<Option<Vec<MovementId>>> {
+    let key = text::single_line("idempotencyKey", key, 200)?;
+    let claimed = tx
+        .insert_if_absent(stock_request::ActiveModel {
+            tenant_id: Set(tx.tenant()),
+            idempotency_key: Set(key.clone()),
+            operation: Set(operation.to_owned()),
+            result: Set("[]".to_owned()),
+            created_at: Set(Utc::now()),
+        })
+        .await?;
+    if claimed {
+        return Ok(None);
+    }
+    let earlier = tx
+        .one(
+            stock_request::Entity::find()
+                .filter(stock_request::Column::IdempotencyKey.eq(key.as_str())),
+        )
+        .await?
+        .ok_or_else(|| AppError::Internal("idempotency key vanished".into()))?;
+    if earlier.operation != operation {
+        return Err(AppError::Conflict(format!(
+            "idempotency key {key} was used for {}",
+            earlier.operation
+        )));
+    }
+    let ids: Vec<MovementId> = serde_json::from_str(&earlier.result).unwrap_or_default();
+    Ok(Some(ids))
+}
+
+async fn remember_result(tx: &mut TenantTx, key: &str, result: &StockResult) -> AppResult<()> {
+    let ids: Vec<MovementId> = result.movements.iter().map(|m| m.id).collect();
+    tx.update_bookkeeping(
+        stock_request::Entity::update_many()
+            .col_expr(
+                stock_request::Column::Result,
+                Expr::value(json!(ids).to_string()),
+            )
+            .filter(stock_request::Column::IdempotencyKey.eq(key.trim())),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The result of an earlier request: its movements and the balances they touch, as they are now.
+async fn replay(db: &TenantDb, ids: Vec<MovementId>) -> AppResult<StockResult> {
+    let tx = db.read().await?;
+    let movements = tx
+        .all(stock_movement::Entity::find().filter(stock_movement::Column::Id.is_in(ids)))
+        .await?;
+    let mut balances = Vec::new();
+    let mut seen = BTreeSet::new();
+    for movement in &movements {
+        for location in [movement.from_location_id, movement.to_location_id]
+            .into_iter()
+            .flatten()
+        {
+            let key = (
+                movement.product_id,
+                location,
+                movement.lot_id.map_or(Uuid::nil(), |l| l.0),
+            );
+            if seen.insert(key) {
+                balances.extend(
+                    tx.one(
+                        stock_balance::Entity::find()
+                            .filter(stock_balance::Column::ProductId.eq(key.0))
+                            .filter(stock_balance::Column::LocationId.eq(key.1))
+                            .filter(stock_balance::Column::LotKey.eq(key.2)),
+                    )
+                    .await?,
+                );
+            }
+        }
+    }
+    Ok(StockResult {
+        movements,
+        balances,
+    })
+}
+
+/// Runs one stock mutation with its idempotency key, audit event and commit.
+async fn run<F>(
+    db: &TenantDb,
+    operation: &'static str,
+    idempotency_key: Option<String>,
+    build: F,
+) -> AppResult<StockResult>
+where
+    F: for<'t> AsyncFnOnce(&'t mut TenantTx) -> AppResult<(Vec<Posting>, AuditRecord)>,
+{
+    let mut tx = db.write().await?;
+    if let Some(key) = &idempotency_key
+        && let Some(ids) = claim_key(&mut tx, key, operation).await?
+    {
+        drop(tx);
+        return replay(db, ids).await;
+    }
+    let (postings, record) = build(&mut tx).await?;
+    let result = post(&mut tx, postings).await?;
+    if let Some(key) = &idempotency_key {
+        remember_result(&mut tx, key, &result).await?;
+    }
+    let balances: Vec<_> = result
+        .balances
+        .iter()
+        .map(|b| json!({ "location": b.location_id.to_string(), "onHand": b.on_hand }))
+        .collect();
+    let mut record = record;
+    record.detail["balancesAfter"] = json!(balances);
+    tx.record(record).await?;
+    tx.commit().await?;
+    Ok(result)
+}
+
+fn reason_code(reason: &str) -> AppResult<String> {
+    let reason = text::single_line("reason", reason, 40)?;
+    if !reason
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(AppError::bad_input(
+            "reason",
+            "a reason code is letters, digits, - and _",
+        ));
+    }
+    Ok(reason.to_lowercase())
+}
+
+pub struct AdjustInput {
+    pub product_id: ProductId,
+    pub location_id: LocationId,
+    pub lot: Option<LotInput>,
+    /// Positive adds stock, negative removes it; never zero.
+    pub change: i64,
+    pub reason: String,
+    pub note: String,
+    pub idempotency_key: Option<String>,
+}
+
+/// Adds or removes stock at a location against the adjustment account (or scrap, for the reason
+/// `scrap`).
+pub async fn adjust(db: &TenantDb, input: AdjustInput) -> AppResult<StockResult> {
+    if input.change == 0 {
+        return Err(AppError::bad_input(
+            "change",
+            "an adjustment must change something",
+        ));
+    }
+    let reason = reason_code(&input.reason)?;
+    let note = text::multi_line("note", &input.note, 1000)?;
+    run(db, "stock.adjust", input.idempotency_key.clone(), async |tx: &mut TenantTx| {
+        let product = find_product(tx, input.product_id).await?;
+        let location = find_location(tx, input.location_id).await?;
+        let quantity = input.change.abs();
+        let lot = resolve_lot(tx, &product, input.lot.clone(), quantity).await?;
+        let account = if reason == "scrap" { Place::Scrap } else { Place::Adjustment };
+        let (from, to) = if input.change > 0 {
+            (account, Place::Location(location.id))
+        } else {
+            (Place::Location(location.id), account)
+        };
+        let record = AuditRecord::new("stock.adjust", "product", product.id).with_change(
+            json!(null),
+            json!({ "sku": product.sku, "location": location.code, "lot": lot.as_ref().map(|l| l.code.clone()),
+                    "change": input.change, "reason": reason, "note": note }),
+        );
+        Ok((
+            vec![Posting { product, lot, quantity, from, to, reason: reason.clone(), note: note.clone() }],
+            record,
+        ))
+    })
+    .await
+}
+
+pub struct TransferInput {
+    pub product_id: ProductId,
+    pub from_location_id: LocationId,
+    pub to_location_id: LocationId,
+    pub lot: Option<LotInput>,
+    pub quantity: i64,
+    pub note: String,
+    pub idempotency_key: Option<String>,
+}
+
+/// Moves stock between two locations.
+pub async fn transfer(db: &TenantDb, input: TransferInput) -> AppResult<StockResult> {
+    if input.quantity <= 0 {
+        return Err(AppError::bad_input("quantity", "quantity must be positive"));
+    }
+    if input.from_location_id == input.to_location_id {
+        return Err(AppError::bad_input(
+            "toLocationId",
+            "a transfer needs two different locations",
+        ));
+    }
+    let note = text::multi_line("note", &input.note, 1000)?;
+    run(db, "stock.transfer", input.idempotency_key.clone(), async |tx: &mut TenantTx| {
+        let product = find_product(tx, input.product_id).await?;
+        let from = find_location(tx, input.from_location_id).await?;
+        let to = find_location(tx, input.to_location_id).await?;
+        let lot = resolve_lot(tx, &product, input.lot.clone(), input.quantity).await?;
+        let record = AuditRecord::new("stock.transfer", "product", product.id).with_change(
+            json!(null),
+            json!({ "sku": product.sku, "from": from.code, "to": to.code,
+                    "lot": lot.as_ref().map(|l| l.code.clone()), "quantity": input.quantity, "note": note }),
+        );
+        Ok((
+            vec![Posting {
+                product,
+                lot,
+                quantity: input.quantity,
+                from: Place::Location(from.id),
+                to: Place::Location(to.id),
+                reason: "transfer".into(),
+                note: note.clone(),
+            }],
+            record,
+        ))
+    })
+    .await
+}
+
+pub struct CountInput {
+    pub product_id: ProductId,
+    pub location_id: LocationId,
+    pub lot: Option<LotInput>,
+    pub counted: i64,
+    pub note: String,
+    pub idempotency_key: Option<String>,
+}
+
+/// Records a stocktake: the difference between the count and the balance becomes a movement.
+pub async fn count(db: &TenantDb, input: CountInput) -> AppResult<StockResult> {
+    if input.counted < 0 {
+        return Err(AppError::bad_input("counted", "a count cannot be negative"));
+    }
+    let note = text::multi_line("note", &input.note, 1000)?;
+    run(db, "stock.count", input.idempotency_key.clone(), async |tx: &mut TenantTx| {
+        let product = find_product(tx, input.product_id).await?;
+        let location = find_location(tx, input.location_id).await?;
+        let lot = resolve_lot(tx, &product, input.lot.clone(), 1).await?;
+        let lot_key = lot.as_ref().map_or(Uuid::nil(), |l| l.id.0);
+        // Lock (or create) the balance first, so the variance is computed against a stable figure.
+        tx.insert_if_absent(stock_balance::ActiveModel {
+            tenant_id: Set(tx.tenant()),
+            product_id: Set(product.id),
+            location_id: Set(location.id),
+            lot_key: Set(lot_key),
+            on_hand: Set(0),
+            reserved: Set(0),
+            updated_at: Set(Utc::now()),
+        })
+        .await?;
+        let on_hand = tx
+            .one(
+                stock_balance::Entity::find()
+                    .filter(stock_balance::Column::ProductId.eq(product.id))
+                    .filter(stock_balance::Column::LocationId.eq(location.id))
+                    .filter(stock_balance::Column::LotKey.eq(lot_key))
+                    .lock_exclusive(),
+            )
+            .await?
+            .map_or(0, |b| b.on_hand);
+        let variance = input.counted - on_hand;
+        let record = AuditRecord::new("stock.count", "product", product.id).with_change(
+            json!({ "onHand": on_hand }),
+            json!({ "sku": product.sku, "location": location.code, "lot": lot.as_ref().map(|l| l.code.clone()),
+                    "onHand": input.counted, "variance": variance, "note": note }),
+        );
+        let postings = if variance == 0 {
+            Vec::new()
+        } else {
+            let (from, to) = if variance > 0 {
+                (Place::Adjustment, Place::Location(location.id))
+            } else {
+                (Place::Location(location.id), Place::Adjustment)
+            };
+            vec![Posting { product, lot, quantity: variance.abs(), from, to, reason: "count".into(), note: note.clone() }]
+        };
+        Ok((postings, record))
+    })
+    .await
+}
+
+/// Balances of a product, optionally at one location.
+pub async fn balances(
+    db: &TenantDb,
+    product_id: ProductId,
+    location_id: Option<LocationId>,
+) -> AppResult<Vec<stock_balance::Model>> {
+    let tx = db.read().await?;
+    find_product(&tx, product_id).await?;
+    let mut query = stock_balance::Entity::find()
+        .filter(stock_balance::Column::ProductId.eq(product_id))
+        .order_by_asc(stock_balance::Column::LocationId);
+    if let Some(location) = location_id {
+        query = query.filter(stock_balance::Column::LocationId.eq(location));
+    }
+    Ok(tx.all(query).await?)
+}
+
+/// A product's movements, newest first, before the movement `before` (ids are time-ordered).
+pub async fn movements(
+    db: &TenantDb,
+    product_id: ProductId,
+    before: Option<MovementId>,
+    limit: u64,
+) -> AppResult<(Vec<stock_movement::Model>, bool)> {
+    let tx = db.read().await?;
+    find_product(&tx, product_id).await?;
+    let mut query = stock_movement::Entity::find()
+        .filter(stock_movement::Column::ProductId.eq(product_id))
+        .order_by_desc(stock_movement::Column::Id);
+    if let Some(before) = before {
+        query = query.filter(stock_movement::Column::Id.lt(before));
+    }
+    let mut rows = tx.all(query.limit(limit + 1)).await?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok((rows, more))
+}
+
+/// A balance that differs from the sum of its movements.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BalanceMismatch {
+    pub product_id: ProductId,
+    pub location_id: LocationId,
+    pub lot_key: Uuid,
+    pub stored: i64,
+    pub from_movements: i64,
+}
+
+#[derive(FromQueryResult)]
+struct Flow {
+    product_id: ProductId,
+    location_id: Option<LocationId>,
+    lot_id: Option<LotId>,
+    total: i64,
+}
+
+/// Recomputes every balance from the movements and lists those that disagree.
+pub async fn verify(db: &TenantDb) -> AppResult<Vec<BalanceMismatch>> {
+    let tx = db.read().await?;
+    let mut expected: BTreeMap<BalanceKey, i64> = BTreeMap::new();
+    for (location_column, sign) in [
+        (stock_movement::Column::ToLocationId, 1_i64),
+        (stock_movement::Column::FromLocationId, -1_i64),
+    ] {
+        let flows: Vec<Flow> = tx
+            .all_as(
+                stock_movement::Entity::find()
+                    .select_only()
+                    .column(stock_movement::Column::ProductId)
+                    .column_as(location_column, "location_id")
+                    .column(stock_movement::Column::LotId)
+                    // SUM of a bigint is numeric on PostgreSQL: cast back so both engines give an i64.
+                    .column_as(Expr::cust("CAST(SUM(quantity) AS BIGINT)"), "total")
+                    .filter(location_column.is_not_null())
+                    .group_by(stock_movement::Column::ProductId)
+                    .group_by(location_column)
+                    .group_by(stock_movement::Column::LotId),
+            )
+            .await?;
+        for flow in flows {
+            if let Some(location) = flow.location_id {
+                let key = (
+                    flow.product_id,
+                    location,
+                    flow.lot_id.map_or(Uuid::nil(), |l| l.0),
+                );
+                *expected.entry(key).or_default() += sign * flow.total;
+            }
+        }
+    }
+    let mut mismatches = Vec::new();
+    for balance in tx.all(stock_balance::Entity::find()).await? {
+        let key = (balance.product_id, balance.location_id, balance.lot_key);
+        let from_movements = expected.remove(&key).unwrap_or(0);
+        if from_movements != balance.on_hand {
+            mismatches.push(BalanceMismatch {
+                product_id: key.0,
+                location_id: key.1,
+                lot_key: key.2,
+                stored: balance.on_hand,
+                from_movements,
+            });
+        }
+    }
+    for ((product_id, location_id, lot_key), from_movements) in expected {
+        if from_movements != 0 {
+            mismatches.push(BalanceMismatch {
+                product_id,
+                location_id,
+                lot_key,
+                stored: 0,
+                from_movements,
+            });
+        }
+    }
+    Ok(mismatches)
+}

@@ -1,0 +1,512 @@
+//! The warehouse core over the API: catalogue, places and the stock ledger, on both engines, and
+//! the ledger under fifty parallel requests on PostgreSQL.
+
+use std::process::Command;
+
+use sea_orm::ConnectionTrait;
+use serde_json::{Value, json};
+use vaskem::tenancy::TenantDb;
+
+use crate::on_both_databases;
+use crate::support::app::error_code;
+use crate::support::{Backend, Session, TestApp};
+
+on_both_databases!(
+    the_ledger_moves_and_refuses_shortfalls,
+    retries_with_an_idempotency_key_move_nothing_twice,
+    lots_serials_and_expiry_are_enforced,
+    catalogue_search_barcodes_and_pages,
+    another_organisations_ids_are_not_found,
+    stock_verify_finds_a_tampered_balance,
+);
+
+pub struct Warehouse {
+    pub product: String,
+    pub a: String,
+    pub b: String,
+}
+
+async fn call(app: &TestApp, session: &Session, document: &str, variables: Value) -> Value {
+    let (_, body) = app.graphql_in(Some(session), document, variables).await;
+    body
+}
+
+pub async fn product(app: &TestApp, session: &Session, sku: &str, tracking: &str) -> String {
+    let body = call(
+        app,
+        session,
+        "mutation ($i: CreateProductInput!) { createProduct(input: $i) { product { id } userErrors { field message } } }",
+        json!({ "i": { "sku": sku, "name": format!("Product {sku}"), "tracking": tracking, "barcodes": [format!("600{sku}")] } }),
+    )
+    .await;
+    body["data"]["createProduct"]["product"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("createProduct: {body}"))
+        .to_owned()
+}
+
+pub async fn warehouse(app: &TestApp, session: &Session) -> Warehouse {
+    let body = call(app, session, "mutation { createWarehouse(input: { code: \"JHB1\", name: \"Johannesburg\" }) { warehouse { id } } }", json!({})).await;
+    let warehouse = body["data"]["createWarehouse"]["warehouse"]["id"].clone();
+    let mut locations = Vec::new();
+    for code in ["A-01-01", "B-02-01"] {
+        let body = call(
+            app,
+            session,
+            "mutation ($i: CreateLocationInput!) { createLocation(input: $i) { location { id } } }",
+            json!({ "i": { "warehouseId": warehouse, "code": code } }),
+        )
+        .await;
+        locations.push(
+            body["data"]["createLocation"]["location"]["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{body}"))
+                .to_owned(),
+        );
+    }
+    Warehouse {
+        product: product(app, session, "SKU-1", "none").await,
+        a: locations[0].clone(),
+        b: locations[1].clone(),
+    }
+}
+
+pub const ADJUST: &str = "mutation ($i: AdjustStockInput!) { adjustStock(input: $i) { movements { id quantity fromPlace toPlace } balances { locationId onHand available } userErrors { field message } } }";
+
+async fn on_hand(app: &TestApp, session: &Session, product: &str, location: &str) -> i64 {
+    let body = call(
+        app,
+        session,
+        "query ($p: ID!, $l: ID) { stockOnHand(productId: $p, locationId: $l) { onHand } }",
+        json!({ "p": product, "l": location }),
+    )
+    .await;
+    body["data"]["stockOnHand"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|b| b["onHand"].as_i64().unwrap_or(0))
+        .sum()
+}
+
+async fn the_ledger_moves_and_refuses_shortfalls(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.member_of_new_organisation("Alpha").await;
+    let s = &owner.session;
+    let w = warehouse(&app, s).await;
+    let body = call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 10, "reason": "found" } })).await;
+    assert_eq!(
+        body["data"]["adjustStock"]["movements"][0]["fromPlace"], "adjustment",
+        "{body}"
+    );
+    let body = call(
+        &app,
+        s,
+        "mutation ($i: TransferStockInput!) { transferStock(input: $i) { balances { onHand } } }",
+        json!({ "i": { "productId": w.product, "fromLocationId": w.a, "toLocationId": w.b, "quantity": 4 } }),
+    )
+    .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let body = call(
+        &app,
+        s,
+        "mutation ($i: CountStockInput!) { countStock(input: $i) { movements { quantity fromPlace toPlace reason } } }",
+        json!({ "i": { "productId": w.product, "locationId": w.b, "counted": 3 } }),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["countStock"]["movements"][0]["quantity"], 1,
+        "{body}"
+    );
+    assert_eq!(
+        body["data"]["countStock"]["movements"][0]["toPlace"],
+        "adjustment"
+    );
+    assert_eq!(on_hand(&app, s, &w.product, &w.a).await, 6);
+    assert_eq!(on_hand(&app, s, &w.product, &w.b).await, 3);
+
+    // Taking more than there is: CONFLICT naming the shortfall, and nothing moves.
+    let body = call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": -7, "reason": "damaged" } })).await;
+    assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
+    let message = body["errors"][0]["message"].as_str().unwrap_or("");
+    assert!(
+        message.contains("SKU-1")
+            && message.contains("A-01-01")
+            && message.contains("6 available")
+            && message.contains("7 requested"),
+        "{message}"
+    );
+    assert_eq!(on_hand(&app, s, &w.product, &w.a).await, 6);
+    // Validation failures are userErrors in the payload.
+    let body = call(
+        &app,
+        s,
+        ADJUST,
+        json!({ "i": { "productId": w.product, "locationId": w.a, "change": 0, "reason": "x" } }),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["adjustStock"]["userErrors"][0]["field"], "change",
+        "{body}"
+    );
+
+    let body = call(&app, s, "query ($p: ID!) { stockMovements(productId: $p, first: 2) { edges { node { reason quantity } } pageInfo { hasNextPage endCursor } } }", json!({ "p": w.product })).await;
+    let page = &body["data"]["stockMovements"];
+    assert_eq!(
+        page["edges"][0]["node"]["reason"], "count",
+        "newest first: {body}"
+    );
+    assert_eq!(page["pageInfo"]["hasNextPage"], true);
+    let body = call(&app, s, "query ($p: ID!, $a: String) { stockMovements(productId: $p, first: 2, after: $a) { edges { node { reason } } pageInfo { hasNextPage } } }", json!({ "p": w.product, "a": page["pageInfo"]["endCursor"] })).await;
+    assert_eq!(
+        body["data"]["stockMovements"]["edges"][0]["node"]["reason"], "found",
+        "{body}"
+    );
+    assert_eq!(
+        body["data"]["stockMovements"]["pageInfo"]["hasNextPage"],
+        false
+    );
+
+    // Every stock change has its audit event, and balances equal the movements.
+    let tx = TenantDb::for_operator(&app.database.db, owner.tenant)
+        .read()
+        .await
+        .expect("read");
+    let events = tx
+        .all(<entity::audit_event::Entity as sea_orm::EntityTrait>::find())
+        .await
+        .expect("events");
+    let stock_events: Vec<&str> = events
+        .iter()
+        .filter(|e| e.action.starts_with("stock."))
+        .map(|e| e.action.as_str())
+        .collect();
+    assert_eq!(
+        stock_events,
+        ["stock.adjust", "stock.transfer", "stock.count"]
+    );
+    drop(tx);
+    let handle = TenantDb::for_operator(&app.database.db, owner.tenant);
+    assert!(
+        vaskem::service::stock::verify(&handle)
+            .await
+            .expect("verify")
+            .is_empty()
+    );
+}
+
+async fn retries_with_an_idempotency_key_move_nothing_twice(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.member_of_new_organisation("Alpha").await;
+    let s = &owner.session;
+    let w = warehouse(&app, s).await;
+    let input = json!({ "i": { "productId": w.product, "locationId": w.a, "change": 5, "reason": "found", "idempotencyKey": "scan-42" } });
+    let first = call(&app, s, ADJUST, input.clone()).await;
+    let again = call(&app, s, ADJUST, input).await;
+    assert_eq!(
+        first["data"]["adjustStock"]["movements"][0]["id"],
+        again["data"]["adjustStock"]["movements"][0]["id"],
+        "{first} {again}"
+    );
+    assert_eq!(on_hand(&app, s, &w.product, &w.a).await, 5);
+    let other = call(
+        &app,
+        s,
+        "mutation ($i: TransferStockInput!) { transferStock(input: $i) { balances { onHand } } }",
+        json!({ "i": { "productId": w.product, "fromLocationId": w.a, "toLocationId": w.b, "quantity": 1, "idempotencyKey": "scan-42" } }),
+    )
+    .await;
+    assert_eq!(
+        error_code(&other),
+        Some("CONFLICT"),
+        "a key belongs to one operation: {other}"
+    );
+}
+
+async fn lots_serials_and_expiry_are_enforced(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.member_of_new_organisation("Alpha").await;
+    let s = &owner.session;
+    let w = warehouse(&app, s).await;
+    let lotted = product(&app, s, "LOT-1", "lot").await;
+    let serial = product(&app, s, "SER-1", "serial").await;
+    let error_field = |body: &Value| body["data"]["adjustStock"]["userErrors"][0]["field"].clone();
+    let body = call(
+        &app,
+        s,
+        ADJUST,
+        json!({ "i": { "productId": lotted, "locationId": w.a, "change": 5, "reason": "found" } }),
+    )
+    .await;
+    assert_eq!(error_field(&body), "lot", "{body}");
+    let body = call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 5, "reason": "found", "lot": { "code": "L1" } } })).await;
+    assert_eq!(
+        error_field(&body),
+        "lot",
+        "untracked products take no lot: {body}"
+    );
+    let body = call(&app, s, ADJUST, json!({ "i": { "productId": serial, "locationId": w.a, "change": 2, "reason": "found", "lot": { "code": "SN1" } } })).await;
+    assert_eq!(error_field(&body), "quantity", "{body}");
+    let body = call(&app, s, ADJUST, json!({ "i": { "productId": lotted, "locationId": w.a, "change": 5, "reason": "found", "lot": { "code": "L1", "expiresOn": "2027-03-31" } } })).await;
+    assert!(
+        body["data"]["adjustStock"]["userErrors"]
+            .as_array()
+            .is_some_and(Vec::is_empty),
+        "{body}"
+    );
+    let body = call(&app, s, ADJUST, json!({ "i": { "productId": lotted, "locationId": w.a, "change": 2, "reason": "found", "lot": { "code": "L2" } } })).await;
+    assert!(body["errors"].is_null(), "{body}");
+    // Two lots, two balances at one location; a lot cannot go below zero on its own.
+    let body = call(
+        &app,
+        s,
+        "query ($p: ID!) { stockOnHand(productId: $p) { lotId onHand } }",
+        json!({ "p": lotted }),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["stockOnHand"]
+            .as_array()
+            .expect("balances")
+            .len(),
+        2,
+        "{body}"
+    );
+    let body = call(&app, s, ADJUST, json!({ "i": { "productId": lotted, "locationId": w.a, "change": -3, "reason": "damaged", "lot": { "code": "L2" } } })).await;
+    assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
+}
+
+async fn catalogue_search_barcodes_and_pages(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.member_of_new_organisation("Alpha").await;
+    let s = &owner.session;
+    for n in 0..5 {
+        product(&app, s, &format!("WIDGET-{n}"), "none").await;
+    }
+    let body = call(
+        &app,
+        s,
+        "{ productByBarcode(barcode: \"600WIDGET-3\") { sku barcodes } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["productByBarcode"]["sku"], "WIDGET-3",
+        "{body}"
+    );
+    let body = call(&app, s, "{ products(search: \"widget\", first: 2) { edges { node { sku } } pageInfo { hasNextPage endCursor } } }", json!({})).await;
+    let page = &body["data"]["products"];
+    assert_eq!(page["edges"].as_array().expect("edges").len(), 2, "{body}");
+    let mut seen: Vec<String> = page["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| e["node"]["sku"].as_str().unwrap_or("").to_owned())
+        .collect();
+    let mut cursor = page["pageInfo"]["endCursor"].clone();
+    while !cursor.is_null() {
+        let body = call(&app, s, "query ($a: String) { products(search: \"WIDGET\", first: 2, after: $a) { edges { node { sku } } pageInfo { hasNextPage endCursor } } }", json!({ "a": cursor })).await;
+        let page = &body["data"]["products"];
+        seen.extend(
+            page["edges"]
+                .as_array()
+                .expect("edges")
+                .iter()
+                .map(|e| e["node"]["sku"].as_str().unwrap_or("").to_owned()),
+        );
+        cursor = if page["pageInfo"]["hasNextPage"] == true {
+            page["pageInfo"]["endCursor"].clone()
+        } else {
+            Value::Null
+        };
+    }
+    assert_eq!(
+        seen,
+        ["WIDGET-0", "WIDGET-1", "WIDGET-2", "WIDGET-3", "WIDGET-4"]
+    );
+    let duplicate = call(&app, s, "mutation { createProduct(input: { sku: \"WIDGET-1\", name: \"again\" }) { product { id } } }", json!({})).await;
+    assert_eq!(error_code(&duplicate), Some("CONFLICT"), "{duplicate}");
+    let body = call(
+        &app,
+        s,
+        "{ products(first: 101) { edges { cursor } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"));
+}
+
+async fn another_organisations_ids_are_not_found(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let alpha = app.member_of_new_organisation("Alpha").await;
+    let beta = app.member_of_new_organisation("Beta").await;
+    let theirs = warehouse(&app, &beta.session).await;
+    let (_, warehouses) = app
+        .graphql_in(Some(&beta.session), "{ warehouses { id } }", json!({}))
+        .await;
+    let their_warehouse = warehouses["data"]["warehouses"][0]["id"].clone();
+    let mine = warehouse(&app, &alpha.session).await;
+    let missing = uuid::Uuid::now_v7().to_string();
+    let cases = [
+        (
+            "query ($id: ID!) { product(id: $id) { sku } }",
+            json!({ "id": theirs.product }),
+            json!({ "id": missing }),
+        ),
+        (
+            "query ($id: ID!) { stockOnHand(productId: $id) { onHand } }",
+            json!({ "id": theirs.product }),
+            json!({ "id": missing }),
+        ),
+        (
+            "query ($id: ID!) { stockMovements(productId: $id) { edges { cursor } } }",
+            json!({ "id": theirs.product }),
+            json!({ "id": missing }),
+        ),
+        (
+            "query ($id: ID!) { locations(warehouseId: $id) { id } }",
+            json!({ "id": their_warehouse }),
+            json!({ "id": missing }),
+        ),
+        (
+            "mutation ($id: ID!) { archiveProduct(id: $id) { product { id } } }",
+            json!({ "id": theirs.product }),
+            json!({ "id": missing }),
+        ),
+        (
+            "mutation ($id: ID!) { createLocation(input: { warehouseId: $id, code: \"X\" }) { location { id } } }",
+            json!({ "id": their_warehouse }),
+            json!({ "id": missing }),
+        ),
+        (
+            ADJUST,
+            json!({ "i": { "productId": theirs.product, "locationId": mine.a, "change": 1, "reason": "found" } }),
+            json!({ "i": { "productId": missing, "locationId": mine.a, "change": 1, "reason": "found" } }),
+        ),
+        (
+            ADJUST,
+            json!({ "i": { "productId": mine.product, "locationId": theirs.a, "change": 1, "reason": "found" } }),
+            json!({ "i": { "productId": mine.product, "locationId": missing, "change": 1, "reason": "found" } }),
+        ),
+    ];
+    for (document, foreign, absent) in cases {
+        let foreign = call(&app, &alpha.session, document, foreign).await;
+        let absent = call(&app, &alpha.session, document, absent).await;
+        assert_eq!(
+            error_code(&foreign),
+            Some("NOT_FOUND"),
+            "{document}: {foreign}"
+        );
+        assert_eq!(
+            foreign["errors"][0]["message"], absent["errors"][0]["message"],
+            "{document}"
+        );
+    }
+    let body = call(
+        &app,
+        &alpha.session,
+        "{ productByBarcode(barcode: \"600SKU-1\") { id } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["productByBarcode"]["id"],
+        mine.product.as_str(),
+        "barcodes are per organisation: {body}"
+    );
+}
+
+async fn stock_verify_finds_a_tampered_balance(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.member_of_new_organisation("Alpha").await;
+    let w = warehouse(&app, &owner.session).await;
+    call(&app, &owner.session, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 8, "reason": "found" } })).await;
+    let verify = || {
+        Command::new(env!("CARGO_BIN_EXE_vaskem"))
+            .args(["stock", "verify", "--org", &owner.tenant.to_string()])
+            .env("DATABASE_URL", &app.database.url)
+            .output()
+            .expect("stock verify")
+    };
+    let output = verify();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    app.database
+        .raw()
+        .await
+        .execute_unprepared("UPDATE stock_balances SET on_hand = 99")
+        .await
+        .map(|_| ())
+        .expect("tamper");
+    let output = verify();
+    assert_eq!(
+        output.status.code(),
+        Some(i32::from(vaskem::cli::BROKEN_CHAIN_EXIT))
+    );
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(report.contains("stored 99, movements say 8"), "{report}");
+}
+
+/// Fifty parallel requests each take one unit of the ten on hand: exactly ten succeed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_fifty_parallel_takes_of_ten_units() {
+    let app = TestApp::start(Backend::Postgres).await;
+    let owner = app.member_of_new_organisation("Alpha").await;
+    let s = &owner.session;
+    let w = warehouse(&app, s).await;
+    call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 10, "reason": "found" } })).await;
+    let takes = (0..50).map(|n| {
+        let (app, s, w) = (&app, s, &w);
+        async move {
+            call(app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": -1, "reason": "picked", "note": format!("take {n}") } })).await
+        }
+    });
+    let replies = futures::future::join_all(takes).await;
+    let succeeded = replies.iter().filter(|r| r["errors"].is_null()).count();
+    let refused: Vec<&Value> = replies.iter().filter(|r| !r["errors"].is_null()).collect();
+    assert_eq!(succeeded, 10, "takes that succeeded");
+    assert_eq!(refused.len(), 40);
+    for reply in refused {
+        assert_eq!(error_code(reply), Some("CONFLICT"), "{reply}");
+        assert!(
+            reply["errors"][0]["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("0 available, 1 requested"),
+            "{reply}"
+        );
+    }
+    assert_eq!(on_hand(&app, s, &w.product, &w.a).await, 0);
+    let tx = TenantDb::for_operator(&app.database.db, owner.tenant)
+        .read()
+        .await
+        .expect("read");
+    let movements = tx
+        .all(<entity::stock_movement::Entity as sea_orm::EntityTrait>::find())
+        .await
+        .expect("movements");
+    assert_eq!(
+        movements.iter().filter(|m| m.reason == "picked").count(),
+        10
+    );
+    let events = tx
+        .all(<entity::audit_event::Entity as sea_orm::EntityTrait>::find())
+        .await
+        .expect("events");
+    assert_eq!(
+        events.iter().filter(|e| e.action == "stock.adjust").count(),
+        11,
+        "the +10 and ten takes"
+    );
+    drop(tx);
+    let handle = TenantDb::for_operator(&app.database.db, owner.tenant);
+    assert!(
+        vaskem::service::stock::verify(&handle)
+            .await
+            .expect("verify")
+            .is_empty()
+    );
+}
