@@ -4,6 +4,7 @@ use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
 use entity::product;
 
+use super::loaders::{self, Barcodes, StockTotals};
 use super::{ApiResult, UserError, into_payload, page_size, parse_id, tenant_db};
 use crate::auth::guard::{RequirePermission, requires};
 use crate::auth::permission::Permission;
@@ -51,8 +52,36 @@ impl From<product::Model> for Product {
 impl Product {
     /// The product's barcodes, each unique in the organisation.
     async fn barcodes(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
-        Ok(catalogue::barcodes(tenant_db(ctx)?, self.product_id).await?)
+        let loader = loaders::get::<Barcodes>(ctx)?;
+        Ok(loader.load_one(self.product_id).await?.unwrap_or_default())
     }
+
+    /// The product's stock over every location and lot.
+    #[graphql(
+        guard = "RequirePermission(Permission::StockView)",
+        directive = requires::apply(Permission::StockView)
+    )]
+    async fn stock(&self, ctx: &Context<'_>) -> ApiResult<ProductStock> {
+        let loader = loaders::get::<StockTotals>(ctx)?;
+        let total = loader.load_one(self.product_id).await?.unwrap_or_default();
+        Ok(ProductStock {
+            on_hand: total.on_hand,
+            reserved: total.reserved,
+            available: total.on_hand - total.reserved,
+            below_reorder_point: total.on_hand - total.reserved < self.reorder_point,
+        })
+    }
+}
+
+/// A product's stock summed over its locations.
+#[derive(SimpleObject)]
+pub struct ProductStock {
+    on_hand: i64,
+    reserved: i64,
+    /// On hand minus reserved.
+    available: i64,
+    /// Available is below the product's reorder point.
+    below_reorder_point: bool,
 }
 
 /// A new product.
@@ -82,6 +111,24 @@ pub struct CreateProductInput {
 pub struct ProductPayload {
     product: Option<Product>,
     user_errors: Vec<UserError>,
+}
+
+/// Loads the relations the document asks for, for the whole page at once, so each costs one
+/// query however long the page (the loaders alone would batch by timing, not by page).
+async fn prime_loaders(ctx: &Context<'_>, products: &[product::Model]) -> ApiResult<()> {
+    let node = ctx.look_ahead().field("edges").field("node");
+    let ids: Vec<entity::ProductId> = products.iter().map(|p| p.id).collect();
+    if node.field("barcodes").exists() {
+        loaders::get::<Barcodes>(ctx)?
+            .load_many(ids.iter().copied())
+            .await?;
+    }
+    let may_see_stock = super::signed_in(ctx)
+        .is_ok_and(|caller| caller.permissions.contains(Permission::StockView));
+    if node.field("stock").exists() && may_see_stock {
+        loaders::get::<StockTotals>(ctx)?.load_many(ids).await?;
+    }
+    Ok(())
 }
 
 #[derive(Default)]
@@ -122,6 +169,7 @@ impl CatalogueQuery {
             limit,
         )
         .await?;
+        prime_loaders(ctx, &products).await?;
         let mut connection = Connection::new(after_sku.is_some(), more);
         connection.edges.extend(
             products

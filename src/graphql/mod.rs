@@ -4,6 +4,7 @@ mod audit;
 mod catalogue;
 mod health;
 mod introspection;
+pub mod loaders;
 mod organisation;
 mod places;
 mod roles;
@@ -246,6 +247,12 @@ pub struct RequestServices {
     pub auth: AuthSettings,
     pub origin: RequestOrigin,
     pub cookies: tower_cookies::Cookies,
+}
+
+/// What the HTTP edge put into every request.
+pub(crate) fn services<'a>(ctx: &Context<'a>) -> Result<&'a RequestServices, AppError> {
+    ctx.data_opt::<RequestServices>()
+        .ok_or_else(|| AppError::Internal("request services missing".into()))
 }
 
 /// The caller's verified session, or UNAUTHENTICATED.

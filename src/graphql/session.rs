@@ -6,7 +6,7 @@ use entity::session as session_entity;
 use tower_cookies::cookie::{Cookie, SameSite, time::Duration};
 
 use super::users::User;
-use super::{ApiResult, RequestServices, parse_id, signed_in};
+use super::{ApiResult, parse_id, services, signed_in};
 use crate::auth::guard::RequireSession;
 use crate::auth::session::{self, SESSION_COOKIE};
 
@@ -72,7 +72,7 @@ impl SessionMutation {
     /// failures are slowed down and then locked out for a while (`extensions.reason` is
     /// `LOCKED_OUT`, with `retryAfterSeconds`).
     async fn login(&self, ctx: &Context<'_>, email: String, password: String) -> ApiResult<User> {
-        let services = ctx.data_unchecked::<RequestServices>();
+        let services = services(ctx)?;
         let new_session = session::login(
             &services.db,
             &services.auth.hasher,
@@ -94,7 +94,7 @@ impl SessionMutation {
     #[graphql(guard = "RequireSession")]
     async fn logout(&self, ctx: &Context<'_>) -> ApiResult<bool> {
         session::logout(signed_in(ctx)?).await?;
-        let services = ctx.data_unchecked::<RequestServices>();
+        let services = services(ctx)?;
         services.cookies.remove(session_cookie(String::new()));
         Ok(true)
     }
@@ -107,7 +107,7 @@ impl SessionMutation {
         current: String,
         new: String,
     ) -> ApiResult<bool> {
-        let services = ctx.data_unchecked::<RequestServices>();
+        let services = services(ctx)?;
         session::change_password(signed_in(ctx)?, &services.auth.hasher, current, new).await?;
         Ok(true)
     }

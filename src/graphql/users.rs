@@ -6,7 +6,7 @@ use entity::{role, user};
 
 use super::organisation::Organisation;
 use super::roles::RoleSummary;
-use super::{ApiResult, RequestServices, parse_id, signed_in};
+use super::{ApiResult, parse_id, services, signed_in};
 use crate::auth::guard::{RequirePermission, requires};
 use crate::auth::permission::{Permission, PermissionSet};
 use crate::service::{organisations, roles, users};
@@ -149,7 +149,7 @@ impl UsersMutation {
         ctx: &Context<'_>,
         input: InviteUserInput,
     ) -> ApiResult<InvitedUser> {
-        let services = ctx.data_unchecked::<RequestServices>();
+        let services = services(ctx)?;
         let invited = users::invite(
             signed_in(ctx)?,
             &services.auth.hasher,
@@ -193,7 +193,7 @@ impl UsersMutation {
         directive = requires::apply(Permission::UsersManage)
     )]
     async fn reset_user_password(&self, ctx: &Context<'_>, id: ID) -> ApiResult<PasswordReset> {
-        let services = ctx.data_unchecked::<RequestServices>();
+        let services = services(ctx)?;
         let caller = signed_in(ctx)?;
         let id = parse_id(&id, "id")?;
         let temporary_password = users::reset_password(caller, &services.auth.hasher, id).await?;

@@ -150,7 +150,7 @@ async fn execute(
     let mut request = request.data(services);
     let schema = match signed_in {
         Some(signed_in) => {
-            request = request.data(signed_in);
+            request = crate::graphql::loaders::install(request, &signed_in.db).data(signed_in);
             &state.schemas.signed_in
         }
         None => &state.schemas.anonymous,

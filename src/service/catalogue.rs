@@ -261,3 +261,27 @@ pub async fn set_active(db: &TenantDb, id: ProductId, active: bool) -> AppResult
         ..before
     })
 }
+
+/// The barcodes of several products in one query (for the GraphQL data loader).
+pub async fn barcodes_for(
+    db: &TenantDb,
+    ids: &[ProductId],
+) -> AppResult<std::collections::HashMap<ProductId, Vec<String>>> {
+    let tx = db.read().await?;
+    let mut by_product: std::collections::HashMap<ProductId, Vec<String>> =
+        std::collections::HashMap::new();
+    for row in tx
+        .all(
+            product_barcode::Entity::find()
+                .filter(product_barcode::Column::ProductId.is_in(ids.iter().copied()))
+                .order_by_asc(product_barcode::Column::Barcode),
+        )
+        .await?
+    {
+        by_product
+            .entry(row.product_id)
+            .or_default()
+            .push(row.barcode);
+    }
+    Ok(by_product)
+}

@@ -681,3 +681,48 @@ pub async fn verify(db: &TenantDb) -> AppResult<Vec<BalanceMismatch>> {
     }
     Ok(mismatches)
 }
+
+/// A product's stock summed over every location and lot.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromQueryResult)]
+pub struct StockTotal {
+    pub on_hand: i64,
+    pub reserved: i64,
+}
+
+#[derive(FromQueryResult)]
+struct ProductTotal {
+    product_id: ProductId,
+    on_hand: i64,
+    reserved: i64,
+}
+
+/// Stock totals of several products in one query (for the GraphQL data loader).
+pub async fn totals_for(
+    db: &TenantDb,
+    ids: &[ProductId],
+) -> AppResult<std::collections::HashMap<ProductId, StockTotal>> {
+    let tx = db.read().await?;
+    let rows: Vec<ProductTotal> = tx
+        .all_as(
+            stock_balance::Entity::find()
+                .select_only()
+                .column(stock_balance::Column::ProductId)
+                .column_as(Expr::cust("CAST(SUM(on_hand) AS BIGINT)"), "on_hand")
+                .column_as(Expr::cust("CAST(SUM(reserved) AS BIGINT)"), "reserved")
+                .filter(stock_balance::Column::ProductId.is_in(ids.iter().copied()))
+                .group_by(stock_balance::Column::ProductId),
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            (
+                row.product_id,
+                StockTotal {
+                    on_hand: row.on_hand,
+                    reserved: row.reserved,
+                },
+            )
+        })
+        .collect())
+}

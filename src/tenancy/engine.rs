@@ -3,6 +3,8 @@
 //! Everything engine-specific about the tenant wall lives in [`Engine::enter_tenant`] and
 //! [`Engine::transaction_options`]; the rest of the service runs the same code on both engines.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use entity::TenantId;
@@ -96,6 +98,9 @@ const MIGRATION_LOCK_KEY: i64 = 0x5641_534B_454D;
 pub struct Database {
     conn: DatabaseConnection,
     engine: Engine,
+    /// Statements run through tenant handles, counted so tests can prove a page costs a fixed
+    /// number of queries whatever its size (no N+1).
+    statements: Arc<AtomicU64>,
 }
 
 impl Database {
@@ -127,11 +132,24 @@ impl Database {
             // (sqlx turns foreign keys on for every SQLite connection it opens.)
             conn.execute_unprepared("PRAGMA journal_mode = WAL").await?;
         }
-        Ok(Self { conn, engine })
+        Ok(Self {
+            conn,
+            engine,
+            statements: Arc::default(),
+        })
     }
 
     pub fn engine(&self) -> Engine {
         self.engine
+    }
+
+    /// How many statements tenant handles have run on this pool so far.
+    pub fn statements_run(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn statement_counter(&self) -> Arc<AtomicU64> {
+        self.statements.clone()
     }
 
     /// Applies pending migrations. On PostgreSQL they run in one transaction holding an advisory

@@ -1,5 +1,8 @@
 //! [`TenantDb`] and [`TenantTx`]: the tenant-scoped data handle.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use entity::{TenantId, TenantScoped, UserId};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, DeleteMany,
@@ -106,8 +109,12 @@ impl TenantDb {
         engine
             .enter_tenant(&tx, self.tenant, self.privilege)
             .await?;
+        let statements = self.db.statement_counter();
+        // BEGIN, and on PostgreSQL the tenant setting and the role.
+        statements.fetch_add(1, Ordering::Relaxed);
         Ok(TenantTx {
             tx,
+            statements,
             tenant: self.tenant,
             actor: self.actor.clone(),
             origin: self.origin.clone(),
@@ -120,6 +127,7 @@ impl TenantDb {
 /// One transaction inside one organisation. Dropping it without [`TenantTx::commit`] rolls back.
 pub struct TenantTx {
     tx: DatabaseTransaction,
+    statements: Arc<AtomicU64>,
     tenant: TenantId,
     actor: Actor,
     origin: RequestOrigin,
@@ -133,7 +141,12 @@ impl TenantTx {
     }
 
     fn scoped<E: TenantScoped>(&self, query: Select<E>) -> Select<E> {
+        self.count_statement();
         query.filter(E::tenant_column().eq(self.tenant))
+    }
+
+    fn count_statement(&self) {
+        self.statements.fetch_add(1, Ordering::Relaxed);
     }
 
     /// All rows `query` selects, within this organisation.
@@ -183,6 +196,7 @@ impl TenantTx {
         E::Model: IntoActiveModel<A>,
     {
         model.set(E::tenant_column(), self.tenant.into());
+        self.count_statement();
         self.wrote = true;
         model.insert(&self.tx).await
     }
@@ -195,6 +209,7 @@ impl TenantTx {
         E::Model: IntoActiveModel<A>,
     {
         model.set(E::tenant_column(), self.tenant.into());
+        self.count_statement();
         self.wrote = true;
         let keys: Vec<E::Column> = <E::PrimaryKey as Iterable>::iter()
             .map(|key| key.into_column())
@@ -215,6 +230,7 @@ impl TenantTx {
         &mut self,
         update: UpdateMany<E>,
     ) -> Result<u64, DbErr> {
+        self.count_statement();
         self.wrote = true;
         let result = update
             .filter(E::tenant_column().eq(self.tenant))
@@ -228,6 +244,7 @@ impl TenantTx {
         &mut self,
         delete: DeleteMany<E>,
     ) -> Result<u64, DbErr> {
+        self.count_statement();
         self.wrote = true;
         let result = delete
             .filter(E::tenant_column().eq(self.tenant))
@@ -242,6 +259,7 @@ impl TenantTx {
         &self,
         update: UpdateMany<E>,
     ) -> Result<u64, DbErr> {
+        self.count_statement();
         let result = update
             .filter(E::tenant_column().eq(self.tenant))
             .exec(&self.tx)

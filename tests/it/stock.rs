@@ -18,6 +18,7 @@ on_both_databases!(
     catalogue_search_barcodes_and_pages,
     another_organisations_ids_are_not_found,
     stock_verify_finds_a_tampered_balance,
+    a_page_of_products_costs_the_same_queries_whatever_its_size,
 );
 
 pub struct Warehouse {
@@ -509,4 +510,38 @@ async fn postgres_fifty_parallel_takes_of_ten_units() {
             .expect("verify")
             .is_empty()
     );
+}
+
+async fn a_page_of_products_costs_the_same_queries_whatever_its_size(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.member_of_new_organisation("Alpha").await;
+    let s = &owner.session;
+    let w = warehouse(&app, s).await;
+    for n in 0..50 {
+        let id = product(&app, s, &format!("P-{n:03}"), "none").await;
+        call(&app, s, ADJUST, json!({ "i": { "productId": id, "locationId": w.a, "change": n + 1, "reason": "found" } })).await;
+    }
+    let page = "query ($n: Int!) { products(first: $n) { edges { node { sku barcodes stock { onHand available belowReorderPoint } } } } }";
+    let mut costs = Vec::new();
+    for size in [10, 50] {
+        let before = app.database.db.statements_run();
+        let body = call(&app, s, page, json!({ "n": size })).await;
+        let after = app.database.db.statements_run();
+        let edges = body["data"]["products"]["edges"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}"));
+        assert_eq!(edges.len(), size as usize);
+        assert_eq!(
+            edges[3]["node"]["stock"]["onHand"], 4,
+            "P-003 holds 4: {body}"
+        );
+        assert_eq!(edges[3]["node"]["barcodes"], json!(["600P-003"]));
+        costs.push(after - before);
+    }
+    println!("statements for a page of 10 and of 50 products ({backend:?}): {costs:?}");
+    assert_eq!(
+        costs[0], costs[1],
+        "a bigger page must not cost more queries"
+    );
+    assert!(costs[1] <= 12, "{costs:?}");
 }
