@@ -51,6 +51,8 @@ enum Command {
     /// Check the stock ledger.
     #[command(subcommand)]
     Stock(StockCommand),
+    /// Create a demo organisation full of believable data and print its login (on any database).
+    Demo(DemoArgs),
     /// Print the GraphQL schema (SDL); `schema.graphql` must equal it.
     Schema,
     /// Print the permission matrix; `docs/PERMISSIONS.md` must equal it.
@@ -80,6 +82,14 @@ impl PasswordArgs {
     fn hasher(&self) -> PasswordHasher {
         PasswordHasher::new(self.password_rounds, usize::from(self.password_min_length))
     }
+}
+
+#[derive(Args, Debug)]
+struct DemoArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    #[command(flatten)]
+    passwords: PasswordArgs,
 }
 
 #[derive(Args, Debug)]
@@ -280,6 +290,12 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        Command::Demo(args) => {
+            let db = connect(&args.database).await?;
+            let demo = organisations::create_demo(&db, &args.passwords.hasher()).await?;
+            print_demo_login(&demo);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Schema => {
             print!("{}", graphql::sdl());
             Ok(ExitCode::SUCCESS)
@@ -311,6 +327,15 @@ async fn set_organisation_active(
     }
 }
 
+/// Printed once, to the console only: the password is stored nowhere in clear.
+fn print_demo_login(demo: &organisations::DemoCredentials) {
+    println!(
+        "  organisation: {}\n  email:        {}\n  password:     {}\n\
+         This password is shown only now.\n",
+        demo.organisation_id, demo.email, demo.password
+    );
+}
+
 fn read_admin_password() -> anyhow::Result<String> {
     if let Ok(password) = std::env::var("VASKEM_ADMIN_PASSWORD") {
         return Ok(password);
@@ -335,13 +360,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let db = connect(&args.database).await?;
     let hasher = args.passwords.hasher();
     if let Some(demo) = organisations::create_demo_if_empty(&db, &hasher).await? {
-        // Printed once, to the console only: the password is stored nowhere in clear.
-        println!(
-            "\nFirst start on an empty database: created the demo organisation.\n  \
-             organisation: {}\n  email:        {}\n  password:     {}\n\
-             This password is shown only now.\n",
-            demo.organisation_id, demo.email, demo.password
-        );
+        println!("\nFirst start on an empty database: created the demo organisation.");
+        print_demo_login(&demo);
     }
     let state = AppState {
         db,

@@ -2,6 +2,7 @@
 //! transaction, write its audit event, and know nothing of GraphQL.
 
 pub mod catalogue;
+pub mod demo;
 pub mod organisations;
 pub mod places;
 pub mod roles;

@@ -144,6 +144,11 @@ pub async fn create_demo_if_empty(
     if existing > 0 {
         return Ok(None);
     }
+    create_demo(db, hasher).await.map(Some)
+}
+
+/// Creates a demo organisation, fills it with a small warehouse, and returns its login.
+pub async fn create_demo(db: &Database, hasher: &PasswordHasher) -> AppResult<DemoCredentials> {
     let email = "admin@demo.vaskem.example".to_owned();
     let password = password::generate()?;
     let created = create(
@@ -156,11 +161,12 @@ pub async fn create_demo_if_empty(
         },
     )
     .await?;
-    Ok(Some(DemoCredentials {
+    crate::service::demo::fill(&TenantDb::for_operator(db, created.organisation_id)).await?;
+    Ok(DemoCredentials {
         organisation_id: created.organisation_id,
         email,
         password,
-    }))
+    })
 }
 
 /// Deactivates or reactivates an organisation (the operator's CLI). Deactivation ends every

@@ -192,3 +192,58 @@ async fn org_deactivate_ends_sessions_at_once(backend: Backend) {
         "an unknown organisation is an error, not an intact chain"
     );
 }
+
+/// `vaskem demo` makes an organisation a newcomer can explore: warehouses, products, stock and
+/// history, with balances that agree with the ledger and an intact audit chain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_fills_a_believable_warehouse() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let database = TestDatabase::new(backend).await;
+        let output = vaskem(&database.url, &["demo"], None);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let organisation: entity::TenantId = stdout
+            .lines()
+            .find_map(|line| line.trim().strip_prefix("organisation:"))
+            .and_then(|id| id.trim().parse().ok())
+            .expect("organisation id printed");
+        let handle = vaskem::tenancy::TenantDb::for_operator(&database.db, organisation);
+        let tx = handle.read().await.expect("read");
+        use sea_orm::EntityTrait;
+        assert!(
+            tx.count(entity::product::Entity::find())
+                .await
+                .expect("products")
+                >= 200
+        );
+        assert_eq!(
+            tx.count(entity::warehouse::Entity::find())
+                .await
+                .expect("warehouses"),
+            2
+        );
+        assert!(
+            tx.count(entity::stock_movement::Entity::find())
+                .await
+                .expect("movements")
+                > 400
+        );
+        drop(tx);
+        assert!(
+            vaskem::service::stock::verify(&handle)
+                .await
+                .expect("verify")
+                .is_empty()
+        );
+        assert!(
+            vaskem::audit::verify_chain(&handle)
+                .await
+                .expect("chain")
+                .is_intact()
+        );
+    }
+}

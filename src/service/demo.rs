@@ -1,0 +1,252 @@
+//! A believable small warehouse for the demo organisation, so a newcomer in GraphiQL sees
+//! something real: two warehouses with locations, a few hundred products, stock and some history.
+
+use entity::{LocationId, ProductId};
+
+use crate::error::AppResult;
+use crate::service::{catalogue, places, stock};
+use crate::tenancy::TenantDb;
+
+/// A product family: every combination of its two variant lists is one product.
+struct Family {
+    prefix: &'static str,
+    name: &'static str,
+    unit: &'static str,
+    first: &'static [&'static str],
+    second: &'static [&'static str],
+    /// Lot-tracked with expiry dates.
+    perishable: bool,
+}
+
+const FAMILIES: &[Family] = &[
+    Family {
+        prefix: "BLT",
+        name: "Hex bolt",
+        unit: "each",
+        first: &["M4", "M5", "M6", "M8", "M10", "M12"],
+        second: &[
+            "x 20 mm", "x 30 mm", "x 40 mm", "x 50 mm", "x 60 mm", "x 80 mm", "x 100 mm",
+        ],
+        perishable: false,
+    },
+    Family {
+        prefix: "NUT",
+        name: "Hex nut",
+        unit: "each",
+        first: &[
+            "M3", "M4", "M5", "M6", "M8", "M10", "M12", "M14", "M16", "M20",
+        ],
+        second: &["zinc", "stainless"],
+        perishable: false,
+    },
+    Family {
+        prefix: "WSH",
+        name: "Flat washer",
+        unit: "each",
+        first: &[
+            "M3", "M4", "M5", "M6", "M8", "M10", "M12", "M14", "M16", "M20",
+        ],
+        second: &["zinc", "stainless", "nylon"],
+        perishable: false,
+    },
+    Family {
+        prefix: "SCR",
+        name: "Wood screw",
+        unit: "each",
+        first: &["3.5", "4.0", "4.5", "5.0", "6.0"],
+        second: &["x 20 mm", "x 30 mm", "x 40 mm", "x 50 mm", "x 60 mm"],
+        perishable: false,
+    },
+    Family {
+        prefix: "CBL",
+        name: "Cable tie",
+        unit: "pack of 100",
+        first: &["100 mm", "150 mm", "200 mm", "300 mm", "370 mm"],
+        second: &["black", "white", "natural"],
+        perishable: false,
+    },
+    Family {
+        prefix: "GLV",
+        name: "Work gloves",
+        unit: "pair",
+        first: &["nitrile", "leather", "cotton", "cut-resistant"],
+        second: &["S", "M", "L", "XL"],
+        perishable: false,
+    },
+    Family {
+        prefix: "TPE",
+        name: "Duct tape",
+        unit: "roll",
+        first: &["silver", "black", "red", "blue", "yellow"],
+        second: &["25 m", "50 m"],
+        perishable: false,
+    },
+    Family {
+        prefix: "PNT",
+        name: "Spray paint",
+        unit: "can",
+        first: &[
+            "red", "blue", "black", "white", "grey", "yellow", "green", "orange",
+        ],
+        second: &["gloss", "matt"],
+        perishable: true,
+    },
+    Family {
+        prefix: "OIL",
+        name: "Engine oil",
+        unit: "bottle",
+        first: &["5W-30", "10W-40", "15W-40", "5W-40"],
+        second: &["1 L", "5 L", "20 L"],
+        perishable: true,
+    },
+    Family {
+        prefix: "BRG",
+        name: "Ball bearing",
+        unit: "each",
+        first: &[
+            "6000", "6001", "6002", "6003", "6004", "6005", "6006", "6200", "6201", "6202", "6203",
+            "6204", "6205",
+        ],
+        second: &["open", "2RS"],
+        perishable: false,
+    },
+    Family {
+        prefix: "HSE",
+        name: "Garden hose",
+        unit: "each",
+        first: &["12 mm", "19 mm"],
+        second: &["15 m", "20 m", "30 m", "50 m"],
+        perishable: false,
+    },
+];
+
+/// Fills an (empty) organisation with demo data; returns how many products it made.
+pub async fn fill(db: &TenantDb) -> AppResult<usize> {
+    let mut storage: Vec<LocationId> = Vec::new();
+    let mut receiving = Vec::new();
+    for (code, name, city) in [
+        ("JHB1", "Johannesburg DC", "Johannesburg"),
+        ("CPT1", "Cape Town depot", "Cape Town"),
+    ] {
+        let warehouse = places::create_warehouse(
+            db,
+            places::WarehouseInput {
+                code: code.into(),
+                name: name.into(),
+                address_line1: "1 Demo Road".into(),
+                address_line2: String::new(),
+                city: city.into(),
+                postal_code: "0001".into(),
+                country: "ZA".into(),
+            },
+        )
+        .await?;
+        let add = async |code: String, kind: &str, pickable: bool| {
+            places::create_location(
+                db,
+                places::LocationInput {
+                    warehouse_id: warehouse.id,
+                    code,
+                    kind: kind.into(),
+                    pickable,
+                },
+            )
+            .await
+        };
+        receiving.push(add("RCV-01".into(), "receiving", false).await?.id);
+        add("SHP-01".into(), "shipping", false).await?;
+        add("QUA-01".into(), "quarantine", false).await?;
+        for aisle in ["A", "B", "C"] {
+            for bay in 1..=4 {
+                let kind = if aisle == "A" { "picking" } else { "storage" };
+                storage.push(
+                    add(format!("{aisle}-{bay:02}-01"), kind, kind == "picking")
+                        .await?
+                        .id,
+                );
+            }
+        }
+    }
+
+    let mut products: Vec<(ProductId, bool)> = Vec::new();
+    for family in FAMILIES {
+        let mut number = 0;
+        for first in family.first {
+            for second in family.second {
+                number += 1;
+                let sku = format!("{}-{number:03}", family.prefix);
+                let product = catalogue::create(
+                    db,
+                    catalogue::ProductInput {
+                        barcodes: vec![format!("600{:010}", products.len() * 7919 + 1000)],
+                        name: format!("{} {first} {second}", family.name),
+                        sku,
+                        description: format!(
+                            "{} {first} {second}, sold per {}.",
+                            family.name, family.unit
+                        ),
+                        base_unit: family.unit.into(),
+                        tracking: if family.perishable { "lot" } else { "none" }.into(),
+                        expiry_required: family.perishable,
+                        reorder_point: 20,
+                        reorder_quantity: 100,
+                    },
+                )
+                .await?;
+                products.push((product.id, family.perishable));
+            }
+        }
+    }
+
+    // Stock and history: a receipt into each product's home bin, some moved on, some counted.
+    let first_lot = || stock::LotInput {
+        code: "LOT-2026-11".into(),
+        expires_on: chrono::NaiveDate::from_ymd_opt(2028, 6, 30),
+    };
+    for (index, (product, perishable)) in products.iter().enumerate() {
+        let lot = perishable.then(first_lot);
+        let home = storage[index % storage.len()];
+        let quantity = i64::try_from(((index * 37) % 180) + 5).unwrap_or(5);
+        stock::adjust(
+            db,
+            stock::AdjustInput {
+                product_id: *product,
+                location_id: receiving[index % receiving.len()],
+                lot: lot.clone(),
+                change: quantity,
+                reason: "opening".into(),
+                note: "opening balance".into(),
+                idempotency_key: None,
+            },
+        )
+        .await?;
+        stock::transfer(
+            db,
+            stock::TransferInput {
+                product_id: *product,
+                from_location_id: receiving[index % receiving.len()],
+                to_location_id: home,
+                lot: lot.clone(),
+                quantity,
+                note: "put away".into(),
+                idempotency_key: None,
+            },
+        )
+        .await?;
+        if index % 9 == 0 {
+            stock::count(
+                db,
+                stock::CountInput {
+                    product_id: *product,
+                    location_id: home,
+                    lot,
+                    counted: quantity - 1,
+                    note: "cycle count".into(),
+                    idempotency_key: None,
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(products.len())
+}
