@@ -4,7 +4,7 @@ use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
 use entity::product;
 
-use super::loaders::{self, Barcodes, StockTotals};
+use super::loaders::{self, Barcodes, StockTotals, Units};
 use super::{ApiResult, UserError, into_payload, page_size, parse_id, tenant_db};
 use crate::auth::guard::{RequirePermission, requires};
 use crate::auth::permission::Permission;
@@ -25,9 +25,22 @@ pub struct Product {
     expiry_required: bool,
     reorder_point: i64,
     reorder_quantity: i64,
+    weight_grams: Option<i64>,
+    length_mm: Option<i64>,
+    width_mm: Option<i64>,
+    height_mm: Option<i64>,
     active: bool,
     #[graphql(skip)]
     product_id: entity::ProductId,
+}
+
+/// A pack or case: how many base units one holds.
+#[derive(SimpleObject, InputObject, Clone)]
+#[graphql(input_name = "PackUnitInput")]
+pub struct PackUnit {
+    /// e.g. "case", "pallet".
+    name: String,
+    base_quantity: i64,
 }
 
 impl From<product::Model> for Product {
@@ -43,6 +56,10 @@ impl From<product::Model> for Product {
             expiry_required: model.expiry_required,
             reorder_point: model.reorder_point,
             reorder_quantity: model.reorder_quantity,
+            weight_grams: model.weight_grams,
+            length_mm: model.length_mm,
+            width_mm: model.width_mm,
+            height_mm: model.height_mm,
             active: model.is_active,
         }
     }
@@ -54,6 +71,21 @@ impl Product {
     async fn barcodes(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
         let loader = loaders::get::<Barcodes>(ctx)?;
         Ok(loader.load_one(self.product_id).await?.unwrap_or_default())
+    }
+
+    /// Pack and case conversions.
+    async fn units(&self, ctx: &Context<'_>) -> ApiResult<Vec<PackUnit>> {
+        let loader = loaders::get::<Units>(ctx)?;
+        Ok(loader
+            .load_one(self.product_id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(|u| PackUnit {
+                name: u.name,
+                base_quantity: u.base_quantity,
+            })
+            .collect())
     }
 
     /// The product's stock over every location and lot.
@@ -84,9 +116,9 @@ pub struct ProductStock {
     below_reorder_point: bool,
 }
 
-/// A new product.
+/// A product's details (for create, and in full for update).
 #[derive(InputObject)]
-pub struct CreateProductInput {
+pub struct ProductInput {
     sku: String,
     name: String,
     #[graphql(default)]
@@ -104,6 +136,37 @@ pub struct CreateProductInput {
     reorder_quantity: i64,
     #[graphql(default)]
     barcodes: Vec<String>,
+    weight_grams: Option<i64>,
+    length_mm: Option<i64>,
+    width_mm: Option<i64>,
+    height_mm: Option<i64>,
+    #[graphql(default)]
+    units: Vec<PackUnit>,
+}
+
+impl From<ProductInput> for catalogue::ProductInput {
+    fn from(input: ProductInput) -> Self {
+        Self {
+            sku: input.sku,
+            name: input.name,
+            description: input.description,
+            base_unit: input.base_unit,
+            tracking: input.tracking,
+            expiry_required: input.expiry_required,
+            reorder_point: input.reorder_point,
+            reorder_quantity: input.reorder_quantity,
+            barcodes: input.barcodes,
+            weight_grams: input.weight_grams,
+            length_mm: input.length_mm,
+            width_mm: input.width_mm,
+            height_mm: input.height_mm,
+            units: input
+                .units
+                .into_iter()
+                .map(|u| (u.name, u.base_quantity))
+                .collect(),
+        }
+    }
 }
 
 /// What a product mutation returns.
@@ -120,6 +183,11 @@ async fn prime_loaders(ctx: &Context<'_>, products: &[product::Model]) -> ApiRes
     let ids: Vec<entity::ProductId> = products.iter().map(|p| p.id).collect();
     if node.field("barcodes").exists() {
         loaders::get::<Barcodes>(ctx)?
+            .load_many(ids.iter().copied())
+            .await?;
+    }
+    if node.field("units").exists() {
+        loaders::get::<Units>(ctx)?
             .load_many(ids.iter().copied())
             .await?;
     }
@@ -215,23 +283,29 @@ impl CatalogueMutation {
     async fn create_product(
         &self,
         ctx: &Context<'_>,
-        input: CreateProductInput,
+        input: ProductInput,
     ) -> ApiResult<ProductPayload> {
-        let result = catalogue::create(
-            tenant_db(ctx)?,
-            catalogue::ProductInput {
-                sku: input.sku,
-                name: input.name,
-                description: input.description,
-                base_unit: input.base_unit,
-                tracking: input.tracking,
-                expiry_required: input.expiry_required,
-                reorder_point: input.reorder_point,
-                reorder_quantity: input.reorder_quantity,
-                barcodes: input.barcodes,
-            },
-        )
-        .await;
+        let result = catalogue::create(tenant_db(ctx)?, input.into()).await;
+        let (product, user_errors) = into_payload(result)?;
+        Ok(ProductPayload {
+            product: product.map(Product::from),
+            user_errors,
+        })
+    }
+
+    /// Replaces a product's details, barcodes and pack conversions (send them all). The tracking
+    /// mode cannot change once the product has stock history. Audited as `product.update`.
+    #[graphql(
+        guard = "RequirePermission(Permission::ProductsEdit)",
+        directive = requires::apply(Permission::ProductsEdit)
+    )]
+    async fn update_product(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: ProductInput,
+    ) -> ApiResult<ProductPayload> {
+        let result = catalogue::update(tenant_db(ctx)?, parse_id(&id, "id")?, input.into()).await;
         let (product, user_errors) = into_payload(result)?;
         Ok(ProductPayload {
             product: product.map(Product::from),

@@ -24,7 +24,23 @@ pub fn get<'a, L: Send + Sync + 'static>(
         .ok_or_else(|| crate::error::AppError::Internal("data loader not installed".into()).into())
 }
 
+pub type Units = DataLoader<UnitsByProduct, HashMapCache>;
+
 pub struct BarcodesByProduct(TenantDb);
+
+pub struct UnitsByProduct(TenantDb);
+
+impl Loader<ProductId> for UnitsByProduct {
+    type Value = Vec<entity::product_unit::Model>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[ProductId],
+    ) -> Result<HashMap<ProductId, Self::Value>, Self::Error> {
+        Ok(catalogue::units_for(&self.0, keys).await?)
+    }
+}
 
 impl Loader<ProductId> for BarcodesByProduct {
     type Value = Vec<String>;
@@ -58,6 +74,11 @@ pub fn install(request: async_graphql::Request, db: &TenantDb) -> async_graphql:
     request
         .data(DataLoader::with_cache(
             BarcodesByProduct(db.clone()),
+            tokio::spawn,
+            HashMapCache::default(),
+        ))
+        .data(DataLoader::with_cache(
+            UnitsByProduct(db.clone()),
             tokio::spawn,
             HashMapCache::default(),
         ))

@@ -173,6 +173,36 @@ impl PlacesMutation {
         })
     }
 
+    /// Archives a location; refused (CONFLICT) while it holds stock.
+    #[graphql(
+        guard = "RequirePermission(Permission::LocationsManage)",
+        directive = requires::apply(Permission::LocationsManage)
+    )]
+    async fn archive_location(&self, ctx: &Context<'_>, id: ID) -> ApiResult<LocationPayload> {
+        let result =
+            places::set_location_active(tenant_db(ctx)?, parse_id(&id, "id")?, false).await;
+        let (location, user_errors) = into_payload(result)?;
+        Ok(LocationPayload {
+            location: location.map(Location::from),
+            user_errors,
+        })
+    }
+
+    /// Archives a warehouse; refused (CONFLICT) while any of its locations holds stock.
+    #[graphql(
+        guard = "RequirePermission(Permission::WarehousesManage)",
+        directive = requires::apply(Permission::WarehousesManage)
+    )]
+    async fn archive_warehouse(&self, ctx: &Context<'_>, id: ID) -> ApiResult<WarehousePayload> {
+        let result =
+            places::set_warehouse_active(tenant_db(ctx)?, parse_id(&id, "id")?, false).await;
+        let (warehouse, user_errors) = into_payload(result)?;
+        Ok(WarehousePayload {
+            warehouse: warehouse.map(Warehouse::from),
+            user_errors,
+        })
+    }
+
     /// Creates a location in a warehouse. Audited as `location.create`.
     #[graphql(
         guard = "RequirePermission(Permission::LocationsManage)",

@@ -50,6 +50,8 @@ pub struct StockMovement {
     to_location_id: Option<ID>,
     reason: String,
     note: String,
+    /// For a correction: the movement this one reverses.
+    reverses_id: Option<ID>,
     actor_user_id: Option<ID>,
     created_at: DateTime<Utc>,
 }
@@ -68,6 +70,7 @@ impl From<stock_movement::Model> for StockMovement {
             to_location_id: m.to_location_id.map(|l| id(l.to_string())),
             reason: m.reason,
             note: m.note,
+            reverses_id: m.reverses_id.map(|r| id(r.to_string())),
             actor_user_id: m.actor_user_id.map(|u| id(u.to_string())),
             created_at: m.created_at,
         }
@@ -150,6 +153,15 @@ fn payload(result: Result<StockResult, AppError>) -> ApiResult<StockPayload> {
     })
 }
 
+/// Correct a movement by posting its exact opposite.
+#[derive(InputObject)]
+pub struct ReverseStockMovementInput {
+    movement_id: ID,
+    #[graphql(default)]
+    note: String,
+    idempotency_key: Option<String>,
+}
+
 #[derive(Default)]
 pub struct StockQuery;
 
@@ -178,6 +190,41 @@ impl StockQuery {
         .into_iter()
         .map(StockBalance::from)
         .collect())
+    }
+
+    /// Everything in stock at one location.
+    #[graphql(
+        guard = "RequirePermission(Permission::StockView)",
+        directive = requires::apply(Permission::StockView)
+    )]
+    async fn stock_at_location(
+        &self,
+        ctx: &Context<'_>,
+        location_id: ID,
+    ) -> ApiResult<Vec<StockBalance>> {
+        Ok(
+            stock::at_location(tenant_db(ctx)?, parse_id(&location_id, "locationId")?)
+                .await?
+                .into_iter()
+                .map(StockBalance::from)
+                .collect(),
+        )
+    }
+
+    /// Active products whose available stock is below their reorder point, by SKU.
+    #[graphql(
+        guard = "RequirePermission(Permission::StockView)",
+        directive = requires::apply(Permission::StockView)
+    )]
+    async fn products_below_reorder_point(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Vec<super::catalogue::Product>> {
+        Ok(stock::below_reorder_point(tenant_db(ctx)?)
+            .await?
+            .into_iter()
+            .map(|(product, _)| product.into())
+            .collect())
     }
 
     /// A product's movements, newest first, `first` at a time (at most 100) after `after`.
@@ -260,6 +307,21 @@ impl StockMutation {
             idempotency_key: input.idempotency_key,
         };
         payload(stock::transfer(tenant_db(ctx)?, request).await)
+    }
+
+    /// Corrects a movement by posting its exact opposite (the ledger is never edited). A movement
+    /// can be reversed once. Audited as `stock.reverse`.
+    #[graphql(
+        guard = "RequirePermission(Permission::StockAdjust)",
+        directive = requires::apply(Permission::StockAdjust)
+    )]
+    async fn reverse_stock_movement(
+        &self,
+        ctx: &Context<'_>,
+        input: ReverseStockMovementInput,
+    ) -> ApiResult<StockPayload> {
+        let id = parse_id(&input.movement_id, "movementId")?;
+        payload(stock::reverse(tenant_db(ctx)?, id, input.note, input.idempotency_key).await)
     }
 
     /// Records a stocktake count; the variance becomes a movement. Audited as `stock.count`.

@@ -1,7 +1,7 @@
 //! The catalogue: products, their barcodes and pack conversions.
 
 use chrono::Utc;
-use entity::{ProductId, product, product_barcode};
+use entity::{ProductId, product, product_barcode, product_unit, stock_movement};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -27,6 +27,12 @@ pub struct ProductInput {
     pub reorder_point: i64,
     pub reorder_quantity: i64,
     pub barcodes: Vec<String>,
+    pub weight_grams: Option<i64>,
+    pub length_mm: Option<i64>,
+    pub width_mm: Option<i64>,
+    pub height_mm: Option<i64>,
+    /// Pack conversions: (name, base units in one), e.g. ("case", 12).
+    pub units: Vec<(String, i64)>,
 }
 
 struct CleanProduct {
@@ -36,6 +42,7 @@ struct CleanProduct {
     base_unit: String,
     tracking: String,
     barcodes: Vec<String>,
+    units: Vec<(String, i64)>,
 }
 
 fn clean(input: &ProductInput) -> AppResult<CleanProduct> {
@@ -62,6 +69,36 @@ fn clean(input: &ProductInput) -> AppResult<CleanProduct> {
             barcodes.push(barcode);
         }
     }
+    for (field, value) in [
+        ("weightGrams", input.weight_grams),
+        ("lengthMm", input.length_mm),
+        ("widthMm", input.width_mm),
+        ("heightMm", input.height_mm),
+    ] {
+        if value.is_some_and(|v| v <= 0) {
+            return Err(AppError::bad_input(
+                field,
+                format!("{field} must be positive"),
+            ));
+        }
+    }
+    let mut units: Vec<(String, i64)> = Vec::new();
+    for (name, base_quantity) in &input.units {
+        let name = text::single_line("units", name, 40)?;
+        if *base_quantity <= 1 {
+            return Err(AppError::bad_input(
+                "units",
+                format!("a {name} must hold more than one {base_unit}"),
+            ));
+        }
+        if name == base_unit || units.iter().any(|(n, _)| *n == name) {
+            return Err(AppError::bad_input(
+                "units",
+                format!("unit {name} is named twice"),
+            ));
+        }
+        units.push((name, *base_quantity));
+    }
     Ok(CleanProduct {
         sku,
         name,
@@ -69,6 +106,7 @@ fn clean(input: &ProductInput) -> AppResult<CleanProduct> {
         base_unit,
         tracking: input.tracking.clone(),
         barcodes,
+        units,
     })
 }
 
@@ -78,6 +116,8 @@ fn snapshot(product: &product::Model, barcodes: &[String]) -> serde_json::Value 
         "baseUnit": product.base_unit, "tracking": product.tracking,
         "expiryRequired": product.expiry_required, "reorderPoint": product.reorder_point,
         "reorderQuantity": product.reorder_quantity, "active": product.is_active,
+        "weightGrams": product.weight_grams, "lengthMm": product.length_mm,
+        "widthMm": product.width_mm, "heightMm": product.height_mm,
         "barcodes": barcodes,
     })
 }
@@ -130,10 +170,10 @@ pub async fn create(db: &TenantDb, input: ProductInput) -> AppResult<product::Mo
             expiry_required: Set(input.expiry_required),
             reorder_point: Set(input.reorder_point),
             reorder_quantity: Set(input.reorder_quantity),
-            weight_grams: Set(None),
-            length_mm: Set(None),
-            width_mm: Set(None),
-            height_mm: Set(None),
+            weight_grams: Set(input.weight_grams),
+            length_mm: Set(input.length_mm),
+            width_mm: Set(input.width_mm),
+            height_mm: Set(input.height_mm),
             is_active: Set(true),
             created_at: Set(now),
             updated_at: Set(now),
@@ -144,6 +184,15 @@ pub async fn create(db: &TenantDb, input: ProductInput) -> AppResult<product::Mo
             tenant_id: Set(tx.tenant()),
             barcode: Set(barcode.clone()),
             product_id: Set(product.id),
+        })
+        .await?;
+    }
+    for (name, base_quantity) in &clean.units {
+        tx.insert(product_unit::ActiveModel {
+            tenant_id: Set(tx.tenant()),
+            product_id: Set(product.id),
+            name: Set(name.clone()),
+            base_quantity: Set(*base_quantity),
         })
         .await?;
     }
@@ -282,6 +331,150 @@ pub async fn barcodes_for(
             .entry(row.product_id)
             .or_default()
             .push(row.barcode);
+    }
+    Ok(by_product)
+}
+
+/// Replaces a product's details, barcodes and pack conversions. The tracking mode cannot change
+/// once the product has stock history (its lots would no longer make sense).
+pub async fn update(
+    db: &TenantDb,
+    id: ProductId,
+    input: ProductInput,
+) -> AppResult<product::Model> {
+    let clean = clean(&input)?;
+    let mut tx = db.write().await?;
+    let before = tx
+        .find_by_id::<product::Entity>(id)
+        .await?
+        .ok_or(AppError::NotFound { entity: "product" })?;
+    let old_barcodes: Vec<String> = tx
+        .all(product_barcode::Entity::find().filter(product_barcode::Column::ProductId.eq(id)))
+        .await?
+        .into_iter()
+        .map(|b| b.barcode)
+        .collect();
+    ensure_free(&tx, &clean.sku, &clean.barcodes, Some(id)).await?;
+    if clean.tracking != before.tracking {
+        let history = tx
+            .count(stock_movement::Entity::find().filter(stock_movement::Column::ProductId.eq(id)))
+            .await?;
+        if history > 0 {
+            return Err(AppError::Conflict(format!(
+                "{} has stock history: its tracking mode cannot change",
+                before.sku
+            )));
+        }
+    }
+    let now = Utc::now();
+    tx.update_many(
+        product::Entity::update_many()
+            .col_expr(product::Column::Sku, Expr::value(clean.sku.clone()))
+            .col_expr(product::Column::Name, Expr::value(clean.name.clone()))
+            .col_expr(
+                product::Column::Description,
+                Expr::value(clean.description.clone()),
+            )
+            .col_expr(
+                product::Column::BaseUnit,
+                Expr::value(clean.base_unit.clone()),
+            )
+            .col_expr(
+                product::Column::Tracking,
+                Expr::value(clean.tracking.clone()),
+            )
+            .col_expr(
+                product::Column::ExpiryRequired,
+                Expr::value(input.expiry_required),
+            )
+            .col_expr(
+                product::Column::ReorderPoint,
+                Expr::value(input.reorder_point),
+            )
+            .col_expr(
+                product::Column::ReorderQuantity,
+                Expr::value(input.reorder_quantity),
+            )
+            .col_expr(
+                product::Column::WeightGrams,
+                Expr::value(input.weight_grams),
+            )
+            .col_expr(product::Column::LengthMm, Expr::value(input.length_mm))
+            .col_expr(product::Column::WidthMm, Expr::value(input.width_mm))
+            .col_expr(product::Column::HeightMm, Expr::value(input.height_mm))
+            .col_expr(product::Column::UpdatedAt, Expr::value(now))
+            .filter(product::Column::Id.eq(id)),
+    )
+    .await?;
+    tx.delete_many(
+        product_barcode::Entity::delete_many().filter(product_barcode::Column::ProductId.eq(id)),
+    )
+    .await?;
+    for barcode in &clean.barcodes {
+        tx.insert(product_barcode::ActiveModel {
+            tenant_id: Set(tx.tenant()),
+            barcode: Set(barcode.clone()),
+            product_id: Set(id),
+        })
+        .await?;
+    }
+    tx.delete_many(
+        product_unit::Entity::delete_many().filter(product_unit::Column::ProductId.eq(id)),
+    )
+    .await?;
+    for (name, base_quantity) in &clean.units {
+        tx.insert(product_unit::ActiveModel {
+            tenant_id: Set(tx.tenant()),
+            product_id: Set(id),
+            name: Set(name.clone()),
+            base_quantity: Set(*base_quantity),
+        })
+        .await?;
+    }
+    let after = product::Model {
+        sku: clean.sku,
+        name: clean.name,
+        description: clean.description,
+        base_unit: clean.base_unit,
+        tracking: clean.tracking,
+        expiry_required: input.expiry_required,
+        reorder_point: input.reorder_point,
+        reorder_quantity: input.reorder_quantity,
+        weight_grams: input.weight_grams,
+        length_mm: input.length_mm,
+        width_mm: input.width_mm,
+        height_mm: input.height_mm,
+        updated_at: now,
+        ..before.clone()
+    };
+    tx.record(
+        AuditRecord::new("product.update", "product", id).with_change(
+            snapshot(&before, &old_barcodes),
+            snapshot(&after, &clean.barcodes),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// The pack conversions of several products in one query (for the GraphQL data loader).
+pub async fn units_for(
+    db: &TenantDb,
+    ids: &[ProductId],
+) -> AppResult<std::collections::HashMap<ProductId, Vec<product_unit::Model>>> {
+    let tx = db.read().await?;
+    let mut by_product: std::collections::HashMap<ProductId, Vec<product_unit::Model>> =
+        std::collections::HashMap::new();
+    for row in tx
+        .all(
+            product_unit::Entity::find()
+                .filter(product_unit::Column::ProductId.is_in(ids.iter().copied()))
+                .order_by_asc(product_unit::Column::Name),
+        )
+        .await?
+    {
+        by_product.entry(row.product_id).or_default().push(row);
     }
     Ok(by_product)
 }

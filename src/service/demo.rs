@@ -190,6 +190,11 @@ pub async fn fill(db: &TenantDb) -> AppResult<usize> {
                         expiry_required: family.perishable,
                         reorder_point: 20,
                         reorder_quantity: 100,
+                        weight_grams: None,
+                        length_mm: None,
+                        width_mm: None,
+                        height_mm: None,
+                        units: vec![("case".into(), 12)],
                     },
                 )
                 .await?;

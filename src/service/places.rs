@@ -146,3 +146,115 @@ pub async fn locations(
         )
         .await?)
 }
+
+/// Archives or restores a location. A location holding stock cannot be archived.
+pub async fn set_location_active(
+    db: &TenantDb,
+    id: LocationId,
+    active: bool,
+) -> AppResult<location::Model> {
+    use entity::stock_balance;
+    use sea_orm::sea_query::Expr;
+
+    let mut tx = db.write().await?;
+    let before = tx
+        .find_by_id::<location::Entity>(id)
+        .await?
+        .ok_or(AppError::NotFound { entity: "location" })?;
+    if !active {
+        let holding = tx
+            .count(
+                stock_balance::Entity::find()
+                    .filter(stock_balance::Column::LocationId.eq(id))
+                    .filter(stock_balance::Column::OnHand.gt(0)),
+            )
+            .await?;
+        if holding > 0 {
+            return Err(AppError::Conflict(format!(
+                "location {} still holds stock of {holding} product(s); move it first",
+                before.code
+            )));
+        }
+    }
+    tx.update_many(
+        location::Entity::update_many()
+            .col_expr(location::Column::IsActive, Expr::value(active))
+            .filter(location::Column::Id.eq(id)),
+    )
+    .await?;
+    let action = if active {
+        "location.restore"
+    } else {
+        "location.archive"
+    };
+    tx.record(AuditRecord::new(action, "location", id).with_change(
+        json!({ "active": before.is_active }),
+        json!({ "active": active }),
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(location::Model {
+        is_active: active,
+        ..before
+    })
+}
+
+/// Archives or restores a warehouse. A warehouse with stock in any location cannot be archived.
+pub async fn set_warehouse_active(
+    db: &TenantDb,
+    id: WarehouseId,
+    active: bool,
+) -> AppResult<warehouse::Model> {
+    use entity::stock_balance;
+    use sea_orm::sea_query::Expr;
+
+    let mut tx = db.write().await?;
+    let before = tx
+        .find_by_id::<warehouse::Entity>(id)
+        .await?
+        .ok_or(AppError::NotFound {
+            entity: "warehouse",
+        })?;
+    if !active {
+        let location_ids: Vec<LocationId> = tx
+            .all(location::Entity::find().filter(location::Column::WarehouseId.eq(id)))
+            .await?
+            .into_iter()
+            .map(|l| l.id)
+            .collect();
+        let holding = tx
+            .count(
+                stock_balance::Entity::find()
+                    .filter(stock_balance::Column::LocationId.is_in(location_ids))
+                    .filter(stock_balance::Column::OnHand.gt(0)),
+            )
+            .await?;
+        if holding > 0 {
+            return Err(AppError::Conflict(format!(
+                "warehouse {} still holds stock; move it first",
+                before.code
+            )));
+        }
+    }
+    tx.update_many(
+        warehouse::Entity::update_many()
+            .col_expr(warehouse::Column::IsActive, Expr::value(active))
+            .filter(warehouse::Column::Id.eq(id)),
+    )
+    .await?;
+    let action = if active {
+        "warehouse.restore"
+    } else {
+        "warehouse.archive"
+    };
+    tx.record(AuditRecord::new(action, "warehouse", id).with_change(
+        json!({ "active": before.is_active }),
+        json!({ "active": active }),
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(warehouse::Model {
+        is_active: active,
+        ..before
+    })
+}

@@ -81,6 +81,7 @@ struct Posting {
     to: Place,
     reason: String,
     note: String,
+    reverses: Option<MovementId>,
 }
 
 fn balance_key(posting: &Posting, location: LocationId) -> BalanceKey {
@@ -260,7 +261,7 @@ async fn post(tx: &mut TenantTx, postings: Vec<Posting>) -> AppResult<StockResul
                 to_location_id: Set(posting.to.location()),
                 reason: Set(posting.reason),
                 note: Set(posting.note),
-                reverses_id: Set(None),
+                reverses_id: Set(posting.reverses),
                 actor_user_id: Set(actor),
                 created_at: Set(now),
             })
@@ -447,7 +448,7 @@ pub async fn adjust(db: &TenantDb, input: AdjustInput) -> AppResult<StockResult>
                     "change": input.change, "reason": reason, "note": note }),
         );
         Ok((
-            vec![Posting { product, lot, quantity, from, to, reason: reason.clone(), note: note.clone() }],
+            vec![Posting { product, lot, quantity, from, to, reason: reason.clone(), note: note.clone(), reverses: None }],
             record,
         ))
     })
@@ -495,6 +496,7 @@ pub async fn transfer(db: &TenantDb, input: TransferInput) -> AppResult<StockRes
                 to: Place::Location(to.id),
                 reason: "transfer".into(),
                 note: note.clone(),
+                reverses: None,
             }],
             record,
         ))
@@ -557,7 +559,7 @@ pub async fn count(db: &TenantDb, input: CountInput) -> AppResult<StockResult> {
             } else {
                 (Place::Location(location.id), Place::Adjustment)
             };
-            vec![Posting { product, lot, quantity: variance.abs(), from, to, reason: "count".into(), note: note.clone() }]
+            vec![Posting { product, lot, quantity: variance.abs(), from, to, reason: "count".into(), note: note.clone(), reverses: None }]
         };
         Ok((postings, record))
     })
@@ -723,6 +725,106 @@ pub async fn totals_for(
                     reserved: row.reserved,
                 },
             )
+        })
+        .collect())
+}
+
+/// Corrects a movement by posting its exact opposite (the ledger is never edited). A movement can
+/// be reversed once; a reversal cannot itself be reversed.
+pub async fn reverse(
+    db: &TenantDb,
+    id: MovementId,
+    note: String,
+    idempotency_key: Option<String>,
+) -> AppResult<StockResult> {
+    let note = text::multi_line("note", &note, 1000)?;
+    run(db, "stock.reverse", idempotency_key, async |tx: &mut TenantTx| {
+        let original = tx
+            .find_by_id::<stock_movement::Entity>(id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "movement" })?;
+        if original.reverses_id.is_some() {
+            return Err(AppError::Conflict("a reversal cannot be reversed; post a new movement".into()));
+        }
+        let already = tx
+            .count(stock_movement::Entity::find().filter(stock_movement::Column::ReversesId.eq(id)))
+            .await?;
+        if already > 0 {
+            return Err(AppError::Conflict("this movement was already reversed".into()));
+        }
+        let product = find_product(tx, original.product_id).await?;
+        let lot = match original.lot_id {
+            Some(lot_id) => tx.find_by_id::<lot::Entity>(lot_id).await?,
+            None => None,
+        };
+        let place = |name: &str, location: Option<LocationId>| match (name, location) {
+            (_, Some(location)) => Place::Location(location),
+            ("supplier", _) => Place::Supplier,
+            ("customer", _) => Place::Customer,
+            ("scrap", _) => Place::Scrap,
+            ("in_transit", _) => Place::InTransit,
+            _ => Place::Adjustment,
+        };
+        let record = AuditRecord::new("stock.reverse", "movement", id).with_change(
+            json!(null),
+            json!({ "sku": product.sku, "reverses": id.to_string(), "quantity": original.quantity, "note": note }),
+        );
+        Ok((
+            vec![Posting {
+                product,
+                lot,
+                quantity: original.quantity,
+                from: place(&original.to_place, original.to_location_id),
+                to: place(&original.from_place, original.from_location_id),
+                reason: "reversal".into(),
+                note: note.clone(),
+                reverses: Some(id),
+            }],
+            record,
+        ))
+    })
+    .await
+}
+
+/// Everything stocked at one location, by product.
+pub async fn at_location(
+    db: &TenantDb,
+    location_id: LocationId,
+) -> AppResult<Vec<stock_balance::Model>> {
+    let tx = db.read().await?;
+    tx.find_by_id::<location::Entity>(location_id)
+        .await?
+        .ok_or(AppError::NotFound { entity: "location" })?;
+    Ok(tx
+        .all(
+            stock_balance::Entity::find()
+                .filter(stock_balance::Column::LocationId.eq(location_id))
+                .filter(stock_balance::Column::OnHand.gt(0))
+                .order_by_asc(stock_balance::Column::ProductId),
+        )
+        .await?)
+}
+
+/// Active products whose available stock (on hand minus reserved, over all locations) is below
+/// their reorder point, by SKU.
+pub async fn below_reorder_point(db: &TenantDb) -> AppResult<Vec<(product::Model, StockTotal)>> {
+    let tx = db.read().await?;
+    let products = tx
+        .all(
+            product::Entity::find()
+                .filter(product::Column::IsActive.eq(true))
+                .filter(product::Column::ReorderPoint.gt(0))
+                .order_by_asc(product::Column::Sku),
+        )
+        .await?;
+    drop(tx);
+    let ids: Vec<ProductId> = products.iter().map(|p| p.id).collect();
+    let totals = totals_for(db, &ids).await?;
+    Ok(products
+        .into_iter()
+        .filter_map(|p| {
+            let total = totals.get(&p.id).copied().unwrap_or_default();
+            (total.on_hand - total.reserved < p.reorder_point).then_some((p, total))
         })
         .collect())
 }

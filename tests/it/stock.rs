@@ -19,6 +19,8 @@ on_both_databases!(
     another_organisations_ids_are_not_found,
     stock_verify_finds_a_tampered_balance,
     a_page_of_products_costs_the_same_queries_whatever_its_size,
+    corrections_reverse_and_archives_wait_for_empty_locations,
+    products_are_updated_in_full,
 );
 
 pub struct Warehouse {
@@ -36,7 +38,7 @@ pub async fn product(app: &TestApp, session: &Session, sku: &str, tracking: &str
     let body = call(
         app,
         session,
-        "mutation ($i: CreateProductInput!) { createProduct(input: $i) { product { id } userErrors { field message } } }",
+        "mutation ($i: ProductInput!) { createProduct(input: $i) { product { id } userErrors { field message } } }",
         json!({ "i": { "sku": sku, "name": format!("Product {sku}"), "tracking": tracking, "barcodes": [format!("600{sku}")] } }),
     )
     .await;
@@ -347,6 +349,8 @@ async fn another_organisations_ids_are_not_found(backend: Backend) {
         .await;
     let their_warehouse = warehouses["data"]["warehouses"][0]["id"].clone();
     let mine = warehouse(&app, &alpha.session).await;
+    let adjusted = call(&app, &beta.session, ADJUST, json!({ "i": { "productId": theirs.product, "locationId": theirs.a, "change": 3, "reason": "found" } })).await;
+    let their_movement = adjusted["data"]["adjustStock"]["movements"][0]["id"].clone();
     let missing = uuid::Uuid::now_v7().to_string();
     let cases = [
         (
@@ -367,6 +371,26 @@ async fn another_organisations_ids_are_not_found(backend: Backend) {
         (
             "query ($id: ID!) { locations(warehouseId: $id) { id } }",
             json!({ "id": their_warehouse }),
+            json!({ "id": missing }),
+        ),
+        (
+            "query ($id: ID!) { stockAtLocation(locationId: $id) { onHand } }",
+            json!({ "id": theirs.a }),
+            json!({ "id": missing }),
+        ),
+        (
+            "mutation ($id: ID!) { archiveLocation(id: $id) { location { id } } }",
+            json!({ "id": theirs.a }),
+            json!({ "id": missing }),
+        ),
+        (
+            "mutation ($id: ID!) { archiveWarehouse(id: $id) { warehouse { id } } }",
+            json!({ "id": their_warehouse }),
+            json!({ "id": missing }),
+        ),
+        (
+            "mutation ($id: ID!) { reverseStockMovement(input: { movementId: $id }) { movements { id } } }",
+            json!({ "id": their_movement }),
             json!({ "id": missing }),
         ),
         (
@@ -544,4 +568,111 @@ async fn a_page_of_products_costs_the_same_queries_whatever_its_size(backend: Ba
         "a bigger page must not cost more queries"
     );
     assert!(costs[1] <= 12, "{costs:?}");
+}
+
+async fn corrections_reverse_and_archives_wait_for_empty_locations(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.member_of_new_organisation("Alpha").await;
+    let s = &owner.session;
+    let w = warehouse(&app, s).await;
+    let body = call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 5, "reason": "found" } })).await;
+    let movement = body["data"]["adjustStock"]["movements"][0]["id"].clone();
+    let reverse = "mutation ($id: ID!) { reverseStockMovement(input: { movementId: $id, note: \"typo\" }) { movements { id reason fromPlace toPlace } } }";
+    let body = call(&app, s, reverse, json!({ "id": movement })).await;
+    let reversal = &body["data"]["reverseStockMovement"]["movements"][0];
+    assert_eq!(reversal["reason"], "reversal", "{body}");
+    assert_eq!(reversal["fromPlace"], "location");
+    assert_eq!(reversal["toPlace"], "adjustment");
+    assert_eq!(on_hand(&app, s, &w.product, &w.a).await, 0);
+    let again = call(&app, s, reverse, json!({ "id": movement })).await;
+    assert_eq!(error_code(&again), Some("CONFLICT"), "once only: {again}");
+    let twice = call(&app, s, reverse, json!({ "id": reversal["id"] })).await;
+    assert_eq!(
+        error_code(&twice),
+        Some("CONFLICT"),
+        "a reversal is not reversed: {twice}"
+    );
+
+    // A location holding stock cannot be archived; once empty it can, and then takes no stock.
+    call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 2, "reason": "found" } })).await;
+    let body = call(
+        &app,
+        s,
+        "query ($l: ID!) { stockAtLocation(locationId: $l) { onHand } }",
+        json!({ "l": w.a }),
+    )
+    .await;
+    assert_eq!(body["data"]["stockAtLocation"][0]["onHand"], 2, "{body}");
+    let archive = "mutation ($id: ID!) { archiveLocation(id: $id) { location { active } } }";
+    let body = call(&app, s, archive, json!({ "id": w.a })).await;
+    assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
+    call(&app, s, "mutation ($i: TransferStockInput!) { transferStock(input: $i) { balances { onHand } } }", json!({ "i": { "productId": w.product, "fromLocationId": w.a, "toLocationId": w.b, "quantity": 2 } })).await;
+    let body = call(&app, s, archive, json!({ "id": w.a })).await;
+    assert_eq!(
+        body["data"]["archiveLocation"]["location"]["active"], false,
+        "{body}"
+    );
+    let body = call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 1, "reason": "found" } })).await;
+    assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
+
+    // Below the reorder point: the product (reorder point 0) is not; one with a point of 5 is.
+    call(&app, s, "mutation { createProduct(input: { sku: \"LOW-1\", name: \"Low\", reorderPoint: 5 }) { product { id } } }", json!({})).await;
+    let body = call(
+        &app,
+        s,
+        "{ productsBelowReorderPoint { sku stock { available } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["productsBelowReorderPoint"],
+        json!([{ "sku": "LOW-1", "stock": { "available": 0 } }]),
+        "{body}"
+    );
+}
+
+async fn products_are_updated_in_full(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.member_of_new_organisation("Alpha").await;
+    let s = &owner.session;
+    let w = warehouse(&app, s).await;
+    let update = "mutation ($id: ID!, $i: ProductInput!) { updateProduct(id: $id, input: $i) { product { sku name tracking weightGrams heightMm barcodes units { name baseQuantity } } userErrors { field message } } }";
+    let body = call(&app, s, update, json!({ "id": w.product, "i": {
+        "sku": "SKU-1B", "name": "Renamed", "weightGrams": 250, "heightMm": 40,
+        "barcodes": ["111", "222"], "units": [{ "name": "case", "baseQuantity": 12 }, { "name": "pallet", "baseQuantity": 480 }] } })).await;
+    let product = &body["data"]["updateProduct"]["product"];
+    assert_eq!(product["sku"], "SKU-1B", "{body}");
+    assert_eq!(product["weightGrams"], 250);
+    assert_eq!(product["barcodes"], json!(["111", "222"]));
+    assert_eq!(
+        product["units"],
+        json!([{ "name": "case", "baseQuantity": 12 }, { "name": "pallet", "baseQuantity": 480 }])
+    );
+    let old = call(
+        &app,
+        s,
+        "{ productByBarcode(barcode: \"600SKU-1\") { id } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        error_code(&old),
+        Some("NOT_FOUND"),
+        "the old barcode is gone: {old}"
+    );
+    let body = call(&app, s, update, json!({ "id": w.product, "i": { "sku": "SKU-1B", "name": "x", "units": [{ "name": "case", "baseQuantity": 1 }] } })).await;
+    assert_eq!(
+        body["data"]["updateProduct"]["userErrors"][0]["field"], "units",
+        "{body}"
+    );
+    // Stock history freezes the tracking mode.
+    call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 1, "reason": "found" } })).await;
+    let body = call(
+        &app,
+        s,
+        update,
+        json!({ "id": w.product, "i": { "sku": "SKU-1B", "name": "x", "tracking": "lot" } }),
+    )
+    .await;
+    assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
 }
