@@ -25,6 +25,21 @@ pub fn get<'a, L: Send + Sync + 'static>(
 }
 
 pub type Units = DataLoader<UnitsByProduct, HashMapCache>;
+pub type Lots = DataLoader<LotsById, HashMapCache>;
+
+pub struct LotsById(TenantDb);
+
+impl Loader<entity::LotId> for LotsById {
+    type Value = entity::lot::Model;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[entity::LotId],
+    ) -> Result<HashMap<entity::LotId, Self::Value>, Self::Error> {
+        Ok(stock::lots_for(&self.0, keys).await?)
+    }
+}
 
 pub struct BarcodesByProduct(TenantDb);
 
@@ -74,6 +89,11 @@ pub fn install(request: async_graphql::Request, db: &TenantDb) -> async_graphql:
     request
         .data(DataLoader::with_cache(
             BarcodesByProduct(db.clone()),
+            tokio::spawn,
+            HashMapCache::default(),
+        ))
+        .data(DataLoader::with_cache(
+            LotsById(db.clone()),
             tokio::spawn,
             HashMapCache::default(),
         ))

@@ -11,8 +11,17 @@ use crate::auth::permission::Permission;
 use crate::error::AppError;
 use crate::service::stock::{self, StockResult};
 
+/// A lot (batch) of a lot-tracked product, or a serial number.
+#[derive(SimpleObject)]
+pub struct Lot {
+    id: ID,
+    code: String,
+    expires_on: Option<NaiveDate>,
+}
+
 /// Stock of one product at one location (and lot).
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct StockBalance {
     product_id: ID,
     location_id: ID,
@@ -21,6 +30,25 @@ pub struct StockBalance {
     reserved: i64,
     /// On hand minus reserved.
     available: i64,
+}
+
+#[async_graphql::ComplexObject]
+impl StockBalance {
+    /// The lot, with its expiry date, for lot- and serial-tracked stock.
+    async fn lot(&self, ctx: &Context<'_>) -> ApiResult<Option<Lot>> {
+        let Some(id) = &self.lot_id else {
+            return Ok(None);
+        };
+        let id: entity::LotId = parse_id(id, "lotId")?;
+        let lot = super::loaders::get::<super::loaders::Lots>(ctx)?
+            .load_one(id)
+            .await?;
+        Ok(lot.map(|lot| Lot {
+            id: ID(lot.id.to_string()),
+            code: lot.code,
+            expires_on: lot.expires_on,
+        }))
+    }
 }
 
 impl From<stock_balance::Model> for StockBalance {
@@ -134,6 +162,24 @@ pub struct CountStockInput {
     idempotency_key: Option<String>,
 }
 
+/// One counted line of a cycle count.
+#[derive(InputObject)]
+pub struct CountLineInput {
+    product_id: ID,
+    location_id: ID,
+    lot: Option<LotInput>,
+    counted: i64,
+}
+
+/// A cycle count: many counted lines posted together, all or nothing.
+#[derive(InputObject)]
+pub struct PostStockCountInput {
+    lines: Vec<CountLineInput>,
+    #[graphql(default)]
+    note: String,
+    idempotency_key: Option<String>,
+}
+
 /// What a stock mutation returns.
 #[derive(SimpleObject)]
 pub struct StockPayload {
@@ -227,7 +273,8 @@ impl StockQuery {
             .collect())
     }
 
-    /// A product's movements, newest first, `first` at a time (at most 100) after `after`.
+    /// Movement history of a product, of a location (in or out), or of both: who (actorUserId),
+    /// when and why, newest first, `first` at a time (at most 100) after `after`.
     #[graphql(
         guard = "RequirePermission(Permission::StockView)",
         directive = requires::apply(Permission::StockView)
@@ -235,7 +282,8 @@ impl StockQuery {
     async fn stock_movements(
         &self,
         ctx: &Context<'_>,
-        product_id: ID,
+        product_id: Option<ID>,
+        location_id: Option<ID>,
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<Connection<String, StockMovement, EmptyFields, EmptyFields>> {
@@ -243,13 +291,14 @@ impl StockQuery {
         let before = after
             .map(|cursor| parse_id(&ID(cursor), "after"))
             .transpose()?;
-        let (rows, more) = stock::movements(
-            tenant_db(ctx)?,
-            parse_id(&product_id, "productId")?,
-            before,
-            limit,
-        )
-        .await?;
+        let product = product_id
+            .map(|id| parse_id(&id, "productId"))
+            .transpose()?;
+        let location = location_id
+            .map(|id| parse_id(&id, "locationId"))
+            .transpose()?;
+        let (rows, more) =
+            stock::movements(tenant_db(ctx)?, product, location, before, limit).await?;
         let mut connection = Connection::new(before.is_some(), more);
         connection.edges.extend(
             rows.into_iter()
@@ -322,6 +371,29 @@ impl StockMutation {
     ) -> ApiResult<StockPayload> {
         let id = parse_id(&input.movement_id, "movementId")?;
         payload(stock::reverse(tenant_db(ctx)?, id, input.note, input.idempotency_key).await)
+    }
+
+    /// Posts a cycle count: the variance of every line (1 to 1000) at once, in one transaction.
+    /// Audited as one `stock.count` event listing the lines.
+    #[graphql(
+        guard = "RequirePermission(Permission::StockCountApprove)",
+        directive = requires::apply(Permission::StockCountApprove)
+    )]
+    async fn post_stock_count(
+        &self,
+        ctx: &Context<'_>,
+        input: PostStockCountInput,
+    ) -> ApiResult<StockPayload> {
+        let mut lines = Vec::with_capacity(input.lines.len());
+        for line in input.lines {
+            lines.push(stock::CountLine {
+                product_id: parse_id(&line.product_id, "productId")?,
+                location_id: parse_id(&line.location_id, "locationId")?,
+                lot: line.lot.map(Into::into),
+                counted: line.counted,
+            });
+        }
+        payload(stock::count_lines(tenant_db(ctx)?, lines, input.note, input.idempotency_key).await)
     }
 
     /// Records a stocktake count; the variance becomes a movement. Audited as `stock.count`.

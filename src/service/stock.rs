@@ -515,54 +515,122 @@ pub struct CountInput {
 
 /// Records a stocktake: the difference between the count and the balance becomes a movement.
 pub async fn count(db: &TenantDb, input: CountInput) -> AppResult<StockResult> {
-    if input.counted < 0 {
+    count_lines(
+        db,
+        vec![CountLine {
+            product_id: input.product_id,
+            location_id: input.location_id,
+            lot: input.lot,
+            counted: input.counted,
+        }],
+        input.note,
+        input.idempotency_key,
+    )
+    .await
+}
+
+/// One counted line of a cycle count.
+#[derive(Clone, Debug)]
+pub struct CountLine {
+    pub product_id: ProductId,
+    pub location_id: LocationId,
+    pub lot: Option<LotInput>,
+    pub counted: i64,
+}
+
+/// Posts a cycle count: every line's variance at once, in one transaction, or nothing.
+pub async fn count_lines(
+    db: &TenantDb,
+    lines: Vec<CountLine>,
+    note: String,
+    idempotency_key: Option<String>,
+) -> AppResult<StockResult> {
+    if lines.is_empty() || lines.len() > 1000 {
+        return Err(AppError::bad_input("lines", "a count has 1 to 1000 lines"));
+    }
+    if lines.iter().any(|line| line.counted < 0) {
         return Err(AppError::bad_input("counted", "a count cannot be negative"));
     }
-    let note = text::multi_line("note", &input.note, 1000)?;
-    run(db, "stock.count", input.idempotency_key.clone(), async |tx: &mut TenantTx| {
-        let product = find_product(tx, input.product_id).await?;
-        let location = find_location(tx, input.location_id).await?;
-        let lot = resolve_lot(tx, &product, input.lot.clone(), 1).await?;
-        let lot_key = lot.as_ref().map_or(Uuid::nil(), |l| l.id.0);
-        // Lock (or create) the balance first, so the variance is computed against a stable figure.
-        tx.insert_if_absent(stock_balance::ActiveModel {
-            tenant_id: Set(tx.tenant()),
-            product_id: Set(product.id),
-            location_id: Set(location.id),
-            lot_key: Set(lot_key),
-            on_hand: Set(0),
-            reserved: Set(0),
-            updated_at: Set(Utc::now()),
-        })
-        .await?;
-        let on_hand = tx
-            .one(
-                stock_balance::Entity::find()
-                    .filter(stock_balance::Column::ProductId.eq(product.id))
-                    .filter(stock_balance::Column::LocationId.eq(location.id))
-                    .filter(stock_balance::Column::LotKey.eq(lot_key))
-                    .lock_exclusive(),
-            )
-            .await?
-            .map_or(0, |b| b.on_hand);
-        let variance = input.counted - on_hand;
-        let record = AuditRecord::new("stock.count", "product", product.id).with_change(
-            json!({ "onHand": on_hand }),
-            json!({ "sku": product.sku, "location": location.code, "lot": lot.as_ref().map(|l| l.code.clone()),
-                    "onHand": input.counted, "variance": variance, "note": note }),
-        );
-        let postings = if variance == 0 {
-            Vec::new()
-        } else {
-            let (from, to) = if variance > 0 {
-                (Place::Adjustment, Place::Location(location.id))
-            } else {
-                (Place::Location(location.id), Place::Adjustment)
-            };
-            vec![Posting { product, lot, quantity: variance.abs(), from, to, reason: "count".into(), note: note.clone(), reverses: None }]
-        };
-        Ok((postings, record))
-    })
+    let note = text::multi_line("note", &note, 1000)?;
+    run(
+        db,
+        "stock.count",
+        idempotency_key,
+        async |tx: &mut TenantTx| {
+            let mut resolved = Vec::with_capacity(lines.len());
+            for line in &lines {
+                let product = find_product(tx, line.product_id).await?;
+                let location = find_location(tx, line.location_id).await?;
+                let lot = resolve_lot(tx, &product, line.lot.clone(), 1).await?;
+                let key = (
+                    product.id,
+                    location.id,
+                    lot.as_ref().map_or(Uuid::nil(), |l| l.id.0),
+                );
+                resolved.push((key, product, location, lot, line.counted));
+            }
+            // The same fixed order as every posting, so counts and moves never deadlock.
+            resolved.sort_by_key(|(key, ..)| *key);
+            if resolved.windows(2).any(|pair| pair[0].0 == pair[1].0) {
+                return Err(AppError::bad_input(
+                    "lines",
+                    "a product, location and lot is counted twice",
+                ));
+            }
+            let mut postings = Vec::new();
+            let mut detail = Vec::new();
+            for ((product_id, location_id, lot_key), product, location, lot, counted) in resolved {
+                // Lock (or create) each balance first, so the variance is taken from a stable figure.
+                tx.insert_if_absent(stock_balance::ActiveModel {
+                    tenant_id: Set(tx.tenant()),
+                    product_id: Set(product_id),
+                    location_id: Set(location_id),
+                    lot_key: Set(lot_key),
+                    on_hand: Set(0),
+                    reserved: Set(0),
+                    updated_at: Set(Utc::now()),
+                })
+                .await?;
+                let on_hand = tx
+                    .one(
+                        stock_balance::Entity::find()
+                            .filter(stock_balance::Column::ProductId.eq(product_id))
+                            .filter(stock_balance::Column::LocationId.eq(location_id))
+                            .filter(stock_balance::Column::LotKey.eq(lot_key))
+                            .lock_exclusive(),
+                    )
+                    .await?
+                    .map_or(0, |b| b.on_hand);
+                let variance = counted - on_hand;
+                detail.push(json!({
+                    "sku": product.sku, "location": location.code,
+                    "lot": lot.as_ref().map(|l| l.code.clone()),
+                    "onHandBefore": on_hand, "counted": counted, "variance": variance,
+                }));
+                if variance != 0 {
+                    let (from, to) = if variance > 0 {
+                        (Place::Adjustment, Place::Location(location.id))
+                    } else {
+                        (Place::Location(location.id), Place::Adjustment)
+                    };
+                    postings.push(Posting {
+                        product,
+                        lot,
+                        quantity: variance.abs(),
+                        from,
+                        to,
+                        reason: "count".into(),
+                        note: note.clone(),
+                        reverses: None,
+                    });
+                }
+            }
+            let entity_id = lines[0].product_id;
+            let record = AuditRecord::new("stock.count", "product", entity_id)
+                .with_change(json!(null), json!({ "lines": detail, "note": note }));
+            Ok((postings, record))
+        },
+    )
     .await
 }
 
@@ -583,18 +651,41 @@ pub async fn balances(
     Ok(tx.all(query).await?)
 }
 
-/// A product's movements, newest first, before the movement `before` (ids are time-ordered).
+/// Movements of a product, of a location (in or out), or of both, newest first, before the
+/// movement `before` (ids are time-ordered).
 pub async fn movements(
     db: &TenantDb,
-    product_id: ProductId,
+    product_id: Option<ProductId>,
+    location_id: Option<LocationId>,
     before: Option<MovementId>,
     limit: u64,
 ) -> AppResult<(Vec<stock_movement::Model>, bool)> {
     let tx = db.read().await?;
-    find_product(&tx, product_id).await?;
-    let mut query = stock_movement::Entity::find()
-        .filter(stock_movement::Column::ProductId.eq(product_id))
-        .order_by_desc(stock_movement::Column::Id);
+    let mut query = stock_movement::Entity::find().order_by_desc(stock_movement::Column::Id);
+    match (product_id, location_id) {
+        (None, None) => {
+            return Err(AppError::bad_input(
+                "productId",
+                "name a product, a location or both",
+            ));
+        }
+        (product, location) => {
+            if let Some(product) = product {
+                find_product(&tx, product).await?;
+                query = query.filter(stock_movement::Column::ProductId.eq(product));
+            }
+            if let Some(location) = location {
+                tx.find_by_id::<location::Entity>(location)
+                    .await?
+                    .ok_or(AppError::NotFound { entity: "location" })?;
+                query = query.filter(
+                    sea_orm::Condition::any()
+                        .add(stock_movement::Column::FromLocationId.eq(location))
+                        .add(stock_movement::Column::ToLocationId.eq(location)),
+                );
+            }
+        }
+    }
     if let Some(before) = before {
         query = query.filter(stock_movement::Column::Id.lt(before));
     }
@@ -826,5 +917,19 @@ pub async fn below_reorder_point(db: &TenantDb) -> AppResult<Vec<(product::Model
             let total = totals.get(&p.id).copied().unwrap_or_default();
             (total.on_hand - total.reserved < p.reorder_point).then_some((p, total))
         })
+        .collect())
+}
+
+/// Several lots by id in one query (for the GraphQL data loader).
+pub async fn lots_for(
+    db: &TenantDb,
+    ids: &[LotId],
+) -> AppResult<std::collections::HashMap<LotId, lot::Model>> {
+    let tx = db.read().await?;
+    Ok(tx
+        .all(lot::Entity::find().filter(lot::Column::Id.is_in(ids.iter().copied())))
+        .await?
+        .into_iter()
+        .map(|lot| (lot.id, lot))
         .collect())
 }

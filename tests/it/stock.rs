@@ -21,6 +21,7 @@ on_both_databases!(
     a_page_of_products_costs_the_same_queries_whatever_its_size,
     corrections_reverse_and_archives_wait_for_empty_locations,
     products_are_updated_in_full,
+    a_cycle_count_posts_all_lines_together,
 );
 
 pub struct Warehouse {
@@ -170,6 +171,30 @@ async fn the_ledger_moves_and_refuses_shortfalls(backend: Backend) {
         false
     );
 
+    // History of a location: in and out, newest first.
+    let body = call(
+        &app,
+        s,
+        "query ($l: ID!) { stockMovements(locationId: $l) { edges { node { reason } } } }",
+        json!({ "l": w.b }),
+    )
+    .await;
+    let reasons: Vec<&str> = body["data"]["stockMovements"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .filter_map(|e| e["node"]["reason"].as_str())
+        .collect();
+    assert_eq!(reasons, ["count", "transfer"], "{body}");
+    let body = call(
+        &app,
+        s,
+        "{ stockMovements { edges { cursor } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"));
+
     // Every stock change has its audit event, and balances equal the movements.
     let tx = TenantDb::for_operator(&app.database.db, owner.tenant)
         .read()
@@ -263,10 +288,18 @@ async fn lots_serials_and_expiry_are_enforced(backend: Backend) {
     let body = call(
         &app,
         s,
-        "query ($p: ID!) { stockOnHand(productId: $p) { lotId onHand } }",
+        "query ($p: ID!) { stockOnHand(productId: $p) { lotId onHand lot { code expiresOn } } }",
         json!({ "p": lotted }),
     )
     .await;
+    let lots: Vec<(Value, Value)> = body["data"]["stockOnHand"]
+        .as_array()
+        .expect("balances")
+        .iter()
+        .map(|b| (b["lot"]["code"].clone(), b["lot"]["expiresOn"].clone()))
+        .collect();
+    assert!(lots.contains(&(json!("L1"), json!("2027-03-31"))), "{body}");
+    assert!(lots.contains(&(json!("L2"), Value::Null)), "{body}");
     assert_eq!(
         body["data"]["stockOnHand"]
             .as_array()
@@ -675,4 +708,70 @@ async fn products_are_updated_in_full(backend: Backend) {
     )
     .await;
     assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
+}
+
+async fn a_cycle_count_posts_all_lines_together(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.member_of_new_organisation("Alpha").await;
+    let s = &owner.session;
+    let w = warehouse(&app, s).await;
+    let second = product(&app, s, "SKU-2", "none").await;
+    call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 10, "reason": "found" } })).await;
+    let post = "mutation ($i: PostStockCountInput!) { postStockCount(input: $i) { movements { quantity fromPlace toPlace } userErrors { field message } } }";
+    let body = call(
+        &app,
+        s,
+        post,
+        json!({ "i": { "note": "aisle A", "lines": [
+        { "productId": w.product, "locationId": w.a, "counted": 7 },
+        { "productId": second, "locationId": w.a, "counted": 4 },
+        { "productId": second, "locationId": w.b, "counted": 0 },
+    ] } }),
+    )
+    .await;
+    let movements = body["data"]["postStockCount"]["movements"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .clone();
+    assert_eq!(
+        movements.len(),
+        2,
+        "no movement for a line without variance: {body}"
+    );
+    assert_eq!(on_hand(&app, s, &w.product, &w.a).await, 7);
+    assert_eq!(on_hand(&app, s, &second, &w.a).await, 4);
+    // A line counted twice refuses the whole count.
+    let body = call(
+        &app,
+        s,
+        post,
+        json!({ "i": { "lines": [
+        { "productId": second, "locationId": w.a, "counted": 1 },
+        { "productId": second, "locationId": w.a, "counted": 2 },
+    ] } }),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["postStockCount"]["userErrors"][0]["field"], "lines",
+        "{body}"
+    );
+    assert_eq!(on_hand(&app, s, &second, &w.a).await, 4);
+    let tx = TenantDb::for_operator(&app.database.db, owner.tenant)
+        .read()
+        .await
+        .expect("read");
+    let events = tx
+        .all(<entity::audit_event::Entity as sea_orm::EntityTrait>::find())
+        .await
+        .expect("events");
+    let count = events
+        .iter()
+        .find(|e| e.action == "stock.count")
+        .expect("count event");
+    let detail: Value = serde_json::from_str(&count.detail).expect("json");
+    assert_eq!(
+        detail["after"]["lines"].as_array().map(Vec::len),
+        Some(3),
+        "{detail}"
+    );
 }
