@@ -173,6 +173,66 @@ impl PlacesMutation {
         })
     }
 
+    /// Replaces a warehouse's code, name and address (send them all). Audited.
+    #[graphql(
+        guard = "RequirePermission(Permission::WarehousesManage)",
+        directive = requires::apply(Permission::WarehousesManage)
+    )]
+    async fn update_warehouse(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: CreateWarehouseInput,
+    ) -> ApiResult<WarehousePayload> {
+        let result = places::update_warehouse(
+            tenant_db(ctx)?,
+            parse_id(&id, "id")?,
+            places::WarehouseInput {
+                code: input.code,
+                name: input.name,
+                address_line1: input.address_line1,
+                address_line2: input.address_line2,
+                city: input.city,
+                postal_code: input.postal_code,
+                country: input.country,
+            },
+        )
+        .await;
+        let (warehouse, user_errors) = into_payload(result)?;
+        Ok(WarehousePayload {
+            warehouse: warehouse.map(Warehouse::from),
+            user_errors,
+        })
+    }
+
+    /// Changes a location's code, kind and pickable flag. Audited.
+    #[graphql(
+        guard = "RequirePermission(Permission::LocationsManage)",
+        directive = requires::apply(Permission::LocationsManage)
+    )]
+    async fn update_location(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        code: String,
+        kind: String,
+        pickable: bool,
+    ) -> ApiResult<LocationPayload> {
+        let result = places::update_location(
+            tenant_db(ctx)?,
+            parse_id(&id, "id")?,
+            &code,
+            &kind,
+            pickable,
+        )
+        .await;
+        let (location, user_errors) = into_payload(result)?;
+        Ok(LocationPayload {
+            location: location.map(Location::from),
+            user_errors,
+        })
+    }
+
     /// Archives a location; refused (CONFLICT) while it holds stock.
     #[graphql(
         guard = "RequirePermission(Permission::LocationsManage)",

@@ -258,3 +258,133 @@ pub async fn set_warehouse_active(
         ..before
     })
 }
+
+/// Replaces a warehouse's code, name and address.
+pub async fn update_warehouse(
+    db: &TenantDb,
+    id: WarehouseId,
+    input: WarehouseInput,
+) -> AppResult<warehouse::Model> {
+    use sea_orm::sea_query::Expr;
+
+    let code = text::single_line("code", &input.code, 32)?;
+    let name = text::single_line("name", &input.name, 200)?;
+    let after_fields = [
+        text::multi_line("addressLine1", &input.address_line1, 200)?,
+        text::multi_line("addressLine2", &input.address_line2, 200)?,
+        text::multi_line("city", &input.city, 100)?,
+        text::multi_line("postalCode", &input.postal_code, 20)?,
+        text::multi_line("country", &input.country, 60)?,
+    ];
+    let mut tx = db.write().await?;
+    let before = tx
+        .find_by_id::<warehouse::Entity>(id)
+        .await?
+        .ok_or(AppError::NotFound {
+            entity: "warehouse",
+        })?;
+    let clash = tx
+        .one(warehouse::Entity::find().filter(warehouse::Column::Code.eq(code.as_str())))
+        .await?;
+    if clash.is_some_and(|other| other.id != id) {
+        return Err(AppError::Conflict(format!(
+            "warehouse code {code} is already used"
+        )));
+    }
+    let [line1, line2, city, postal_code, country] = after_fields;
+    tx.update_many(
+        warehouse::Entity::update_many()
+            .col_expr(warehouse::Column::Code, Expr::value(code.clone()))
+            .col_expr(warehouse::Column::Name, Expr::value(name.clone()))
+            .col_expr(warehouse::Column::AddressLine1, Expr::value(line1.clone()))
+            .col_expr(warehouse::Column::AddressLine2, Expr::value(line2.clone()))
+            .col_expr(warehouse::Column::City, Expr::value(city.clone()))
+            .col_expr(
+                warehouse::Column::PostalCode,
+                Expr::value(postal_code.clone()),
+            )
+            .col_expr(warehouse::Column::Country, Expr::value(country.clone()))
+            .filter(warehouse::Column::Id.eq(id)),
+    )
+    .await?;
+    let after = warehouse::Model {
+        code,
+        name,
+        address_line1: line1,
+        address_line2: line2,
+        city,
+        postal_code,
+        country,
+        ..before.clone()
+    };
+    let view = |w: &warehouse::Model| {
+        json!({ "code": w.code, "name": w.name, "addressLine1": w.address_line1, "addressLine2": w.address_line2,
+                "city": w.city, "postalCode": w.postal_code, "country": w.country })
+    };
+    tx.record(
+        AuditRecord::new("warehouse.update", "warehouse", id)
+            .with_change(view(&before), view(&after)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Changes a location's code, kind and pickable flag (it stays in its warehouse).
+pub async fn update_location(
+    db: &TenantDb,
+    id: LocationId,
+    code: &str,
+    kind: &str,
+    pickable: bool,
+) -> AppResult<location::Model> {
+    use sea_orm::sea_query::Expr;
+
+    let code = text::single_line("code", code, 32)?;
+    if !LOCATION_KINDS.contains(&kind) {
+        return Err(AppError::bad_input(
+            "kind",
+            "kind must be receiving, storage, picking, shipping or quarantine",
+        ));
+    }
+    let mut tx = db.write().await?;
+    let before = tx
+        .find_by_id::<location::Entity>(id)
+        .await?
+        .ok_or(AppError::NotFound { entity: "location" })?;
+    let clash = tx
+        .one(
+            location::Entity::find()
+                .filter(location::Column::WarehouseId.eq(before.warehouse_id))
+                .filter(location::Column::Code.eq(code.as_str())),
+        )
+        .await?;
+    if clash.is_some_and(|other| other.id != id) {
+        return Err(AppError::Conflict(format!(
+            "location code {code} is already used here"
+        )));
+    }
+    tx.update_many(
+        location::Entity::update_many()
+            .col_expr(location::Column::Code, Expr::value(code.clone()))
+            .col_expr(location::Column::Kind, Expr::value(kind))
+            .col_expr(location::Column::Pickable, Expr::value(pickable))
+            .filter(location::Column::Id.eq(id)),
+    )
+    .await?;
+    let after = location::Model {
+        code,
+        kind: kind.to_owned(),
+        pickable,
+        ..before.clone()
+    };
+    let view =
+        |l: &location::Model| json!({ "code": l.code, "kind": l.kind, "pickable": l.pickable });
+    tx.record(
+        AuditRecord::new("location.update", "location", id)
+            .with_change(view(&before), view(&after)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}

@@ -417,6 +417,16 @@ async fn another_organisations_ids_are_not_found(backend: Backend) {
             json!({ "id": missing }),
         ),
         (
+            "mutation ($id: ID!) { updateWarehouse(id: $id, input: { code: \"X\", name: \"X\" }) { warehouse { id } } }",
+            json!({ "id": their_warehouse }),
+            json!({ "id": missing }),
+        ),
+        (
+            "mutation ($id: ID!) { updateLocation(id: $id, code: \"X\", kind: \"storage\", pickable: true) { location { id } } }",
+            json!({ "id": theirs.a }),
+            json!({ "id": missing }),
+        ),
+        (
             "mutation ($id: ID!) { archiveWarehouse(id: $id) { warehouse { id } } }",
             json!({ "id": their_warehouse }),
             json!({ "id": missing }),
@@ -625,6 +635,16 @@ async fn corrections_reverse_and_archives_wait_for_empty_locations(backend: Back
         Some("CONFLICT"),
         "a reversal is not reversed: {twice}"
     );
+
+    // Renaming a location keeps its stock; a code already used in the warehouse is refused.
+    let rename = "mutation ($id: ID!, $c: String!) { updateLocation(id: $id, code: $c, kind: \"picking\", pickable: true) { location { code kind } } }";
+    let body = call(&app, s, rename, json!({ "id": w.a, "c": "A-01-09" })).await;
+    assert_eq!(
+        body["data"]["updateLocation"]["location"]["code"], "A-01-09",
+        "{body}"
+    );
+    let body = call(&app, s, rename, json!({ "id": w.a, "c": "B-02-01" })).await;
+    assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
 
     // A location holding stock cannot be archived; once empty it can, and then takes no stock.
     call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 2, "reason": "found" } })).await;
