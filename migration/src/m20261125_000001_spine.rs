@@ -3,7 +3,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::tenant_wall::{ensure_service_role, fence_tenant_table, make_append_only};
+use crate::tenant_wall::{ensure_service_role, fence_tenant_table, make_append_only, tenant_fk};
 
 pub struct Migration;
 
@@ -76,17 +76,6 @@ enum AuditHeads {
     TenantId,
     LastSeq,
     LastHash,
-}
-
-fn tenant_fk(
-    table: impl IntoIden + Clone + 'static,
-    column: impl IntoIden + 'static,
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(table, column)
-        .to(Organisations::Table, Organisations::Id)
-        .on_delete(ForeignKeyAction::Restrict)
-        .to_owned()
 }
 
 #[expect(

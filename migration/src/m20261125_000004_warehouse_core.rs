@@ -8,7 +8,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::tenant_wall::{fence_tenant_table, make_append_only};
+use crate::tenant_wall::{fence_tenant_table, make_append_only, tenant_fk};
 
 pub struct Migration;
 
@@ -16,12 +16,6 @@ impl MigrationName for Migration {
     fn name(&self) -> &str {
         "m20261125_000004_warehouse_core"
     }
-}
-
-#[derive(DeriveIden, Clone, Copy)]
-enum Organisations {
-    Table,
-    Id,
 }
 
 #[derive(DeriveIden, Clone, Copy)]
@@ -141,17 +135,6 @@ enum StockRequests {
     Operation,
     Result,
     CreatedAt,
-}
-
-fn tenant_fk(
-    table: impl IntoIden + Clone + 'static,
-    column: impl IntoIden + 'static,
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(table, column)
-        .to(Organisations::Table, Organisations::Id)
-        .on_delete(ForeignKeyAction::Restrict)
-        .to_owned()
 }
 
 /// `(tenant_id, column) → target (tenant_id, id)`: a reference that cannot cross organisations.

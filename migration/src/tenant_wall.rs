@@ -101,3 +101,15 @@ pub async fn make_append_only(manager: &SchemaManager<'_>, table: &str) -> Resul
     }
     Ok(())
 }
+
+/// `column → organisations (id)`: the foreign key every tenant-owned table starts with.
+pub fn tenant_fk(
+    table: impl IntoIden + Clone + 'static,
+    column: impl IntoIden + 'static,
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .from(table, column)
+        .to(Alias::new("organisations"), Alias::new("id"))
+        .on_delete(ForeignKeyAction::Restrict)
+        .to_owned()
+}
