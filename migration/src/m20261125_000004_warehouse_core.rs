@@ -493,7 +493,7 @@ impl MigrationTrait for Migration {
             ],
         )
         .await?;
-        fence_tenant_table(manager, "lots", "tenant_id", "SELECT, INSERT").await?;
+        fence_tenant_table(manager, "lots", "tenant_id", "SELECT, INSERT, UPDATE").await?;
 
         manager
             .create_table(

@@ -169,6 +169,13 @@ impl From<ProductInput> for catalogue::ProductInput {
     }
 }
 
+/// About the whole list, not just this page.
+#[derive(SimpleObject)]
+pub struct ProductListInfo {
+    /// How many products match the search (counted only when asked for).
+    total_count: u64,
+}
+
 /// What a product mutation returns.
 #[derive(SimpleObject)]
 pub struct ProductPayload {
@@ -217,7 +224,7 @@ impl CatalogueQuery {
         #[graphql(default)] include_archived: bool,
         first: Option<i32>,
         after: Option<String>,
-    ) -> ApiResult<Connection<String, Product, EmptyFields, EmptyFields>> {
+    ) -> ApiResult<Connection<String, Product, ProductListInfo, EmptyFields>> {
         let limit = page_size(first)?;
         let after_sku = after
             .map(|cursor| {
@@ -229,16 +236,25 @@ impl CatalogueQuery {
                 decoded.ok_or(AppError::bad_input("after", "not a cursor from this list"))
             })
             .transpose()?;
-        let (products, more) = catalogue::page(
+        let want_total = ctx.look_ahead().field("totalCount").exists();
+        let page = catalogue::page(
             tenant_db(ctx)?,
             search.as_deref(),
             !include_archived,
             after_sku.as_deref(),
             limit,
+            want_total,
         )
         .await?;
+        let products = page.products;
         prime_loaders(ctx, &products).await?;
-        let mut connection = Connection::new(after_sku.is_some(), more);
+        let mut connection = Connection::with_additional_fields(
+            after_sku.is_some(),
+            page.has_more,
+            ProductListInfo {
+                total_count: page.total.unwrap_or_default(),
+            },
+        );
         connection.edges.extend(
             products
                 .into_iter()

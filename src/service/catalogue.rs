@@ -226,6 +226,14 @@ pub async fn by_barcode(db: &TenantDb, barcode: &str) -> AppResult<product::Mode
         .ok_or(AppError::NotFound { entity: "product" })
 }
 
+/// One page of a product list.
+pub struct ProductPage {
+    pub products: Vec<product::Model>,
+    pub has_more: bool,
+    /// How many products match in all, when asked for (one more query).
+    pub total: Option<u64>,
+}
+
 /// A page of products by SKU after `after_sku`, optionally matching `search` (SKU, name or barcode).
 pub async fn page(
     db: &TenantDb,
@@ -233,13 +241,11 @@ pub async fn page(
     active_only: bool,
     after_sku: Option<&str>,
     limit: u64,
-) -> AppResult<(Vec<product::Model>, bool)> {
+    want_total: bool,
+) -> AppResult<ProductPage> {
     let mut query = product::Entity::find().order_by_asc(product::Column::Sku);
     if active_only {
         query = query.filter(product::Column::IsActive.eq(true));
-    }
-    if let Some(after) = after_sku {
-        query = query.filter(product::Column::Sku.gt(after));
     }
     let tx = db.read().await?;
     if let Some(search) = search.map(str::trim).filter(|s| !s.is_empty()) {
@@ -260,10 +266,22 @@ pub async fn page(
                 .add(product::Column::Id.is_in(by_barcode)),
         );
     }
+    let total = if want_total {
+        Some(tx.count(query.clone()).await?)
+    } else {
+        None
+    };
+    if let Some(after) = after_sku {
+        query = query.filter(product::Column::Sku.gt(after));
+    }
     let mut products = tx.all(query.limit(limit + 1)).await?;
-    let more = products.len() as u64 > limit;
+    let has_more = products.len() as u64 > limit;
     products.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    Ok((products, more))
+    Ok(ProductPage {
+        products,
+        has_more,
+        total,
+    })
 }
 
 pub async fn barcodes(db: &TenantDb, id: ProductId) -> AppResult<Vec<String>> {

@@ -186,6 +186,21 @@ async fn post(tx: &mut TenantTx, postings: Vec<Posting>) -> AppResult<StockResul
         }
     }
     let now = Utc::now();
+    // Serial numbers are locked first (in id order), so two postings of one serial to different
+    // locations queue and the second sees the first's unit.
+    let serials: BTreeSet<LotId> = postings
+        .iter()
+        .filter(|p| p.product.tracking == "serial")
+        .filter_map(|p| p.lot.as_ref().map(|lot| lot.id))
+        .collect();
+    for serial in serials {
+        tx.one(
+            lot::Entity::find()
+                .filter(lot::Column::Id.eq(serial))
+                .lock_exclusive(),
+        )
+        .await?;
+    }
     // One fixed order (the BTreeMap's) for creating and locking rows: no deadlocks.
     for (product_id, location_id, lot_key) in changes.keys() {
         tx.insert_if_absent(stock_balance::ActiveModel {
@@ -241,6 +256,27 @@ async fn post(tx: &mut TenantTx, postings: Vec<Posting>) -> AppResult<StockResul
             updated_at: now,
             ..balance
         });
+    }
+    // A serial number is one physical unit: after the posting it may be in stock at most once,
+    // across every location. (The lot rows were locked above, when first seen in this posting.)
+    for posting in postings.iter().filter(|p| p.product.tracking == "serial") {
+        let Some(serial) = &posting.lot else { continue };
+        let held: i64 = tx
+            .all(
+                stock_balance::Entity::find()
+                    .filter(stock_balance::Column::ProductId.eq(posting.product.id))
+                    .filter(stock_balance::Column::LotKey.eq(serial.id.0)),
+            )
+            .await?
+            .iter()
+            .map(|b| b.on_hand)
+            .sum();
+        if held > 1 {
+            return Err(AppError::Conflict(format!(
+                "serial {} of {} is already in stock",
+                serial.code, posting.product.sku
+            )));
+        }
     }
     let actor = match tx.actor() {
         Actor::User { id, .. } => Some(*id),
@@ -576,6 +612,20 @@ pub async fn count_lines(
                     "lines",
                     "a product, location and lot is counted twice",
                 ));
+            }
+            // Serial numbers before balances, as in every posting, so the lock order never inverts.
+            let serials: BTreeSet<LotId> = resolved
+                .iter()
+                .filter(|(_, product, ..)| product.tracking == "serial")
+                .filter_map(|(_, _, _, lot, _)| lot.as_ref().map(|lot| lot.id))
+                .collect();
+            for serial in serials {
+                tx.one(
+                    lot::Entity::find()
+                        .filter(lot::Column::Id.eq(serial))
+                        .lock_exclusive(),
+                )
+                .await?;
             }
             let mut postings = Vec::new();
             let mut detail = Vec::new();

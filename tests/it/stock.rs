@@ -275,6 +275,18 @@ async fn lots_serials_and_expiry_are_enforced(backend: Backend) {
     );
     let body = call(&app, s, ADJUST, json!({ "i": { "productId": serial, "locationId": w.a, "change": 2, "reason": "found", "lot": { "code": "SN1" } } })).await;
     assert_eq!(error_field(&body), "quantity", "{body}");
+    // One serial is one unit: in stock once, at one location.
+    let body = call(&app, s, ADJUST, json!({ "i": { "productId": serial, "locationId": w.a, "change": 1, "reason": "found", "lot": { "code": "SN1" } } })).await;
+    assert!(body["errors"].is_null(), "{body}");
+    let body = call(&app, s, ADJUST, json!({ "i": { "productId": serial, "locationId": w.b, "change": 1, "reason": "found", "lot": { "code": "SN1" } } })).await;
+    assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("SN1"),
+        "{body}"
+    );
     let body = call(&app, s, ADJUST, json!({ "i": { "productId": lotted, "locationId": w.a, "change": 5, "reason": "found", "lot": { "code": "L1", "expiresOn": "2027-03-31" } } })).await;
     assert!(
         body["data"]["adjustStock"]["userErrors"]
@@ -330,9 +342,10 @@ async fn catalogue_search_barcodes_and_pages(backend: Backend) {
         body["data"]["productByBarcode"]["sku"], "WIDGET-3",
         "{body}"
     );
-    let body = call(&app, s, "{ products(search: \"widget\", first: 2) { edges { node { sku } } pageInfo { hasNextPage endCursor } } }", json!({})).await;
+    let body = call(&app, s, "{ products(search: \"widget\", first: 2) { totalCount edges { node { sku } } pageInfo { hasNextPage endCursor } } }", json!({})).await;
     let page = &body["data"]["products"];
     assert_eq!(page["edges"].as_array().expect("edges").len(), 2, "{body}");
+    assert_eq!(page["totalCount"], 5, "{body}");
     let mut seen: Vec<String> = page["edges"]
         .as_array()
         .expect("edges")
