@@ -91,6 +91,15 @@ pub struct CreateLocationInput {
     pickable: bool,
 }
 
+/// A location's new code, kind and pickable flag.
+#[derive(InputObject)]
+pub struct UpdateLocationInput {
+    id: ID,
+    code: String,
+    kind: String,
+    pickable: bool,
+}
+
 /// What a warehouse mutation returns.
 #[derive(SimpleObject)]
 pub struct WarehousePayload {
@@ -115,8 +124,12 @@ impl PlacesQuery {
         guard = "RequirePermission(Permission::WarehousesView)",
         directive = requires::apply(Permission::WarehousesView)
     )]
-    async fn warehouses(&self, ctx: &Context<'_>) -> ApiResult<Vec<Warehouse>> {
-        Ok(places::warehouses(tenant_db(ctx)?)
+    async fn warehouses(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] include_archived: bool,
+    ) -> ApiResult<Vec<Warehouse>> {
+        Ok(places::warehouses(tenant_db(ctx)?, include_archived)
             .await?
             .into_iter()
             .map(Warehouse::from)
@@ -128,13 +141,24 @@ impl PlacesQuery {
         guard = "RequirePermission(Permission::LocationsView)",
         directive = requires::apply(Permission::LocationsView)
     )]
-    async fn locations(&self, ctx: &Context<'_>, warehouse_id: ID) -> ApiResult<Vec<Location>> {
+    async fn locations(
+        &self,
+        ctx: &Context<'_>,
+        warehouse_id: ID,
+        #[graphql(
+            desc = "Only locations of this kind (receiving, storage, picking, shipping, quarantine)."
+        )]
+        kind: Option<String>,
+        #[graphql(default)] include_archived: bool,
+    ) -> ApiResult<Vec<Location>> {
         let id = parse_id(&warehouse_id, "warehouseId")?;
-        Ok(places::locations(tenant_db(ctx)?, id)
-            .await?
-            .into_iter()
-            .map(Location::from)
-            .collect())
+        Ok(
+            places::locations(tenant_db(ctx)?, id, kind.as_deref(), include_archived)
+                .await?
+                .into_iter()
+                .map(Location::from)
+                .collect(),
+        )
     }
 }
 
@@ -213,17 +237,14 @@ impl PlacesMutation {
     async fn update_location(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        code: String,
-        kind: String,
-        pickable: bool,
+        input: UpdateLocationInput,
     ) -> ApiResult<LocationPayload> {
         let result = places::update_location(
             tenant_db(ctx)?,
-            parse_id(&id, "id")?,
-            &code,
-            &kind,
-            pickable,
+            parse_id(&input.id, "id")?,
+            &input.code,
+            &input.kind,
+            input.pickable,
         )
         .await;
         let (location, user_errors) = into_payload(result)?;

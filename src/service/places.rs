@@ -61,11 +61,14 @@ pub async fn create_warehouse(db: &TenantDb, input: WarehouseInput) -> AppResult
     Ok(created)
 }
 
-pub async fn warehouses(db: &TenantDb) -> AppResult<Vec<warehouse::Model>> {
+/// The organisation's warehouses by code; archived ones only when asked for.
+pub async fn warehouses(db: &TenantDb, include_archived: bool) -> AppResult<Vec<warehouse::Model>> {
     let tx = db.read().await?;
-    Ok(tx
-        .all(warehouse::Entity::find().order_by_asc(warehouse::Column::Code))
-        .await?)
+    let mut query = warehouse::Entity::find().order_by_asc(warehouse::Column::Code);
+    if !include_archived {
+        query = query.filter(warehouse::Column::IsActive.eq(true));
+    }
+    Ok(tx.all(query).await?)
 }
 
 pub struct LocationInput {
@@ -124,9 +127,12 @@ pub async fn create_location(db: &TenantDb, input: LocationInput) -> AppResult<l
     Ok(created)
 }
 
+/// A warehouse's locations by code, optionally of one kind; archived ones only when asked for.
 pub async fn locations(
     db: &TenantDb,
     warehouse_id: WarehouseId,
+    kind: Option<&str>,
+    include_archived: bool,
 ) -> AppResult<Vec<location::Model>> {
     let tx = db.read().await?;
     if tx
@@ -138,13 +144,16 @@ pub async fn locations(
             entity: "warehouse",
         });
     }
-    Ok(tx
-        .all(
-            location::Entity::find()
-                .filter(location::Column::WarehouseId.eq(warehouse_id))
-                .order_by_asc(location::Column::Code),
-        )
-        .await?)
+    let mut query = location::Entity::find()
+        .filter(location::Column::WarehouseId.eq(warehouse_id))
+        .order_by_asc(location::Column::Code);
+    if let Some(kind) = kind {
+        query = query.filter(location::Column::Kind.eq(kind));
+    }
+    if !include_archived {
+        query = query.filter(location::Column::IsActive.eq(true));
+    }
+    Ok(tx.all(query).await?)
 }
 
 /// Archives or restores a location. A location holding stock cannot be archived.

@@ -435,7 +435,7 @@ async fn another_organisations_ids_are_not_found(backend: Backend) {
             json!({ "id": missing }),
         ),
         (
-            "mutation ($id: ID!) { updateLocation(id: $id, code: \"X\", kind: \"storage\", pickable: true) { location { id } } }",
+            "mutation ($id: ID!) { updateLocation(input: { id: $id, code: \"X\", kind: \"storage\", pickable: true }) { location { id } } }",
             json!({ "id": theirs.a }),
             json!({ "id": missing }),
         ),
@@ -650,7 +650,7 @@ async fn corrections_reverse_and_archives_wait_for_empty_locations(backend: Back
     );
 
     // Renaming a location keeps its stock; a code already used in the warehouse is refused.
-    let rename = "mutation ($id: ID!, $c: String!) { updateLocation(id: $id, code: $c, kind: \"picking\", pickable: true) { location { code kind } } }";
+    let rename = "mutation ($id: ID!, $c: String!) { updateLocation(input: { id: $id, code: $c, kind: \"picking\", pickable: true }) { location { code kind } } }";
     let body = call(&app, s, rename, json!({ "id": w.a, "c": "A-01-09" })).await;
     assert_eq!(
         body["data"]["updateLocation"]["location"]["code"], "A-01-09",
@@ -677,6 +677,23 @@ async fn corrections_reverse_and_archives_wait_for_empty_locations(backend: Back
     assert_eq!(
         body["data"]["archiveLocation"]["location"]["active"], false,
         "{body}"
+    );
+    let (_, listed) = app
+        .graphql_in(Some(s), "{ warehouses { id } }", json!({}))
+        .await;
+    let warehouse_id = listed["data"]["warehouses"][0]["id"].clone();
+    let list = "query ($w: ID!, $all: Boolean!) { locations(warehouseId: $w, includeArchived: $all) { code active } }";
+    let active = call(&app, s, list, json!({ "w": warehouse_id, "all": false })).await;
+    let every = call(&app, s, list, json!({ "w": warehouse_id, "all": true })).await;
+    assert_eq!(
+        active["data"]["locations"].as_array().map(Vec::len),
+        Some(1),
+        "{active}"
+    );
+    assert_eq!(
+        every["data"]["locations"].as_array().map(Vec::len),
+        Some(2),
+        "{every}"
     );
     let body = call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 1, "reason": "found" } })).await;
     assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
