@@ -130,9 +130,22 @@ pub const PUBLIC_FIELDS: &[&str] = &["Query.health", "Mutation.login"];
 /// [`PUBLIC_FIELDS`] and "signed in" for self-service fields. Read from the schema's
 /// `@requires` directives, which a test proves agree with the guards.
 pub fn permission_requirements() -> Vec<(String, String)> {
+    let needs =
+        |qualified: &str, field_text: &str| match field_text.split_once("@requires(permission: ") {
+            Some((_, rest)) => rest.trim_end_matches(')').to_owned(),
+            None if PUBLIC_FIELDS.contains(&qualified) => "public".to_owned(),
+            None => "signed in".to_owned(),
+        };
+    let depth = |text: &str| {
+        let opened = text.matches('(').count() as i64;
+        opened - text.matches(')').count() as i64
+    };
     let mut rows = Vec::new();
     let mut root = None;
     let mut in_description = false;
+    // A field whose arguments span several lines (arguments with descriptions): its name and
+    // the text read so far, until the parentheses balance.
+    let mut open_field: Option<(String, String)> = None;
     for line in sdl().lines() {
         let trimmed = line.trim();
         if trimmed.starts_with("\"\"\"") {
@@ -143,6 +156,16 @@ pub fn permission_requirements() -> Vec<(String, String)> {
             continue;
         }
         if in_description {
+            continue;
+        }
+        if let Some((qualified, mut text)) = open_field.take() {
+            text.push(' ');
+            text.push_str(trimmed);
+            if depth(&text) > 0 {
+                open_field = Some((qualified, text));
+            } else {
+                rows.push((qualified.clone(), needs(&qualified, &text)));
+            }
             continue;
         }
         if let Some(name) = line
@@ -169,12 +192,11 @@ pub fn permission_requirements() -> Vec<(String, String)> {
             continue;
         }
         let qualified = format!("{root}.{name}");
-        let needs = match field_line.split_once("@requires(permission: ") {
-            Some((_, rest)) => rest.trim_end_matches(')').to_owned(),
-            None if PUBLIC_FIELDS.contains(&qualified.as_str()) => "public".to_owned(),
-            None => "signed in".to_owned(),
-        };
-        rows.push((qualified, needs));
+        if depth(field_line) > 0 {
+            open_field = Some((qualified, field_line.to_owned()));
+        } else {
+            rows.push((qualified.clone(), needs(&qualified, field_line)));
+        }
     }
     rows
 }

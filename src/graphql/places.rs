@@ -136,7 +136,8 @@ impl PlacesQuery {
             .collect())
     }
 
-    /// A warehouse's locations, by code.
+    /// A warehouse's locations, by code; `kind` narrows to one kind (receiving, storage, picking,
+    /// shipping, quarantine), and archived locations show only with `includeArchived`.
     #[graphql(
         guard = "RequirePermission(Permission::LocationsView)",
         directive = requires::apply(Permission::LocationsView)
@@ -145,10 +146,7 @@ impl PlacesQuery {
         &self,
         ctx: &Context<'_>,
         warehouse_id: ID,
-        #[graphql(
-            desc = "Only locations of this kind (receiving, storage, picking, shipping, quarantine)."
-        )]
-        kind: Option<String>,
+        #[graphql(desc = "Only locations of this kind.")] kind: Option<String>,
         #[graphql(default)] include_archived: bool,
     ) -> ApiResult<Vec<Location>> {
         let id = parse_id(&warehouse_id, "warehouseId")?;
