@@ -352,7 +352,8 @@ pub async fn login(
     );
     let mut tx = handle.write().await?;
     // A hash made with weaker parameters is replaced now that we know the password.
-    if hasher.needs_rehash(&user.password_hash) {
+    let upgrade_hash = hasher.needs_rehash(&user.password_hash);
+    if upgrade_hash {
         let upgraded = hasher.hash(password).await?;
         tx.update_bookkeeping(
             user::Entity::update_many()
@@ -377,10 +378,10 @@ pub async fn login(
             client_addr: Set(origin.client_addr.clone()),
         })
         .await?;
-    tx.record(
-        AuditRecord::new("user.login", "user", user.id)
-            .with_change(json!(null), json!({ "session": session.id.to_string() })),
-    )
+    tx.record(AuditRecord::new("user.login", "user", user.id).with_change(
+        json!(null),
+        json!({ "session": session.id.to_string(), "passwordHashUpgraded": upgrade_hash }),
+    ))
     .await?;
     let role = tx
         .find_by_id::<role::Entity>(user.role_id)

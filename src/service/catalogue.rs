@@ -284,20 +284,6 @@ pub async fn page(
     })
 }
 
-pub async fn barcodes(db: &TenantDb, id: ProductId) -> AppResult<Vec<String>> {
-    let tx = db.read().await?;
-    Ok(tx
-        .all(
-            product_barcode::Entity::find()
-                .filter(product_barcode::Column::ProductId.eq(id))
-                .order_by_asc(product_barcode::Column::Barcode),
-        )
-        .await?
-        .into_iter()
-        .map(|b| b.barcode)
-        .collect())
-}
-
 /// Archives (or restores) a product.
 pub async fn set_active(db: &TenantDb, id: ProductId, active: bool) -> AppResult<product::Model> {
     let mut tx = db.write().await?;
