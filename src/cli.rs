@@ -12,7 +12,7 @@ use crate::auth::password::{
     DEFAULT_MIN_LENGTH, DEFAULT_ROUNDS, LOWEST_MIN_LENGTH, PasswordHasher,
 };
 use crate::auth::session::{LoginThrottle, SessionPolicy};
-use crate::graphql::{QueryLimits, Schemas};
+use crate::graphql::{QueryLimits, Schemas, global_id, parse_id};
 use crate::http::AppState;
 use crate::service::organisations::{self, NewOrganisation};
 use crate::tenancy::{Database, TenantDb};
@@ -136,7 +136,7 @@ enum OrgCommand {
 #[derive(Args, Debug)]
 struct OrganisationRef {
     /// The organisation's id.
-    #[arg(long = "org")]
+    #[arg(long = "org", value_parser = organisation_id)]
     organisation: TenantId,
     #[command(flatten)]
     database: DatabaseArgs,
@@ -153,7 +153,7 @@ enum AuditCommand {
     /// Recompute an organisation's audit hash chain and report the first broken link.
     Verify {
         /// The organisation's id.
-        #[arg(long = "org")]
+        #[arg(long = "org", value_parser = organisation_id)]
         organisation: TenantId,
         #[command(flatten)]
         database: DatabaseArgs,
@@ -234,7 +234,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 },
             )
             .await?;
-            println!("{}", created.organisation_id);
+            println!("{}", global_id(created.organisation_id).as_str());
             Ok(ExitCode::SUCCESS)
         }
         Command::Org(OrgCommand::Deactivate(target)) => {
@@ -316,7 +316,11 @@ async fn set_organisation_active(
     match organisations::set_active(&handle, active).await {
         Ok(organisation) => {
             let state = if active { "active" } else { "deactivated" };
-            println!("{} ({}) is {state}", organisation.name, organisation.id);
+            println!(
+                "{} ({}) is {state}",
+                organisation.name,
+                global_id(organisation.id).as_str()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Err(crate::error::AppError::NotFound { .. }) => {
@@ -332,7 +336,9 @@ fn print_demo_login(demo: &organisations::DemoCredentials) {
     println!(
         "  organisation: {}\n  email:        {}\n  password:     {}\n\
          This password is shown only now.\n",
-        demo.organisation_id, demo.email, demo.password
+        global_id(demo.organisation_id).as_str(),
+        demo.email,
+        demo.password
     );
 }
 
@@ -404,4 +410,14 @@ async fn shutdown_signal() {
         () = terminate => {}
     }
     tracing::info!("shutting down");
+}
+
+/// An organisation as `--org` names it: its id as the API shows it (`organisation { id }`), or
+/// the bare UUID an operator may find in the database.
+fn organisation_id(text: &str) -> Result<TenantId, String> {
+    if let Ok(uuid) = text.parse::<TenantId>() {
+        return Ok(uuid);
+    }
+    parse_id::<TenantId>(&async_graphql::ID(text.to_owned()), "org")
+        .map_err(|_| "not an organisation id".to_owned())
 }

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, AppResult};
+use crate::service::paging::{self, Ordering, Page, PageRequest};
 use crate::tenancy::{Actor, TenantDb, TenantTx};
 
 /// The hash that precedes an organisation's first event.
@@ -302,13 +303,10 @@ pub struct AuditFilter {
 pub async fn page(
     db: &TenantDb,
     filter: &AuditFilter,
-    before: Option<i64>,
-    limit: u64,
-) -> AppResult<(Vec<audit_event::Model>, bool)> {
-    let mut query = audit_event::Entity::find().order_by_desc(audit_event::Column::Seq);
-    if let Some(before) = before {
-        query = query.filter(audit_event::Column::Seq.lt(before));
-    }
+    descending: bool,
+    request: &PageRequest,
+) -> AppResult<Page<audit_event::Model>> {
+    let mut query = audit_event::Entity::find();
     if let Some(user) = filter.actor_user_id {
         query = query.filter(audit_event::Column::ActorUserId.eq(user));
     }
@@ -328,10 +326,9 @@ pub async fn page(
         query = query.filter(audit_event::Column::OccurredAt.lt(to));
     }
     let tx = db.read().await?;
-    let mut events = tx.all(query.limit(limit + 1)).await?;
-    let more = events.len() as u64 > limit;
-    events.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    Ok((events, more))
+    // The sequence is gapless and total per organisation: the log's own order.
+    let ordering = Ordering::new(vec![audit_event::Column::Seq], descending);
+    paging::page(&tx, query, &ordering, request).await
 }
 
 #[cfg(test)]

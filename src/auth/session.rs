@@ -5,9 +5,7 @@
 
 use chrono::{Duration, Utc};
 use entity::{SessionId, organisation, role, session, user};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -15,6 +13,7 @@ use super::password::PasswordHasher;
 use super::permission::{Permission, PermissionSet};
 use crate::audit::{AuditRecord, Outcome};
 use crate::error::{AppError, AppResult};
+use crate::service::paging::{self, Ordering, Page, PageRequest};
 use crate::tenancy::{Attempt, AttemptLimits, Database, RequestOrigin, TenantDb};
 
 /// The session cookie. `__Host-` makes browsers insist on Secure, Path=/ and no Domain.
@@ -569,19 +568,37 @@ pub async fn change_password(
     tx.commit().await
 }
 
-/// The caller's live sessions, newest first.
-pub async fn my_sessions(signed_in: &SignedIn) -> AppResult<Vec<session::Model>> {
+/// What the caller's session list may be ordered by.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SessionOrder {
+    /// When the session began (ids are time-ordered).
+    #[default]
+    Created,
+    LastSeen,
+}
+
+/// A page of the caller's live sessions, optionally only those from one client address.
+pub async fn my_sessions(
+    signed_in: &SignedIn,
+    client_address: Option<&str>,
+    order: SessionOrder,
+    descending: bool,
+    request: &PageRequest,
+) -> AppResult<Page<session::Model>> {
     let tx = signed_in.db.read().await?;
     let now = Utc::now();
-    Ok(tx
-        .all(
-            session::Entity::find()
-                .filter(session::Column::UserId.eq(signed_in.user.id))
-                .filter(session::Column::RevokedAt.is_null())
-                .filter(session::Column::ExpiresAt.gt(now))
-                .order_by_desc(session::Column::CreatedAt),
-        )
-        .await?)
+    let mut query = session::Entity::find()
+        .filter(session::Column::UserId.eq(signed_in.user.id))
+        .filter(session::Column::RevokedAt.is_null())
+        .filter(session::Column::ExpiresAt.gt(now));
+    if let Some(address) = client_address {
+        query = query.filter(session::Column::ClientAddr.eq(address));
+    }
+    let columns = match order {
+        SessionOrder::Created => vec![session::Column::Id],
+        SessionOrder::LastSeen => vec![session::Column::LastSeenAt, session::Column::Id],
+    };
+    paging::page(&tx, query, &Ordering::new(columns, descending), request).await
 }
 
 /// Ends one of the caller's own sessions; anyone else's is "not found".

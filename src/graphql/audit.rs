@@ -1,19 +1,16 @@
 //! The audit log viewer.
 
-use async_graphql::connection::{Connection, Edge, EmptyFields};
-use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::audit_event;
 
-use super::{ApiResult, parse_id, signed_in};
+use super::{
+    ApiResult, ListConnection, SortDirection, connection, global_id, page_request,
+    parse_optional_id, signed_in,
+};
 use crate::audit::{self, AuditFilter};
 use crate::auth::guard::{RequirePermission, requires};
 use crate::auth::permission::Permission;
-use crate::error::AppError;
-
-/// Largest page `auditEvents` returns.
-pub const MAX_PAGE: usize = 100;
-const DEFAULT_PAGE: usize = 50;
 
 /// Who acted.
 #[derive(SimpleObject)]
@@ -52,18 +49,44 @@ impl From<audit_event::Model> for AuditEvent {
             occurred_at: event.occurred_at,
             actor: AuditActor {
                 kind: event.actor_kind,
-                user_id: event.actor_user_id.map(|id| ID(id.to_string())),
+                user_id: event.actor_user_id.map(global_id),
                 label: event.actor_label,
             },
             client_address: event.client_addr,
             request_id: event.request_id,
             outcome: event.outcome,
             action: event.action,
-            entity_type: event.entity_type,
-            entity_id: event.entity_id,
+            entity_type: event.entity_type.clone(),
+            entity_id: event
+                .entity_id
+                .map(|raw| api_entity_id(&event.entity_type, raw)),
             detail: Json(serde_json::from_str(&event.detail).unwrap_or(serde_json::Value::Null)),
             hash: event.hash,
         }
+    }
+}
+
+/// The GraphQL type behind an audit entity type, where the API has one.
+fn api_type(entity_type: &str) -> Option<&'static str> {
+    Some(match entity_type {
+        "location" => "Location",
+        "movement" => "StockMovement",
+        "organisation" => "Organisation",
+        "product" => "Product",
+        "role" => "Role",
+        "session" => "Session",
+        "user" => "User",
+        "warehouse" => "Warehouse",
+        _ => return None,
+    })
+}
+
+/// The log stores plain keys (it is immutable and outlives any API encoding); the API shows
+/// them as the same global ids it uses everywhere else.
+fn api_entity_id(entity_type: &str, raw: String) -> String {
+    match (api_type(entity_type), raw.parse::<uuid::Uuid>()) {
+        (Some(type_name), Ok(key)) => super::ids::encode(type_name, key).0,
+        _ => raw,
     }
 }
 
@@ -73,11 +96,29 @@ pub struct AuditEventFilter {
     actor_user_id: Option<ID>,
     action: Option<String>,
     entity_type: Option<String>,
+    /// An id as the API shows it (`product { id }`, or an event's `entityId`).
     entity_id: Option<String>,
     /// Events at or after this time.
     from: Option<DateTime<Utc>>,
     /// Events before this time.
     to: Option<DateTime<Utc>>,
+}
+
+/// What the audit log may be ordered by.
+#[derive(Enum, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AuditEventSortField {
+    /// The log's own order.
+    #[default]
+    Sequence,
+}
+
+/// The audit log's order (newest first when no sort is given).
+#[derive(InputObject)]
+pub struct AuditEventSort {
+    #[graphql(default)]
+    field: AuditEventSortField,
+    #[graphql(default)]
+    direction: SortDirection,
 }
 
 /// Whether the organisation's audit chain is intact.
@@ -95,7 +136,8 @@ pub struct AuditQuery;
 
 #[Object]
 impl AuditQuery {
-    /// The audit log, newest first, `first` at a time (at most 100) after the cursor `after`.
+    /// The audit log, newest first unless `sort` says otherwise, `first` at a time (at most 100)
+    /// after the cursor `after`.
     #[graphql(
         guard = "RequirePermission(Permission::AuditView)",
         directive = requires::apply(Permission::AuditView)
@@ -104,47 +146,25 @@ impl AuditQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<AuditEventFilter>,
+        sort: Option<AuditEventSort>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> ApiResult<Connection<String, AuditEvent, EmptyFields, EmptyFields>> {
-        let db = &signed_in(ctx)?.db;
-        let limit = match first {
-            None => DEFAULT_PAGE,
-            Some(n) if n >= 1 && n as usize <= MAX_PAGE => n as usize,
-            Some(_) => {
-                return Err(
-                    AppError::bad_input("first", format!("first must be 1 to {MAX_PAGE}")).into(),
-                );
-            }
-        };
-        let before = match after {
-            None => None,
-            Some(cursor) => Some(
-                cursor
-                    .parse::<i64>()
-                    .map_err(|_| AppError::bad_input("after", "not a cursor from this list"))?,
-            ),
-        };
+    ) -> ApiResult<ListConnection<AuditEvent>> {
+        let request = page_request(ctx, first, after)?;
+        let descending = sort.is_none_or(|sort| sort.direction.descending());
         let filter = filter.unwrap_or_default();
         let filter = AuditFilter {
-            actor_user_id: filter
-                .actor_user_id
-                .map(|id| parse_id(&id, "actorUserId"))
-                .transpose()?,
+            actor_user_id: parse_optional_id(filter.actor_user_id, "filter.actorUserId")?,
             action: filter.action,
             entity_type: filter.entity_type,
-            entity_id: filter.entity_id,
+            entity_id: filter.entity_id.map(|id| {
+                super::ids::decode(&ID(id.clone())).map_or(id, |(_, key)| key.to_string())
+            }),
             from: filter.from,
             to: filter.to,
         };
-        let (events, more) = audit::page(db, &filter, before, limit as u64).await?;
-        let mut connection = Connection::new(before.is_some(), more);
-        connection.edges.extend(
-            events
-                .into_iter()
-                .map(|event| Edge::new(event.seq.to_string(), AuditEvent::from(event))),
-        );
-        Ok(connection)
+        let page = audit::page(&signed_in(ctx)?.db, &filter, descending, &request).await?;
+        Ok(connection(&request, page, AuditEvent::from))
     }
 
     /// Recomputes the organisation's audit hash chain.

@@ -1,14 +1,15 @@
 //! Products: the catalogue.
 
-use async_graphql::connection::{Connection, Edge, EmptyFields};
-use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
 use entity::product;
 
 use super::loaders::{self, Barcodes, StockTotals, Units};
-use super::{ApiResult, UserError, into_payload, page_size, parse_id, tenant_db};
+use super::{
+    ApiResult, ListConnection, SortDirection, UserError, connection, global_id, into_payload,
+    page_request, parse_id, tenant_db,
+};
 use crate::auth::guard::{RequirePermission, requires};
 use crate::auth::permission::Permission;
-use crate::error::AppError;
 use crate::service::catalogue;
 
 /// Something stored and sold, counted in whole base units.
@@ -46,7 +47,7 @@ pub struct PackUnit {
 impl From<product::Model> for Product {
     fn from(model: product::Model) -> Self {
         Self {
-            id: ID(model.id.to_string()),
+            id: global_id(model.id),
             product_id: model.id,
             sku: model.sku,
             name: model.name,
@@ -116,9 +117,9 @@ pub struct ProductStock {
     below_reorder_point: bool,
 }
 
-/// A product's details (for create, and in full for update).
+/// A new product's details (and, with its id, an update's).
 #[derive(InputObject)]
-pub struct ProductInput {
+pub struct CreateProductInput {
     sku: String,
     name: String,
     #[graphql(default)]
@@ -144,8 +145,8 @@ pub struct ProductInput {
     units: Vec<PackUnit>,
 }
 
-impl From<ProductInput> for catalogue::ProductInput {
-    fn from(input: ProductInput) -> Self {
+impl From<CreateProductInput> for catalogue::ProductInput {
+    fn from(input: CreateProductInput) -> Self {
         Self {
             sku: input.sku,
             name: input.name,
@@ -169,11 +170,61 @@ impl From<ProductInput> for catalogue::ProductInput {
     }
 }
 
-/// About the whole list, not just this page.
-#[derive(SimpleObject)]
-pub struct ProductListInfo {
-    /// How many products match the search (counted only when asked for).
-    total_count: u64,
+/// What the product list may be narrowed to.
+#[derive(InputObject, Default)]
+pub struct ProductFilter {
+    /// Matches SKU or name (case-insensitive, partial) or a whole barcode.
+    search: Option<String>,
+    #[graphql(default)]
+    include_archived: bool,
+    /// Only products whose available stock is below their reorder point.
+    #[graphql(default)]
+    below_reorder_point: bool,
+    /// Only products tracked this way: `none`, `lot` or `serial`.
+    tracking: Option<String>,
+}
+
+/// What the product list may be ordered by.
+#[derive(Enum, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ProductSortField {
+    #[default]
+    Sku,
+    Name,
+    /// Creation order.
+    Created,
+}
+
+impl From<ProductSortField> for catalogue::ProductOrder {
+    fn from(field: ProductSortField) -> Self {
+        match field {
+            ProductSortField::Sku => Self::Sku,
+            ProductSortField::Name => Self::Name,
+            ProductSortField::Created => Self::Created,
+        }
+    }
+}
+
+/// The product list's order.
+#[derive(InputObject, Default)]
+pub struct ProductSort {
+    #[graphql(default)]
+    field: ProductSortField,
+    #[graphql(default)]
+    direction: SortDirection,
+}
+
+/// Changes a product: its id and all its details (send them all).
+#[derive(InputObject)]
+pub struct UpdateProductInput {
+    id: ID,
+    #[graphql(flatten)]
+    details: CreateProductInput,
+}
+
+/// Names the product to archive.
+#[derive(InputObject)]
+pub struct ArchiveProductInput {
+    id: ID,
 }
 
 /// What a product mutation returns.
@@ -185,7 +236,7 @@ pub struct ProductPayload {
 
 /// Loads the relations the document asks for, for the whole page at once, so each costs one
 /// query however long the page (the loaders alone would batch by timing, not by page).
-async fn prime_loaders(ctx: &Context<'_>, products: &[product::Model]) -> ApiResult<()> {
+async fn prime_loaders(ctx: &Context<'_>, products: &[&product::Model]) -> ApiResult<()> {
     let node = ctx.look_ahead().field("edges").field("node");
     let ids: Vec<entity::ProductId> = products.iter().map(|p| p.id).collect();
     if node.field("barcodes").exists() {
@@ -211,8 +262,8 @@ pub struct CatalogueQuery;
 
 #[Object]
 impl CatalogueQuery {
-    /// Products by SKU, `first` at a time (at most 100) after the cursor `after`; `search` matches
-    /// SKU or name (case-insensitive, partial) or a whole barcode.
+    /// The catalogue, `first` at a time (at most 100) after the cursor `after`, by SKU unless
+    /// `sort` says otherwise; archived products only with `filter.includeArchived`.
     #[graphql(
         guard = "RequirePermission(Permission::ProductsView)",
         directive = requires::apply(Permission::ProductsView)
@@ -220,47 +271,30 @@ impl CatalogueQuery {
     async fn products(
         &self,
         ctx: &Context<'_>,
-        search: Option<String>,
-        #[graphql(default)] include_archived: bool,
+        filter: Option<ProductFilter>,
+        sort: Option<ProductSort>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> ApiResult<Connection<String, Product, ProductListInfo, EmptyFields>> {
-        let limit = page_size(first)?;
-        let after_sku = after
-            .map(|cursor| {
-                hex::decode(cursor)
-                    .ok()
-                    .and_then(|bytes| String::from_utf8(bytes).ok())
-            })
-            .map(|decoded| {
-                decoded.ok_or(AppError::bad_input("after", "not a cursor from this list"))
-            })
-            .transpose()?;
-        let want_total = ctx.look_ahead().field("totalCount").exists();
+    ) -> ApiResult<ListConnection<Product>> {
+        let request = page_request(ctx, first, after)?;
+        let filter = filter.unwrap_or_default();
+        let sort = sort.unwrap_or_default();
         let page = catalogue::page(
             tenant_db(ctx)?,
-            search.as_deref(),
-            !include_archived,
-            after_sku.as_deref(),
-            limit,
-            want_total,
+            &catalogue::ProductFilter {
+                search: filter.search,
+                include_archived: filter.include_archived,
+                below_reorder_point: filter.below_reorder_point,
+                tracking: filter.tracking,
+            },
+            sort.field.into(),
+            sort.direction.descending(),
+            &request,
         )
         .await?;
-        let products = page.products;
-        prime_loaders(ctx, &products).await?;
-        let mut connection = Connection::with_additional_fields(
-            after_sku.is_some(),
-            page.has_more,
-            ProductListInfo {
-                total_count: page.total.unwrap_or_default(),
-            },
-        );
-        connection.edges.extend(
-            products
-                .into_iter()
-                .map(|p| Edge::new(hex::encode(p.sku.as_bytes()), Product::from(p))),
-        );
-        Ok(connection)
+        let models: Vec<&product::Model> = page.rows.iter().map(|(_, p)| p).collect();
+        prime_loaders(ctx, &models).await?;
+        Ok(connection(&request, page, Product::from))
     }
 
     /// One product.
@@ -299,7 +333,7 @@ impl CatalogueMutation {
     async fn create_product(
         &self,
         ctx: &Context<'_>,
-        input: ProductInput,
+        input: CreateProductInput,
     ) -> ApiResult<ProductPayload> {
         let result = catalogue::create(tenant_db(ctx)?, input.into()).await;
         let (product, user_errors) = into_payload(result)?;
@@ -318,10 +352,10 @@ impl CatalogueMutation {
     async fn update_product(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        input: ProductInput,
+        input: UpdateProductInput,
     ) -> ApiResult<ProductPayload> {
-        let result = catalogue::update(tenant_db(ctx)?, parse_id(&id, "id")?, input.into()).await;
+        let id = parse_id(&input.id, "id")?;
+        let result = catalogue::update(tenant_db(ctx)?, id, input.details.into()).await;
         let (product, user_errors) = into_payload(result)?;
         Ok(ProductPayload {
             product: product.map(Product::from),
@@ -334,8 +368,13 @@ impl CatalogueMutation {
         guard = "RequirePermission(Permission::ProductsArchive)",
         directive = requires::apply(Permission::ProductsArchive)
     )]
-    async fn archive_product(&self, ctx: &Context<'_>, id: ID) -> ApiResult<ProductPayload> {
-        let result = catalogue::set_active(tenant_db(ctx)?, parse_id(&id, "id")?, false).await;
+    async fn archive_product(
+        &self,
+        ctx: &Context<'_>,
+        input: ArchiveProductInput,
+    ) -> ApiResult<ProductPayload> {
+        let id = parse_id(&input.id, "id")?;
+        let result = catalogue::set_active(tenant_db(ctx)?, id, false).await;
         let (product, user_errors) = into_payload(result)?;
         Ok(ProductPayload {
             product: product.map(Product::from),

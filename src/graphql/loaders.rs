@@ -4,9 +4,11 @@
 //! where nothing else of the request is in reach).
 
 use std::collections::HashMap;
+use std::hash::Hash;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use entity::ProductId;
+use entity::{ProductId, TenantScoped, location, lot, product, role, warehouse};
+use sea_orm::EntityTrait;
 
 use super::ApiError;
 use crate::service::{catalogue, stock};
@@ -25,20 +27,59 @@ pub fn get<'a, L: Send + Sync + 'static>(
 }
 
 pub type Units = DataLoader<UnitsByProduct, HashMapCache>;
-pub type Lots = DataLoader<LotsById, HashMapCache>;
+pub type Lots = DataLoader<ById<entity::lot::Entity, entity::LotId>, HashMapCache>;
+pub type Products = DataLoader<ById<entity::product::Entity, ProductId>, HashMapCache>;
+pub type Locations = DataLoader<ById<entity::location::Entity, entity::LocationId>, HashMapCache>;
+pub type Roles = DataLoader<ById<entity::role::Entity, entity::RoleId>, HashMapCache>;
+pub type Warehouses =
+    DataLoader<ById<entity::warehouse::Entity, entity::WarehouseId>, HashMapCache>;
 
-pub struct LotsById(TenantDb);
+/// Rows of one table by their id.
+pub struct ById<E: EntityTrait, K> {
+    db: TenantDb,
+    id_column: E::Column,
+    id_of: fn(&E::Model) -> K,
+}
 
-impl Loader<entity::LotId> for LotsById {
-    type Value = entity::lot::Model;
+impl<E, K> Loader<K> for ById<E, K>
+where
+    E: TenantScoped + Send + Sync + 'static,
+    E::Model: Clone + Send + Sync + 'static,
+    E::Column: Send + Sync,
+    K: Copy + Eq + Hash + Send + Sync + Into<sea_orm::Value> + 'static,
+{
+    type Value = E::Model;
     type Error = ApiError;
 
-    async fn load(
-        &self,
-        keys: &[entity::LotId],
-    ) -> Result<HashMap<entity::LotId, Self::Value>, Self::Error> {
-        Ok(stock::lots_for(&self.0, keys).await?)
+    async fn load(&self, keys: &[K]) -> Result<HashMap<K, Self::Value>, Self::Error> {
+        Ok(
+            crate::service::rows_by_id::<E, K>(&self.db, self.id_column, keys)
+                .await?
+                .into_iter()
+                .map(|row| ((self.id_of)(&row), row))
+                .collect(),
+        )
     }
+}
+
+fn by_id<E: EntityTrait, K>(
+    db: &TenantDb,
+    id_column: E::Column,
+    id_of: fn(&E::Model) -> K,
+) -> DataLoader<ById<E, K>, HashMapCache>
+where
+    ById<E, K>: Loader<K>,
+    K: Copy + Eq + Hash + Send + Sync + 'static,
+{
+    DataLoader::with_cache(
+        ById {
+            db: db.clone(),
+            id_column,
+            id_of,
+        },
+        tokio::spawn,
+        HashMapCache::default(),
+    )
 }
 
 pub struct BarcodesByProduct(TenantDb);
@@ -92,10 +133,30 @@ pub fn install(request: async_graphql::Request, db: &TenantDb) -> async_graphql:
             tokio::spawn,
             HashMapCache::default(),
         ))
-        .data(DataLoader::with_cache(
-            LotsById(db.clone()),
-            tokio::spawn,
-            HashMapCache::default(),
+        .data(by_id::<entity::role::Entity, _>(
+            db,
+            role::Column::Id,
+            |row| row.id,
+        ))
+        .data(by_id::<entity::lot::Entity, _>(
+            db,
+            lot::Column::Id,
+            |row| row.id,
+        ))
+        .data(by_id::<entity::product::Entity, _>(
+            db,
+            product::Column::Id,
+            |row| row.id,
+        ))
+        .data(by_id::<entity::location::Entity, _>(
+            db,
+            location::Column::Id,
+            |row| row.id,
+        ))
+        .data(by_id::<entity::warehouse::Entity, _>(
+            db,
+            warehouse::Column::Id,
+            |row| row.id,
         ))
         .data(DataLoader::with_cache(
             UnitsByProduct(db.clone()),

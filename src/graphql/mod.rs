@@ -3,6 +3,7 @@
 mod audit;
 mod catalogue;
 mod health;
+pub mod ids;
 mod introspection;
 pub mod loaders;
 mod organisation;
@@ -12,11 +13,15 @@ mod session;
 mod stock;
 mod users;
 
-use async_graphql::{Context, EmptySubscription, ID, MergedObject, Schema};
+use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
+
+pub use ids::{global_id, parse_id, parse_optional_id};
 
 use crate::auth::AuthSettings;
 use crate::auth::session::SignedIn;
 use crate::error::AppError;
+use crate::service::paging::{Page, PageRequest};
 use crate::tenancy::{Database, RequestOrigin, TenantDb};
 
 #[derive(MergedObject, Default)]
@@ -316,6 +321,64 @@ pub(crate) fn into_payload<T>(
     }
 }
 
+/// Which way a list runs.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SortDirection {
+    #[default]
+    Asc,
+    Desc,
+}
+
+impl SortDirection {
+    pub(crate) fn descending(self) -> bool {
+        self == Self::Desc
+    }
+}
+
+/// About the whole list, not just this page.
+#[derive(async_graphql::SimpleObject)]
+pub struct ListInfo {
+    /// How many rows match the filter in all (counted only when asked for).
+    total_count: u64,
+}
+
+/// Every list's shape: Relay edges and `pageInfo`, plus `totalCount`.
+pub type ListConnection<T> = Connection<String, T, ListInfo, EmptyFields>;
+
+/// Reads `first` and `after`, and whether the document asks for `totalCount`.
+pub(crate) fn page_request(
+    ctx: &Context<'_>,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<PageRequest, AppError> {
+    Ok(PageRequest {
+        limit: page_size(first)?,
+        want_total: ctx.look_ahead().field("totalCount").exists(),
+        after,
+    })
+}
+
+/// A service page as a connection of `T`.
+pub(crate) fn connection<R, T: async_graphql::OutputType>(
+    request: &PageRequest,
+    page: Page<R>,
+    node: impl Fn(R) -> T,
+) -> ListConnection<T> {
+    let mut connection = Connection::with_additional_fields(
+        request.after.is_some(),
+        page.has_more,
+        ListInfo {
+            total_count: page.total.unwrap_or_default(),
+        },
+    );
+    connection.edges.extend(
+        page.rows
+            .into_iter()
+            .map(|(cursor, row)| Edge::new(cursor, node(row))),
+    );
+    connection
+}
+
 /// Largest page any list returns.
 pub const MAX_PAGE_SIZE: usize = 100;
 const DEFAULT_PAGE_SIZE: usize = 50;
@@ -330,10 +393,4 @@ pub(crate) fn page_size(first: Option<i32>) -> Result<u64, AppError> {
             format!("first must be 1 to {MAX_PAGE_SIZE}"),
         )),
     }
-}
-
-/// Parses a GraphQL `ID` into a typed id; a malformed one is the caller's mistake.
-pub(crate) fn parse_id<T: std::str::FromStr>(id: &ID, field: &'static str) -> Result<T, AppError> {
-    id.parse()
-        .map_err(|_| AppError::bad_input(field, format!("{field} is not a valid id")))
 }

@@ -1,9 +1,9 @@
 //! The caller's organisation.
 
-use async_graphql::{Context, ID, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use entity::organisation;
 
-use super::{ApiResult, tenant_db};
+use super::{ApiResult, UserError, global_id, into_payload, tenant_db};
 use crate::auth::guard::{RequirePermission, requires};
 use crate::auth::permission::Permission;
 use crate::service::organisations;
@@ -20,7 +20,7 @@ pub struct Organisation {
 impl From<organisation::Model> for Organisation {
     fn from(model: organisation::Model) -> Self {
         Self {
-            id: ID(model.id.to_string()),
+            id: global_id(model.id),
             name: model.name,
             active: model.is_active,
         }
@@ -56,9 +56,27 @@ impl OrganisationMutation {
     async fn rename_organisation(
         &self,
         ctx: &Context<'_>,
-        name: String,
-    ) -> ApiResult<Organisation> {
+        input: RenameOrganisationInput,
+    ) -> ApiResult<OrganisationPayload> {
         let db = tenant_db(ctx)?;
-        Ok(organisations::rename(db, &name).await?.into())
+        let (organisation, user_errors) =
+            into_payload(organisations::rename(db, &input.name).await)?;
+        Ok(OrganisationPayload {
+            organisation: organisation.map(Organisation::from),
+            user_errors,
+        })
     }
+}
+
+/// The organisation's new name.
+#[derive(InputObject)]
+pub struct RenameOrganisationInput {
+    name: String,
+}
+
+/// What an organisation mutation returns.
+#[derive(SimpleObject)]
+pub struct OrganisationPayload {
+    organisation: Option<Organisation>,
+    user_errors: Vec<UserError>,
 }

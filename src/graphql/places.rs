@@ -1,11 +1,16 @@
 //! Warehouses and their locations.
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
 use entity::{location, warehouse};
 
-use super::{ApiResult, UserError, into_payload, parse_id, tenant_db};
+use super::loaders;
+use super::{
+    ApiResult, ListConnection, SortDirection, UserError, connection, global_id, into_payload,
+    page_request, parse_id, parse_optional_id, tenant_db,
+};
 use crate::auth::guard::{RequirePermission, requires};
 use crate::auth::permission::Permission;
+use crate::error::AppError;
 use crate::service::places;
 
 /// A warehouse.
@@ -25,7 +30,7 @@ pub struct Warehouse {
 impl From<warehouse::Model> for Warehouse {
     fn from(m: warehouse::Model) -> Self {
         Self {
-            id: ID(m.id.to_string()),
+            id: global_id(m.id),
             code: m.code,
             name: m.name,
             address_line1: m.address_line1,
@@ -40,6 +45,7 @@ impl From<warehouse::Model> for Warehouse {
 
 /// A location (bin) in a warehouse.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct Location {
     id: ID,
     warehouse_id: ID,
@@ -48,13 +54,35 @@ pub struct Location {
     kind: String,
     pickable: bool,
     active: bool,
+    #[graphql(skip)]
+    warehouse_key: entity::WarehouseId,
+}
+
+#[ComplexObject]
+impl Location {
+    /// The warehouse the location is in.
+    #[graphql(
+        guard = "RequirePermission(Permission::WarehousesView)",
+        directive = requires::apply(Permission::WarehousesView)
+    )]
+    async fn warehouse(&self, ctx: &Context<'_>) -> ApiResult<Warehouse> {
+        let warehouse = loaders::get::<loaders::Warehouses>(ctx)?
+            .load_one(self.warehouse_key)
+            .await?;
+        Ok(warehouse
+            .ok_or(AppError::NotFound {
+                entity: "warehouse",
+            })?
+            .into())
+    }
 }
 
 impl From<location::Model> for Location {
     fn from(m: location::Model) -> Self {
         Self {
-            id: ID(m.id.to_string()),
-            warehouse_id: ID(m.warehouse_id.to_string()),
+            id: global_id(m.id),
+            warehouse_id: global_id(m.warehouse_id),
+            warehouse_key: m.warehouse_id,
             code: m.code,
             kind: m.kind,
             pickable: m.pickable,
@@ -100,6 +128,105 @@ pub struct UpdateLocationInput {
     pickable: bool,
 }
 
+/// Changes a warehouse: its id and its code, name and address (send them all).
+#[derive(InputObject)]
+pub struct UpdateWarehouseInput {
+    id: ID,
+    #[graphql(flatten)]
+    details: CreateWarehouseInput,
+}
+
+/// Names the warehouse to archive.
+#[derive(InputObject)]
+pub struct ArchiveWarehouseInput {
+    id: ID,
+}
+
+/// Names the location to archive.
+#[derive(InputObject)]
+pub struct ArchiveLocationInput {
+    id: ID,
+}
+
+/// What the warehouse list may be narrowed to.
+#[derive(InputObject, Default)]
+pub struct WarehouseFilter {
+    /// Matches code or name (case-insensitive, partial).
+    search: Option<String>,
+    #[graphql(default)]
+    include_archived: bool,
+}
+
+/// What the warehouse list may be ordered by.
+#[derive(Enum, Clone, Copy, Default, PartialEq, Eq)]
+pub enum WarehouseSortField {
+    #[default]
+    Code,
+    Name,
+    /// Creation order.
+    Created,
+}
+
+impl From<WarehouseSortField> for places::PlaceOrder {
+    fn from(field: WarehouseSortField) -> Self {
+        match field {
+            WarehouseSortField::Code => Self::Code,
+            WarehouseSortField::Name => Self::Name,
+            WarehouseSortField::Created => Self::Created,
+        }
+    }
+}
+
+/// The warehouse list's order.
+#[derive(InputObject, Default)]
+pub struct WarehouseSort {
+    #[graphql(default)]
+    field: WarehouseSortField,
+    #[graphql(default)]
+    direction: SortDirection,
+}
+
+/// What the location list may be narrowed to.
+#[derive(InputObject, Default)]
+pub struct LocationFilter {
+    /// Only this warehouse's locations.
+    warehouse_id: Option<ID>,
+    /// Only locations of this kind: `receiving`, `storage`, `picking`, `shipping`, `quarantine`.
+    kind: Option<String>,
+    pickable: Option<bool>,
+    /// Matches the code (case-insensitive, partial), e.g. `A-01` for an aisle.
+    search: Option<String>,
+    #[graphql(default)]
+    include_archived: bool,
+}
+
+/// What the location list may be ordered by.
+#[derive(Enum, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LocationSortField {
+    #[default]
+    Code,
+    /// Creation order.
+    Created,
+}
+
+impl From<LocationSortField> for places::PlaceOrder {
+    fn from(field: LocationSortField) -> Self {
+        match field {
+            LocationSortField::Code => Self::Code,
+            LocationSortField::Created => Self::Created,
+        }
+    }
+}
+
+/// The location list's order.
+#[derive(InputObject, Default)]
+pub struct LocationSort {
+    #[graphql(default)]
+    field: LocationSortField,
+    #[graphql(default)]
+    direction: SortDirection,
+}
+
 /// What a warehouse mutation returns.
 #[derive(SimpleObject)]
 pub struct WarehousePayload {
@@ -119,7 +246,8 @@ pub struct PlacesQuery;
 
 #[Object]
 impl PlacesQuery {
-    /// The organisation's warehouses, by code.
+    /// The organisation's warehouses, `first` at a time (at most 100) after `after`, by code
+    /// unless `sort` says otherwise; archived ones only with `filter.includeArchived`.
     #[graphql(
         guard = "RequirePermission(Permission::WarehousesView)",
         directive = requires::apply(Permission::WarehousesView)
@@ -127,17 +255,31 @@ impl PlacesQuery {
     async fn warehouses(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] include_archived: bool,
-    ) -> ApiResult<Vec<Warehouse>> {
-        Ok(places::warehouses(tenant_db(ctx)?, include_archived)
-            .await?
-            .into_iter()
-            .map(Warehouse::from)
-            .collect())
+        filter: Option<WarehouseFilter>,
+        sort: Option<WarehouseSort>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<ListConnection<Warehouse>> {
+        let request = page_request(ctx, first, after)?;
+        let filter = filter.unwrap_or_default();
+        let sort = sort.unwrap_or_default();
+        let page = places::warehouses(
+            tenant_db(ctx)?,
+            &places::WarehouseFilter {
+                search: filter.search,
+                include_archived: filter.include_archived,
+            },
+            sort.field.into(),
+            sort.direction.descending(),
+            &request,
+        )
+        .await?;
+        Ok(connection(&request, page, Warehouse::from))
     }
 
-    /// A warehouse's locations, by code; `kind` narrows to one kind (receiving, storage, picking,
-    /// shipping, quarantine), and archived locations show only with `includeArchived`.
+    /// Locations, `first` at a time (at most 100) after `after`, by code unless `sort` says
+    /// otherwise; narrowed by warehouse, kind (receiving, storage, picking, shipping,
+    /// quarantine), pickable flag or code, archived ones only with `filter.includeArchived`.
     #[graphql(
         guard = "RequirePermission(Permission::LocationsView)",
         directive = requires::apply(Permission::LocationsView)
@@ -145,18 +287,30 @@ impl PlacesQuery {
     async fn locations(
         &self,
         ctx: &Context<'_>,
-        warehouse_id: ID,
-        #[graphql(desc = "Only locations of this kind.")] kind: Option<String>,
-        #[graphql(default)] include_archived: bool,
-    ) -> ApiResult<Vec<Location>> {
-        let id = parse_id(&warehouse_id, "warehouseId")?;
-        Ok(
-            places::locations(tenant_db(ctx)?, id, kind.as_deref(), include_archived)
-                .await?
-                .into_iter()
-                .map(Location::from)
-                .collect(),
+        filter: Option<LocationFilter>,
+        sort: Option<LocationSort>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<ListConnection<Location>> {
+        let request = page_request(ctx, first, after)?;
+        let filter = filter.unwrap_or_default();
+        let sort = sort.unwrap_or_default();
+        let warehouse_id = parse_optional_id(filter.warehouse_id, "filter.warehouseId")?;
+        let page = places::locations(
+            tenant_db(ctx)?,
+            &places::LocationFilter {
+                warehouse_id,
+                kind: filter.kind,
+                pickable: filter.pickable,
+                search: filter.search,
+                include_archived: filter.include_archived,
+            },
+            sort.field.into(),
+            sort.direction.descending(),
+            &request,
         )
+        .await?;
+        Ok(connection(&request, page, Location::from))
     }
 }
 
@@ -203,12 +357,13 @@ impl PlacesMutation {
     async fn update_warehouse(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        input: CreateWarehouseInput,
+        input: UpdateWarehouseInput,
     ) -> ApiResult<WarehousePayload> {
+        let id = parse_id(&input.id, "id")?;
+        let input = input.details;
         let result = places::update_warehouse(
             tenant_db(ctx)?,
-            parse_id(&id, "id")?,
+            id,
             places::WarehouseInput {
                 code: input.code,
                 name: input.name,
@@ -257,9 +412,13 @@ impl PlacesMutation {
         guard = "RequirePermission(Permission::LocationsManage)",
         directive = requires::apply(Permission::LocationsManage)
     )]
-    async fn archive_location(&self, ctx: &Context<'_>, id: ID) -> ApiResult<LocationPayload> {
-        let result =
-            places::set_location_active(tenant_db(ctx)?, parse_id(&id, "id")?, false).await;
+    async fn archive_location(
+        &self,
+        ctx: &Context<'_>,
+        input: ArchiveLocationInput,
+    ) -> ApiResult<LocationPayload> {
+        let id = parse_id(&input.id, "id")?;
+        let result = places::set_location_active(tenant_db(ctx)?, id, false).await;
         let (location, user_errors) = into_payload(result)?;
         Ok(LocationPayload {
             location: location.map(Location::from),
@@ -272,9 +431,13 @@ impl PlacesMutation {
         guard = "RequirePermission(Permission::WarehousesManage)",
         directive = requires::apply(Permission::WarehousesManage)
     )]
-    async fn archive_warehouse(&self, ctx: &Context<'_>, id: ID) -> ApiResult<WarehousePayload> {
-        let result =
-            places::set_warehouse_active(tenant_db(ctx)?, parse_id(&id, "id")?, false).await;
+    async fn archive_warehouse(
+        &self,
+        ctx: &Context<'_>,
+        input: ArchiveWarehouseInput,
+    ) -> ApiResult<WarehousePayload> {
+        let id = parse_id(&input.id, "id")?;
+        let result = places::set_warehouse_active(tenant_db(ctx)?, id, false).await;
         let (warehouse, user_errors) = into_payload(result)?;
         Ok(WarehousePayload {
             warehouse: warehouse.map(Warehouse::from),

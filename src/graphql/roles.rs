@@ -1,9 +1,12 @@
 //! Roles: named permission sets.
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use entity::role;
 
-use super::{ApiResult, parse_id, signed_in};
+use super::{
+    ApiResult, ListConnection, SortDirection, UserError, connection, global_id, into_payload,
+    page_request, parse_id, signed_in, tenant_db,
+};
 use crate::auth::guard::{RequirePermission, requires};
 use crate::auth::permission::{Permission, PermissionSet};
 use crate::service::roles;
@@ -18,7 +21,7 @@ pub struct RoleSummary {
 impl From<&role::Model> for RoleSummary {
     fn from(model: &role::Model) -> Self {
         Self {
-            id: ID(model.id.to_string()),
+            id: global_id(model.id),
             name: model.name.clone(),
         }
     }
@@ -38,7 +41,7 @@ pub struct Role {
 impl From<role::Model> for Role {
     fn from(model: role::Model) -> Self {
         Self {
-            id: ID(model.id.to_string()),
+            id: global_id(model.id),
             permissions: PermissionSet::from_stored(model.permissions).permissions(),
             name: model.name,
             description: model.description,
@@ -47,17 +50,17 @@ impl From<role::Model> for Role {
     }
 }
 
-/// A role's name, description and permissions.
+/// A new role's name, description and permissions.
 #[derive(InputObject)]
-pub struct RoleInput {
+pub struct CreateRoleInput {
     name: String,
     #[graphql(default)]
     description: String,
     permissions: Vec<Permission>,
 }
 
-impl From<RoleInput> for roles::RoleInput {
-    fn from(input: RoleInput) -> Self {
+impl From<CreateRoleInput> for roles::RoleInput {
+    fn from(input: CreateRoleInput) -> Self {
         Self {
             name: input.name,
             description: input.description,
@@ -66,23 +69,99 @@ impl From<RoleInput> for roles::RoleInput {
     }
 }
 
+/// Changes a role: its id and its name, description and permissions.
+#[derive(InputObject)]
+pub struct UpdateRoleInput {
+    id: ID,
+    #[graphql(flatten)]
+    details: CreateRoleInput,
+}
+
+/// Names the role to delete.
+#[derive(InputObject)]
+pub struct DeleteRoleInput {
+    id: ID,
+}
+
+/// What a role mutation returns.
+#[derive(SimpleObject)]
+pub struct RolePayload {
+    role: Option<Role>,
+    user_errors: Vec<UserError>,
+}
+
+/// What `deleteRole` returns.
+#[derive(SimpleObject)]
+pub struct DeleteRolePayload {
+    /// The role that was deleted.
+    role_id: Option<ID>,
+    user_errors: Vec<UserError>,
+}
+
+/// What the role list may be narrowed to.
+#[derive(InputObject, Default)]
+pub struct RoleFilter {
+    /// Matches the name (case-insensitive, partial).
+    search: Option<String>,
+    builtin: Option<bool>,
+}
+
+/// What the role list may be ordered by.
+#[derive(Enum, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RoleSortField {
+    #[default]
+    Name,
+    /// Creation order.
+    Created,
+}
+
+/// The role list's order.
+#[derive(InputObject, Default)]
+pub struct RoleSort {
+    #[graphql(default)]
+    field: RoleSortField,
+    #[graphql(default)]
+    direction: SortDirection,
+}
+
 #[derive(Default)]
 pub struct RolesQuery;
 
 #[Object]
 impl RolesQuery {
-    /// The organisation's roles, by name.
+    /// The organisation's roles, `first` at a time (at most 100) after `after`, by name unless
+    /// `sort` says otherwise.
     #[graphql(
         guard = "RequirePermission(Permission::RolesView)",
         directive = requires::apply(Permission::RolesView)
     )]
-    async fn roles(&self, ctx: &Context<'_>) -> ApiResult<Vec<Role>> {
-        let caller = signed_in(ctx)?;
-        Ok(roles::list(&caller.db)
-            .await?
-            .into_iter()
-            .map(Role::from)
-            .collect())
+    async fn roles(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<RoleFilter>,
+        sort: Option<RoleSort>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<ListConnection<Role>> {
+        let request = page_request(ctx, first, after)?;
+        let filter = filter.unwrap_or_default();
+        let sort = sort.unwrap_or_default();
+        let order = match sort.field {
+            RoleSortField::Name => roles::RoleOrder::Name,
+            RoleSortField::Created => roles::RoleOrder::Created,
+        };
+        let page = roles::list(
+            tenant_db(ctx)?,
+            &roles::RoleFilter {
+                search: filter.search,
+                builtin: filter.builtin,
+            },
+            order,
+            sort.direction.descending(),
+            &request,
+        )
+        .await?;
+        Ok(connection(&request, page, Role::from))
     }
 }
 
@@ -96,11 +175,18 @@ impl RolesMutation {
         guard = "RequirePermission(Permission::RolesManage)",
         directive = requires::apply(Permission::RolesManage)
     )]
-    async fn create_role(&self, ctx: &Context<'_>, input: RoleInput) -> ApiResult<Role> {
+    async fn create_role(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateRoleInput,
+    ) -> ApiResult<RolePayload> {
         let caller = signed_in(ctx)?;
-        Ok(roles::create(&caller.db, caller.permissions, input.into())
-            .await?
-            .into())
+        let result = roles::create(&caller.db, caller.permissions, input.into()).await;
+        let (role, user_errors) = into_payload(result)?;
+        Ok(RolePayload {
+            role: role.map(Role::from),
+            user_errors,
+        })
     }
 
     /// Changes a role. The Owner role cannot be changed; built-in roles cannot be renamed.
@@ -108,16 +194,19 @@ impl RolesMutation {
         guard = "RequirePermission(Permission::RolesManage)",
         directive = requires::apply(Permission::RolesManage)
     )]
-    async fn update_role(&self, ctx: &Context<'_>, id: ID, input: RoleInput) -> ApiResult<Role> {
+    async fn update_role(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateRoleInput,
+    ) -> ApiResult<RolePayload> {
         let caller = signed_in(ctx)?;
-        Ok(roles::update(
-            &caller.db,
-            caller.permissions,
-            parse_id(&id, "id")?,
-            input.into(),
-        )
-        .await?
-        .into())
+        let id = parse_id(&input.id, "id")?;
+        let result = roles::update(&caller.db, caller.permissions, id, input.details.into()).await;
+        let (role, user_errors) = into_payload(result)?;
+        Ok(RolePayload {
+            role: role.map(Role::from),
+            user_errors,
+        })
     }
 
     /// Deletes a custom role that nobody holds.
@@ -125,9 +214,18 @@ impl RolesMutation {
         guard = "RequirePermission(Permission::RolesManage)",
         directive = requires::apply(Permission::RolesManage)
     )]
-    async fn delete_role(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
+    async fn delete_role(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteRoleInput,
+    ) -> ApiResult<DeleteRolePayload> {
         let caller = signed_in(ctx)?;
-        roles::delete(&caller.db, caller.permissions, parse_id(&id, "id")?).await?;
-        Ok(true)
+        let id = parse_id(&input.id, "id")?;
+        let result = roles::delete(&caller.db, caller.permissions, id).await;
+        let (deleted, user_errors) = into_payload(result)?;
+        Ok(DeleteRolePayload {
+            role_id: deleted.map(|()| global_id(id)),
+            user_errors,
+        })
     }
 }

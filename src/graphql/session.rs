@@ -1,12 +1,15 @@
 //! Signing in and out, who the caller is, their password and their sessions.
 
-use async_graphql::{Context, ID, Object, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::session as session_entity;
 use tower_cookies::cookie::{Cookie, SameSite, time::Duration};
 
 use super::users::User;
-use super::{ApiResult, parse_id, services, signed_in};
+use super::{
+    ApiResult, ListConnection, SortDirection, UserError, connection, global_id, into_payload,
+    page_request, parse_id, services, signed_in,
+};
 use crate::auth::guard::RequireSession;
 use crate::auth::session::{self, SESSION_COOKIE};
 
@@ -43,23 +46,127 @@ impl SessionQuery {
         Ok(User::new(current.user.clone(), &current.role))
     }
 
-    /// The caller's live sessions, newest first.
+    /// The caller's live sessions, newest first unless `sort` says otherwise, `first` at a time
+    /// (at most 100) after `after`.
     #[graphql(guard = "RequireSession")]
-    async fn my_sessions(&self, ctx: &Context<'_>) -> ApiResult<Vec<Session>> {
+    async fn my_sessions(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<SessionFilter>,
+        sort: Option<SessionSort>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<ListConnection<Session>> {
         let current = signed_in(ctx)?;
-        Ok(session::my_sessions(current)
-            .await?
-            .into_iter()
-            .map(|model: session_entity::Model| Session {
+        let request = page_request(ctx, first, after)?;
+        let filter = filter.unwrap_or_default();
+        let (order, descending) = match sort {
+            None => (session::SessionOrder::Created, true),
+            Some(sort) => (
+                match sort.field {
+                    SessionSortField::CreatedAt => session::SessionOrder::Created,
+                    SessionSortField::LastSeenAt => session::SessionOrder::LastSeen,
+                },
+                sort.direction.descending(),
+            ),
+        };
+        let page = session::my_sessions(
+            current,
+            filter.client_address.as_deref(),
+            order,
+            descending,
+            &request,
+        )
+        .await?;
+        Ok(connection(
+            &request,
+            page,
+            |model: session_entity::Model| Session {
                 current: model.id == current.session_id,
-                id: ID(model.id.to_string()),
+                id: global_id(model.id),
                 created_at: model.created_at,
                 last_seen_at: model.last_seen_at,
                 expires_at: model.expires_at,
                 client_address: model.client_addr,
-            })
-            .collect())
+            },
+        ))
     }
+}
+
+/// What the session list may be narrowed to.
+#[derive(InputObject, Default)]
+pub struct SessionFilter {
+    /// Only sessions signed in from this address.
+    client_address: Option<String>,
+}
+
+/// What the session list may be ordered by.
+#[derive(Enum, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SessionSortField {
+    #[default]
+    CreatedAt,
+    LastSeenAt,
+}
+
+/// The session list's order (newest first when no sort is given).
+#[derive(InputObject)]
+pub struct SessionSort {
+    #[graphql(default)]
+    field: SessionSortField,
+    #[graphql(default)]
+    direction: SortDirection,
+}
+
+/// An email and password to sign in with.
+#[derive(InputObject)]
+pub struct LoginInput {
+    email: String,
+    password: String,
+}
+
+/// The signed-in user (the session cookie is set on the response).
+#[derive(SimpleObject)]
+pub struct LoginPayload {
+    user: Option<User>,
+    user_errors: Vec<UserError>,
+}
+
+/// What `logout` returns.
+#[derive(SimpleObject)]
+pub struct LogoutPayload {
+    /// The session that ended.
+    session_id: ID,
+    /// Always empty: signing out has nothing to validate (here for the uniform payload shape).
+    user_errors: Vec<UserError>,
+}
+
+/// The caller's current password and the one they want instead.
+#[derive(InputObject)]
+pub struct ChangePasswordInput {
+    current: String,
+    new: String,
+}
+
+/// What `changePassword` returns: the caller, or why the new password was refused.
+#[derive(SimpleObject)]
+pub struct ChangePasswordPayload {
+    user: Option<User>,
+    user_errors: Vec<UserError>,
+}
+
+/// Names the session to end.
+#[derive(InputObject)]
+pub struct RevokeSessionInput {
+    id: ID,
+}
+
+/// What `revokeSession` returns.
+#[derive(SimpleObject)]
+pub struct RevokeSessionPayload {
+    /// The session that ended.
+    session_id: ID,
+    /// Always empty: an unknown session is NOT_FOUND (here for the uniform payload shape).
+    user_errors: Vec<UserError>,
 }
 
 #[derive(Default)]
@@ -68,54 +175,82 @@ pub struct SessionMutation;
 #[Object]
 impl SessionMutation {
     /// Signs in with email and password and sets the session cookie (`__Host-vaskem_session`:
-    /// Secure, HttpOnly, SameSite=Strict). Wrong email and wrong password fail alike; repeated
-    /// failures are slowed down and then locked out for a while (`extensions.reason` is
-    /// `LOCKED_OUT`, with `retryAfterSeconds`).
-    async fn login(&self, ctx: &Context<'_>, email: String, password: String) -> ApiResult<User> {
+    /// Secure, HttpOnly, SameSite=Strict). Wrong email and wrong password fail alike
+    /// (UNAUTHENTICATED); repeated failures are slowed down and then locked out for a while
+    /// (`extensions.reason` is `LOCKED_OUT`, with `retryAfterSeconds`).
+    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> ApiResult<LoginPayload> {
         let services = services(ctx)?;
         let new_session = session::login(
             &services.db,
             &services.auth.hasher,
             &services.auth.sessions,
             &services.auth.throttle,
-            &email,
-            password,
+            &input.email,
+            input.password,
             services.origin.clone(),
         )
         .await?;
         let mut cookie = session_cookie(new_session.token);
         cookie.set_max_age(Duration::seconds(new_session.max_age_seconds));
         services.cookies.add(cookie);
-        Ok(User::new(new_session.user, &new_session.role)
-            .with_organisation(new_session.organisation))
+        Ok(LoginPayload {
+            user: Some(
+                User::new(new_session.user, &new_session.role)
+                    .with_organisation(new_session.organisation),
+            ),
+            user_errors: Vec::new(),
+        })
     }
 
     /// Ends the current session on the server and clears the cookie.
     #[graphql(guard = "RequireSession")]
-    async fn logout(&self, ctx: &Context<'_>) -> ApiResult<bool> {
-        session::logout(signed_in(ctx)?).await?;
+    async fn logout(&self, ctx: &Context<'_>) -> ApiResult<LogoutPayload> {
+        let caller = signed_in(ctx)?;
+        session::logout(caller).await?;
         let services = services(ctx)?;
         services.cookies.remove(session_cookie(String::new()));
-        Ok(true)
+        Ok(LogoutPayload {
+            session_id: global_id(caller.session_id),
+            user_errors: Vec::new(),
+        })
     }
 
-    /// Changes the caller's password. Every other session of the caller ends.
+    /// Changes the caller's password. Every other session of the caller ends. A new password
+    /// that breaks the rules comes back in `userErrors` (field `new`).
     #[graphql(guard = "RequireSession")]
     async fn change_password(
         &self,
         ctx: &Context<'_>,
-        current: String,
-        new: String,
-    ) -> ApiResult<bool> {
+        input: ChangePasswordInput,
+    ) -> ApiResult<ChangePasswordPayload> {
         let services = services(ctx)?;
-        session::change_password(signed_in(ctx)?, &services.auth.hasher, current, new).await?;
-        Ok(true)
+        let caller = signed_in(ctx)?;
+        let result =
+            session::change_password(caller, &services.auth.hasher, input.current, input.new).await;
+        let (changed, user_errors) = into_payload(result)?;
+        let user = match changed {
+            Some(()) => {
+                let mut user = caller.user.clone();
+                user.must_change_password = false;
+                Some(User::new(user, &caller.role))
+            }
+            None => None,
+        };
+        Ok(ChangePasswordPayload { user, user_errors })
     }
 
     /// Ends one of the caller's own sessions.
     #[graphql(guard = "RequireSession")]
-    async fn revoke_session(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
-        session::revoke_session(signed_in(ctx)?, parse_id(&id, "session")?).await?;
-        Ok(true)
+    async fn revoke_session(
+        &self,
+        ctx: &Context<'_>,
+        input: RevokeSessionInput,
+    ) -> ApiResult<RevokeSessionPayload> {
+        let id = parse_id(&input.id, "id")?;
+        session::revoke_session(signed_in(ctx)?, id).await?;
+        Ok(RevokeSessionPayload {
+            session_id: global_id(id),
+            user_errors: Vec::new(),
+        })
     }
 }

@@ -1,11 +1,16 @@
 //! Stock: balances, the movement ledger, and the operations that post to it.
 
-use async_graphql::connection::{Connection, Edge, EmptyFields};
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{stock_balance, stock_movement};
 
-use super::{ApiResult, UserError, into_payload, page_size, parse_id, tenant_db};
+use super::catalogue::Product;
+use super::loaders;
+use super::places::Location;
+use super::{
+    ApiResult, ListConnection, SortDirection, UserError, connection, global_id, into_payload,
+    page_request, parse_id, parse_optional_id, tenant_db,
+};
 use crate::auth::guard::{RequirePermission, requires};
 use crate::auth::permission::Permission;
 use crate::error::AppError;
@@ -30,42 +35,82 @@ pub struct StockBalance {
     reserved: i64,
     /// On hand minus reserved.
     available: i64,
+    updated_at: DateTime<Utc>,
+    #[graphql(skip)]
+    keys: (entity::ProductId, entity::LocationId, Option<entity::LotId>),
 }
 
-#[async_graphql::ComplexObject]
+#[ComplexObject]
 impl StockBalance {
+    #[graphql(
+        guard = "RequirePermission(Permission::ProductsView)",
+        directive = requires::apply(Permission::ProductsView)
+    )]
+    async fn product(&self, ctx: &Context<'_>) -> ApiResult<Product> {
+        load_product(ctx, self.keys.0).await
+    }
+
+    #[graphql(
+        guard = "RequirePermission(Permission::LocationsView)",
+        directive = requires::apply(Permission::LocationsView)
+    )]
+    async fn location(&self, ctx: &Context<'_>) -> ApiResult<Location> {
+        load_location(ctx, self.keys.1).await
+    }
+
     /// The lot, with its expiry date, for lot- and serial-tracked stock.
     async fn lot(&self, ctx: &Context<'_>) -> ApiResult<Option<Lot>> {
-        let Some(id) = &self.lot_id else {
-            return Ok(None);
-        };
-        let id: entity::LotId = parse_id(id, "lotId")?;
-        let lot = super::loaders::get::<super::loaders::Lots>(ctx)?
-            .load_one(id)
-            .await?;
-        Ok(lot.map(|lot| Lot {
-            id: ID(lot.id.to_string()),
-            code: lot.code,
-            expires_on: lot.expires_on,
-        }))
+        load_lot(ctx, self.keys.2).await
     }
+}
+
+async fn load_product(ctx: &Context<'_>, id: entity::ProductId) -> ApiResult<Product> {
+    let product = loaders::get::<loaders::Products>(ctx)?.load_one(id).await?;
+    Ok(product
+        .ok_or(AppError::NotFound { entity: "product" })?
+        .into())
+}
+
+async fn load_location(ctx: &Context<'_>, id: entity::LocationId) -> ApiResult<Location> {
+    let location = loaders::get::<loaders::Locations>(ctx)?
+        .load_one(id)
+        .await?;
+    Ok(location
+        .ok_or(AppError::NotFound { entity: "location" })?
+        .into())
+}
+
+async fn load_lot(ctx: &Context<'_>, id: Option<entity::LotId>) -> ApiResult<Option<Lot>> {
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    let lot = loaders::get::<loaders::Lots>(ctx)?.load_one(id).await?;
+    Ok(lot.map(|lot| Lot {
+        id: global_id(lot.id),
+        code: lot.code,
+        expires_on: lot.expires_on,
+    }))
 }
 
 impl From<stock_balance::Model> for StockBalance {
     fn from(b: stock_balance::Model) -> Self {
+        let lot = (!b.lot_key.is_nil()).then_some(entity::LotId(b.lot_key));
         Self {
-            product_id: ID(b.product_id.to_string()),
-            location_id: ID(b.location_id.to_string()),
-            lot_id: (!b.lot_key.is_nil()).then(|| ID(b.lot_key.to_string())),
+            product_id: global_id(b.product_id),
+            location_id: global_id(b.location_id),
+            lot_id: lot.map(global_id),
             on_hand: b.on_hand,
             reserved: b.reserved,
             available: b.on_hand - b.reserved,
+            updated_at: b.updated_at,
+            keys: (b.product_id, b.location_id, lot),
         }
     }
 }
 
 /// One entry of the stock ledger: `quantity` base units moved from one place to another.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct StockMovement {
     id: ID,
     product_id: ID,
@@ -80,27 +125,69 @@ pub struct StockMovement {
     note: String,
     /// For a correction: the movement this one reverses.
     reverses_id: Option<ID>,
+    /// Who posted it (see `user(id:)`); empty for the command line and the demo.
     actor_user_id: Option<ID>,
     created_at: DateTime<Utc>,
+    #[graphql(skip)]
+    row: stock_movement::Model,
+}
+
+#[ComplexObject]
+impl StockMovement {
+    #[graphql(
+        guard = "RequirePermission(Permission::ProductsView)",
+        directive = requires::apply(Permission::ProductsView)
+    )]
+    async fn product(&self, ctx: &Context<'_>) -> ApiResult<Product> {
+        load_product(ctx, self.row.product_id).await
+    }
+
+    async fn lot(&self, ctx: &Context<'_>) -> ApiResult<Option<Lot>> {
+        load_lot(ctx, self.row.lot_id).await
+    }
+
+    /// The location stock left, if it left a real one.
+    #[graphql(
+        guard = "RequirePermission(Permission::LocationsView)",
+        directive = requires::apply(Permission::LocationsView)
+    )]
+    async fn from_location(&self, ctx: &Context<'_>) -> ApiResult<Option<Location>> {
+        match self.row.from_location_id {
+            Some(id) => Ok(Some(load_location(ctx, id).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The location stock reached, if it reached a real one.
+    #[graphql(
+        guard = "RequirePermission(Permission::LocationsView)",
+        directive = requires::apply(Permission::LocationsView)
+    )]
+    async fn to_location(&self, ctx: &Context<'_>) -> ApiResult<Option<Location>> {
+        match self.row.to_location_id {
+            Some(id) => Ok(Some(load_location(ctx, id).await?)),
+            None => Ok(None),
+        }
+    }
 }
 
 impl From<stock_movement::Model> for StockMovement {
     fn from(m: stock_movement::Model) -> Self {
-        let id = |v: String| ID(v);
         Self {
-            id: ID(m.id.to_string()),
-            product_id: ID(m.product_id.to_string()),
-            lot_id: m.lot_id.map(|l| id(l.to_string())),
+            id: global_id(m.id),
+            product_id: global_id(m.product_id),
+            lot_id: m.lot_id.map(global_id),
             quantity: m.quantity,
-            from_place: m.from_place,
-            from_location_id: m.from_location_id.map(|l| id(l.to_string())),
-            to_place: m.to_place,
-            to_location_id: m.to_location_id.map(|l| id(l.to_string())),
-            reason: m.reason,
-            note: m.note,
-            reverses_id: m.reverses_id.map(|r| id(r.to_string())),
-            actor_user_id: m.actor_user_id.map(|u| id(u.to_string())),
+            from_place: m.from_place.clone(),
+            from_location_id: m.from_location_id.map(global_id),
+            to_place: m.to_place.clone(),
+            to_location_id: m.to_location_id.map(global_id),
+            reason: m.reason.clone(),
+            note: m.note.clone(),
+            reverses_id: m.reverses_id.map(global_id),
+            actor_user_id: m.actor_user_id.map(global_id),
             created_at: m.created_at,
+            row: m,
         }
     }
 }
@@ -213,7 +300,9 @@ pub struct StockQuery;
 
 #[Object]
 impl StockQuery {
-    /// A product's stock by location and lot (optionally at one location).
+    /// Stock on hand by product, location, warehouse or lot (with expiry), `first` at a time
+    /// (at most 100) after `after`. Balances that fell to zero show only with
+    /// `filter.includeEmpty`.
     #[graphql(
         guard = "RequirePermission(Permission::StockView)",
         directive = requires::apply(Permission::StockView)
@@ -221,60 +310,46 @@ impl StockQuery {
     async fn stock_on_hand(
         &self,
         ctx: &Context<'_>,
-        product_id: ID,
-        location_id: Option<ID>,
-    ) -> ApiResult<Vec<StockBalance>> {
-        let location = location_id
-            .map(|id| parse_id(&id, "locationId"))
-            .transpose()?;
-        Ok(stock::balances(
+        filter: Option<StockBalanceFilter>,
+        sort: Option<StockBalanceSort>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<ListConnection<StockBalance>> {
+        let request = page_request(ctx, first, after)?;
+        let filter = filter.unwrap_or_default();
+        let sort = sort.unwrap_or_default();
+        let filter = stock::BalanceFilter {
+            product_id: parse_optional_id(filter.product_id, "filter.productId")?,
+            location_id: parse_optional_id(filter.location_id, "filter.locationId")?,
+            warehouse_id: parse_optional_id(filter.warehouse_id, "filter.warehouseId")?,
+            lot_id: parse_optional_id(filter.lot_id, "filter.lotId")?,
+            expires_by: filter.expires_by,
+            include_empty: filter.include_empty,
+        };
+        let page = stock::balances(
             tenant_db(ctx)?,
-            parse_id(&product_id, "productId")?,
-            location,
+            &filter,
+            sort.field.into(),
+            sort.direction.descending(),
+            &request,
         )
-        .await?
-        .into_iter()
-        .map(StockBalance::from)
-        .collect())
-    }
-
-    /// Everything in stock at one location.
-    #[graphql(
-        guard = "RequirePermission(Permission::StockView)",
-        directive = requires::apply(Permission::StockView)
-    )]
-    async fn stock_at_location(
-        &self,
-        ctx: &Context<'_>,
-        location_id: ID,
-    ) -> ApiResult<Vec<StockBalance>> {
-        Ok(
-            stock::at_location(tenant_db(ctx)?, parse_id(&location_id, "locationId")?)
-                .await?
-                .into_iter()
-                .map(StockBalance::from)
+        .await?;
+        let rows: Vec<&stock_balance::Model> = page.rows.iter().map(|(_, b)| b).collect();
+        let related = Related {
+            products: rows.iter().map(|b| b.product_id).collect(),
+            locations: rows.iter().map(|b| b.location_id).collect(),
+            lots: rows
+                .iter()
+                .filter(|b| !b.lot_key.is_nil())
+                .map(|b| entity::LotId(b.lot_key))
                 .collect(),
-        )
+        };
+        prime_relations(ctx, related).await?;
+        Ok(connection(&request, page, StockBalance::from))
     }
 
-    /// Active products whose available stock is below their reorder point, by SKU.
-    #[graphql(
-        guard = "RequirePermission(Permission::StockView)",
-        directive = requires::apply(Permission::StockView)
-    )]
-    async fn products_below_reorder_point(
-        &self,
-        ctx: &Context<'_>,
-    ) -> ApiResult<Vec<super::catalogue::Product>> {
-        Ok(stock::below_reorder_point(tenant_db(ctx)?)
-            .await?
-            .into_iter()
-            .map(|(product, _)| product.into())
-            .collect())
-    }
-
-    /// Movement history of a product, of a location (in or out), or of both: who (actorUserId),
-    /// when and why, newest first, `first` at a time (at most 100) after `after`.
+    /// The movement ledger with who (actorUserId), when and why, `first` at a time (at most 100)
+    /// after `after`: newest first unless `sort` says otherwise.
     #[graphql(
         guard = "RequirePermission(Permission::StockView)",
         directive = requires::apply(Permission::StockView)
@@ -282,30 +357,161 @@ impl StockQuery {
     async fn stock_movements(
         &self,
         ctx: &Context<'_>,
-        product_id: Option<ID>,
-        location_id: Option<ID>,
+        filter: Option<StockMovementFilter>,
+        sort: Option<StockMovementSort>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> ApiResult<Connection<String, StockMovement, EmptyFields, EmptyFields>> {
-        let limit = page_size(first)?;
-        let before = after
-            .map(|cursor| parse_id(&ID(cursor), "after"))
-            .transpose()?;
-        let product = product_id
-            .map(|id| parse_id(&id, "productId"))
-            .transpose()?;
-        let location = location_id
-            .map(|id| parse_id(&id, "locationId"))
-            .transpose()?;
-        let (rows, more) =
-            stock::movements(tenant_db(ctx)?, product, location, before, limit).await?;
-        let mut connection = Connection::new(before.is_some(), more);
-        connection.edges.extend(
-            rows.into_iter()
-                .map(|m| Edge::new(m.id.to_string(), StockMovement::from(m))),
-        );
-        Ok(connection)
+    ) -> ApiResult<ListConnection<StockMovement>> {
+        let request = page_request(ctx, first, after)?;
+        let filter = filter.unwrap_or_default();
+        let descending = sort.is_none_or(|sort| sort.direction.descending());
+        let filter = stock::MovementFilter {
+            product_id: parse_optional_id(filter.product_id, "filter.productId")?,
+            location_id: parse_optional_id(filter.location_id, "filter.locationId")?,
+            lot_id: parse_optional_id(filter.lot_id, "filter.lotId")?,
+            reason: filter.reason,
+            actor_user_id: parse_optional_id(filter.actor_user_id, "filter.actorUserId")?,
+            since: filter.since,
+            until: filter.until,
+        };
+        let page = stock::movements(tenant_db(ctx)?, &filter, descending, &request).await?;
+        let rows: Vec<&stock_movement::Model> = page.rows.iter().map(|(_, m)| m).collect();
+        let related = Related {
+            products: rows.iter().map(|m| m.product_id).collect(),
+            locations: rows
+                .iter()
+                .flat_map(|m| [m.from_location_id, m.to_location_id])
+                .flatten()
+                .collect(),
+            lots: rows.iter().filter_map(|m| m.lot_id).collect(),
+        };
+        prime_relations(ctx, related).await?;
+        Ok(connection(&request, page, StockMovement::from))
     }
+}
+
+/// The keys a page of stock rows refers to.
+struct Related {
+    products: Vec<entity::ProductId>,
+    locations: Vec<entity::LocationId>,
+    lots: Vec<entity::LotId>,
+}
+
+/// Loads a page's products, locations (with their warehouses) and lots in one query each, when
+/// the document asks for them: the loaders alone batch by timing, not by page, so a page's cost
+/// would depend on scheduling.
+async fn prime_relations(ctx: &Context<'_>, related: Related) -> ApiResult<()> {
+    let Related {
+        products,
+        locations,
+        lots,
+    } = related;
+    let node = ctx.look_ahead().field("nodes");
+    let edge_node = ctx.look_ahead().field("edges").field("node");
+    let asks = |field: &str| node.field(field).exists() || edge_node.field(field).exists();
+    if asks("product") {
+        loaders::get::<loaders::Products>(ctx)?
+            .load_many(products)
+            .await?;
+    }
+    if asks("location") || asks("fromLocation") || asks("toLocation") {
+        let locations = loaders::get::<loaders::Locations>(ctx)?
+            .load_many(locations)
+            .await?;
+        let wants_warehouse = ["location", "fromLocation", "toLocation"].iter().any(|f| {
+            node.field(f).field("warehouse").exists()
+                || edge_node.field(f).field("warehouse").exists()
+        });
+        if wants_warehouse {
+            loaders::get::<loaders::Warehouses>(ctx)?
+                .load_many(locations.values().map(|l| l.warehouse_id))
+                .await?;
+        }
+    }
+    if asks("lot") {
+        loaders::get::<loaders::Lots>(ctx)?.load_many(lots).await?;
+    }
+    Ok(())
+}
+
+/// What the stock balance list may be narrowed to.
+#[derive(InputObject, Default)]
+pub struct StockBalanceFilter {
+    product_id: Option<ID>,
+    location_id: Option<ID>,
+    warehouse_id: Option<ID>,
+    lot_id: Option<ID>,
+    /// Only lots that expire on or before this day.
+    expires_by: Option<NaiveDate>,
+    /// Also balances that have fallen to zero.
+    #[graphql(default)]
+    include_empty: bool,
+}
+
+/// What the stock balance list may be ordered by (ties: product, location, lot).
+#[derive(Enum, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StockBalanceSortField {
+    /// Grouped by product, in the products' creation order.
+    #[default]
+    Product,
+    /// Grouped by location, in the locations' creation order.
+    Location,
+    OnHand,
+    /// When the balance last changed.
+    UpdatedAt,
+}
+
+impl From<StockBalanceSortField> for stock::BalanceOrder {
+    fn from(field: StockBalanceSortField) -> Self {
+        match field {
+            StockBalanceSortField::Product => Self::Product,
+            StockBalanceSortField::Location => Self::Location,
+            StockBalanceSortField::OnHand => Self::OnHand,
+            StockBalanceSortField::UpdatedAt => Self::Updated,
+        }
+    }
+}
+
+/// The stock balance list's order.
+#[derive(InputObject, Default)]
+pub struct StockBalanceSort {
+    #[graphql(default)]
+    field: StockBalanceSortField,
+    #[graphql(default)]
+    direction: SortDirection,
+}
+
+/// What the movement history may be narrowed to.
+#[derive(InputObject, Default)]
+pub struct StockMovementFilter {
+    product_id: Option<ID>,
+    /// Movements into or out of this location.
+    location_id: Option<ID>,
+    lot_id: Option<ID>,
+    /// Only this reason code, e.g. `damaged`, `count`, `transfer`.
+    reason: Option<String>,
+    actor_user_id: Option<ID>,
+    /// Posted at or after this time.
+    since: Option<DateTime<Utc>>,
+    /// Posted before this time.
+    until: Option<DateTime<Utc>>,
+}
+
+/// What the movement history may be ordered by.
+#[derive(Enum, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StockMovementSortField {
+    /// Posting order.
+    #[default]
+    CreatedAt,
+}
+
+/// The movement history's order (newest first when no sort is given).
+#[derive(InputObject)]
+pub struct StockMovementSort {
+    #[graphql(default)]
+    field: StockMovementSortField,
+    #[graphql(default)]
+    direction: SortDirection,
 }
 
 #[derive(Default)]

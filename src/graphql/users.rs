@@ -1,15 +1,20 @@
 //! Users of the caller's organisation and their administration.
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{role, user};
 
+use super::loaders;
 use super::organisation::Organisation;
 use super::roles::RoleSummary;
-use super::{ApiResult, parse_id, services, signed_in};
+use super::{
+    ApiResult, ListConnection, SortDirection, UserError, connection, global_id, into_payload,
+    page_request, parse_id, parse_optional_id, services, signed_in,
+};
 use crate::auth::guard::{RequirePermission, requires};
 use crate::auth::permission::{Permission, PermissionSet};
-use crate::service::{organisations, roles, users};
+use crate::error::AppError;
+use crate::service::{organisations, users};
 
 /// A person who signs in. Never carries the password hash.
 #[derive(SimpleObject)]
@@ -53,7 +58,7 @@ impl User {
             permissions: users::effective(&model, role).permissions(),
             granted: PermissionSet::from_stored(model.grant_mask).permissions(),
             revoked: PermissionSet::from_stored(model.revoke_mask).permissions(),
-            id: ID(model.id.to_string()),
+            id: global_id(model.id),
             preloaded_organisation: None,
             email: model.email,
             display_name: model.display_name,
@@ -82,44 +87,143 @@ pub struct InviteUserInput {
 
 /// A new user and the one-time password to pass on to them; shown only in this response.
 #[derive(SimpleObject)]
-pub struct InvitedUser {
-    user: User,
-    temporary_password: String,
+pub struct InviteUserPayload {
+    user: Option<User>,
+    temporary_password: Option<String>,
+    user_errors: Vec<UserError>,
 }
 
 /// A user whose password was reset, and the one-time password to pass on.
 #[derive(SimpleObject)]
-pub struct PasswordReset {
-    user: User,
-    temporary_password: String,
+pub struct ResetUserPasswordPayload {
+    user: Option<User>,
+    temporary_password: Option<String>,
+    user_errors: Vec<UserError>,
+}
+
+/// What a user mutation returns.
+#[derive(SimpleObject)]
+pub struct UserPayload {
+    user: Option<User>,
+    user_errors: Vec<UserError>,
+}
+
+/// Names a user to act on.
+#[derive(InputObject)]
+pub struct UserIdInput {
+    id: ID,
+}
+
+/// A user and their new role.
+#[derive(InputObject)]
+pub struct ChangeUserRoleInput {
+    id: ID,
+    role_id: ID,
+}
+
+/// A user's overrides, replacing the ones they have.
+#[derive(InputObject)]
+pub struct SetUserOverridesInput {
+    id: ID,
+    /// Permissions added to the role's.
+    grant: Vec<Permission>,
+    /// Permissions taken from the role's (a revoke beats a grant).
+    revoke: Vec<Permission>,
+}
+
+/// What the user list may be narrowed to.
+#[derive(InputObject, Default)]
+pub struct UserFilter {
+    /// Matches email or display name (case-insensitive, partial).
+    search: Option<String>,
+    active: Option<bool>,
+    role_id: Option<ID>,
+}
+
+/// What the user list may be ordered by.
+#[derive(Enum, Clone, Copy, Default, PartialEq, Eq)]
+pub enum UserSortField {
+    #[default]
+    Email,
+    DisplayName,
+    /// Creation order.
+    Created,
+}
+
+/// The user list's order.
+#[derive(InputObject, Default)]
+pub struct UserSort {
+    #[graphql(default)]
+    field: UserSortField,
+    #[graphql(default)]
+    direction: SortDirection,
 }
 
 #[derive(Default)]
 pub struct UsersQuery;
 
 async fn with_role(ctx: &Context<'_>, model: user::Model) -> ApiResult<User> {
-    let role = roles::get(&signed_in(ctx)?.db, model.role_id).await?;
+    let role = loaders::get::<loaders::Roles>(ctx)?
+        .load_one(model.role_id)
+        .await?
+        .ok_or(AppError::NotFound { entity: "role" })?;
     Ok(User::new(model, &role))
+}
+
+fn user_payload(
+    result: Result<user::Model, AppError>,
+) -> ApiResult<(Option<user::Model>, Vec<UserError>)> {
+    into_payload(result)
 }
 
 #[Object]
 impl UsersQuery {
-    /// Every user of the organisation, by email.
+    /// The organisation's users, `first` at a time (at most 100) after `after`, by email unless
+    /// `sort` says otherwise.
     #[graphql(
         guard = "RequirePermission(Permission::UsersView)",
         directive = requires::apply(Permission::UsersView)
     )]
-    async fn users(&self, ctx: &Context<'_>) -> ApiResult<Vec<User>> {
-        let caller = signed_in(ctx)?;
-        let all_roles = roles::list(&caller.db).await?;
-        Ok(users::list(caller)
-            .await?
-            .into_iter()
-            .filter_map(|model| {
-                let role = all_roles.iter().find(|role| role.id == model.role_id)?;
-                Some(User::new(model, role))
-            })
-            .collect())
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<UserFilter>,
+        sort: Option<UserSort>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<ListConnection<User>> {
+        let request = page_request(ctx, first, after)?;
+        let filter = filter.unwrap_or_default();
+        let sort = sort.unwrap_or_default();
+        let filter = users::UserFilter {
+            search: filter.search,
+            active: filter.active,
+            role_id: parse_optional_id(filter.role_id, "filter.roleId")?,
+        };
+        let order = match sort.field {
+            UserSortField::Email => users::UserOrder::Email,
+            UserSortField::DisplayName => users::UserOrder::DisplayName,
+            UserSortField::Created => users::UserOrder::Created,
+        };
+        let page = users::list(
+            signed_in(ctx)?,
+            &filter,
+            order,
+            sort.direction.descending(),
+            &request,
+        )
+        .await?;
+        let role_ids: Vec<entity::RoleId> = page.rows.iter().map(|(_, u)| u.role_id).collect();
+        let roles = loaders::get::<loaders::Roles>(ctx)?
+            .load_many(role_ids)
+            .await?;
+        let page = page.try_map(|model| {
+            let role = roles
+                .get(&model.role_id)
+                .ok_or(AppError::NotFound { entity: "role" })?;
+            Ok::<_, AppError>(User::new(model, role))
+        })?;
+        Ok(connection(&request, page, |user| user))
     }
 
     /// One user of the organisation.
@@ -128,7 +232,7 @@ impl UsersQuery {
         directive = requires::apply(Permission::UsersView)
     )]
     async fn user(&self, ctx: &Context<'_>, id: ID) -> ApiResult<User> {
-        let model = users::get(signed_in(ctx)?, parse_id(&id, "user")?).await?;
+        let model = users::get(signed_in(ctx)?, parse_id(&id, "id")?).await?;
         with_role(ctx, model).await
     }
 }
@@ -148,21 +252,31 @@ impl UsersMutation {
         &self,
         ctx: &Context<'_>,
         input: InviteUserInput,
-    ) -> ApiResult<InvitedUser> {
+    ) -> ApiResult<InviteUserPayload> {
         let services = services(ctx)?;
-        let invited = users::invite(
+        let role_id = parse_id(&input.role_id, "roleId")?;
+        let result = users::invite(
             signed_in(ctx)?,
             &services.auth.hasher,
             users::InviteInput {
                 email: input.email,
                 display_name: input.display_name,
-                role_id: parse_id(&input.role_id, "roleId")?,
+                role_id,
             },
         )
-        .await?;
-        Ok(InvitedUser {
-            user: with_role(ctx, invited.user).await?,
-            temporary_password: invited.temporary_password,
+        .await;
+        let (invited, user_errors) = into_payload(result)?;
+        let Some(invited) = invited else {
+            return Ok(InviteUserPayload {
+                user: None,
+                temporary_password: None,
+                user_errors,
+            });
+        };
+        Ok(InviteUserPayload {
+            user: Some(with_role(ctx, invited.user).await?),
+            temporary_password: Some(invited.temporary_password),
+            user_errors,
         })
     }
 
@@ -171,9 +285,14 @@ impl UsersMutation {
         guard = "RequirePermission(Permission::UsersManage)",
         directive = requires::apply(Permission::UsersManage)
     )]
-    async fn deactivate_user(&self, ctx: &Context<'_>, id: ID) -> ApiResult<User> {
-        let model = users::set_active(signed_in(ctx)?, parse_id(&id, "id")?, false).await?;
-        with_role(ctx, model).await
+    async fn deactivate_user(
+        &self,
+        ctx: &Context<'_>,
+        input: UserIdInput,
+    ) -> ApiResult<UserPayload> {
+        let id = parse_id(&input.id, "id")?;
+        let result = users::set_active(signed_in(ctx)?, id, false).await;
+        respond(ctx, user_payload(result)?).await
     }
 
     /// Reactivates a user.
@@ -181,9 +300,14 @@ impl UsersMutation {
         guard = "RequirePermission(Permission::UsersManage)",
         directive = requires::apply(Permission::UsersManage)
     )]
-    async fn reactivate_user(&self, ctx: &Context<'_>, id: ID) -> ApiResult<User> {
-        let model = users::set_active(signed_in(ctx)?, parse_id(&id, "id")?, true).await?;
-        with_role(ctx, model).await
+    async fn reactivate_user(
+        &self,
+        ctx: &Context<'_>,
+        input: UserIdInput,
+    ) -> ApiResult<UserPayload> {
+        let id = parse_id(&input.id, "id")?;
+        let result = users::set_active(signed_in(ctx)?, id, true).await;
+        respond(ctx, user_payload(result)?).await
     }
 
     /// Gives a user a one-time password and ends their sessions; they must change it at the next
@@ -192,15 +316,20 @@ impl UsersMutation {
         guard = "RequirePermission(Permission::UsersManage)",
         directive = requires::apply(Permission::UsersManage)
     )]
-    async fn reset_user_password(&self, ctx: &Context<'_>, id: ID) -> ApiResult<PasswordReset> {
+    async fn reset_user_password(
+        &self,
+        ctx: &Context<'_>,
+        input: UserIdInput,
+    ) -> ApiResult<ResetUserPasswordPayload> {
         let services = services(ctx)?;
         let caller = signed_in(ctx)?;
-        let id = parse_id(&id, "id")?;
+        let id = parse_id(&input.id, "id")?;
         let temporary_password = users::reset_password(caller, &services.auth.hasher, id).await?;
         let model = users::get(caller, id).await?;
-        Ok(PasswordReset {
-            user: with_role(ctx, model).await?,
-            temporary_password,
+        Ok(ResetUserPasswordPayload {
+            user: Some(with_role(ctx, model).await?),
+            temporary_password: Some(temporary_password),
+            user_errors: Vec::new(),
         })
     }
 
@@ -209,14 +338,15 @@ impl UsersMutation {
         guard = "RequirePermission(Permission::UsersManage)",
         directive = requires::apply(Permission::UsersManage)
     )]
-    async fn change_user_role(&self, ctx: &Context<'_>, id: ID, role_id: ID) -> ApiResult<User> {
-        let model = users::change_role(
-            signed_in(ctx)?,
-            parse_id(&id, "id")?,
-            parse_id(&role_id, "roleId")?,
-        )
-        .await?;
-        with_role(ctx, model).await
+    async fn change_user_role(
+        &self,
+        ctx: &Context<'_>,
+        input: ChangeUserRoleInput,
+    ) -> ApiResult<UserPayload> {
+        let id = parse_id(&input.id, "id")?;
+        let role_id = parse_id(&input.role_id, "roleId")?;
+        let result = users::change_role(signed_in(ctx)?, id, role_id).await;
+        respond(ctx, user_payload(result)?).await
     }
 
     /// Replaces a user's overrides: `grant` adds to the role, `revoke` takes away (and beats a
@@ -228,12 +358,21 @@ impl UsersMutation {
     async fn set_user_overrides(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        grant: Vec<Permission>,
-        revoke: Vec<Permission>,
-    ) -> ApiResult<User> {
-        let model =
-            users::set_overrides(signed_in(ctx)?, parse_id(&id, "id")?, &grant, &revoke).await?;
-        with_role(ctx, model).await
+        input: SetUserOverridesInput,
+    ) -> ApiResult<UserPayload> {
+        let id = parse_id(&input.id, "id")?;
+        let result = users::set_overrides(signed_in(ctx)?, id, &input.grant, &input.revoke).await;
+        respond(ctx, user_payload(result)?).await
     }
+}
+
+async fn respond(
+    ctx: &Context<'_>,
+    (model, user_errors): (Option<user::Model>, Vec<UserError>),
+) -> ApiResult<UserPayload> {
+    let user = match model {
+        Some(model) => Some(with_role(ctx, model).await?),
+        None => None,
+    };
+    Ok(UserPayload { user, user_errors })
 }

@@ -4,13 +4,14 @@ use chrono::Utc;
 use entity::{ProductId, product, product_barcode, product_unit, stock_movement};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::{Expr, ExprTrait, Func},
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder,
+    sea_query::{Expr, ExprTrait},
 };
 use serde_json::json;
 
 use crate::audit::AuditRecord;
 use crate::error::{AppError, AppResult};
+use crate::service::paging::{self, Ordering, Page, PageRequest};
 use crate::service::text;
 use crate::tenancy::{TenantDb, TenantTx};
 
@@ -226,30 +227,62 @@ pub async fn by_barcode(db: &TenantDb, barcode: &str) -> AppResult<product::Mode
         .ok_or(AppError::NotFound { entity: "product" })
 }
 
-/// One page of a product list.
-pub struct ProductPage {
-    pub products: Vec<product::Model>,
-    pub has_more: bool,
-    /// How many products match in all, when asked for (one more query).
-    pub total: Option<u64>,
+/// What a product list may be narrowed to.
+#[derive(Clone, Debug, Default)]
+pub struct ProductFilter {
+    /// SKU or name (case-insensitive, partial) or a whole barcode.
+    pub search: Option<String>,
+    pub include_archived: bool,
+    /// Only products whose available stock is below their reorder point.
+    pub below_reorder_point: bool,
+    /// Only products of this tracking mode.
+    pub tracking: Option<String>,
 }
 
-/// A page of products by SKU after `after_sku`, optionally matching `search` (SKU, name or barcode).
+/// What a product list may be ordered by.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ProductOrder {
+    #[default]
+    Sku,
+    Name,
+    /// Creation order (ids are time-ordered).
+    Created,
+}
+
+/// A page of products matching `filter`.
 pub async fn page(
     db: &TenantDb,
-    search: Option<&str>,
-    active_only: bool,
-    after_sku: Option<&str>,
-    limit: u64,
-    want_total: bool,
-) -> AppResult<ProductPage> {
-    let mut query = product::Entity::find().order_by_asc(product::Column::Sku);
-    if active_only {
+    filter: &ProductFilter,
+    order: ProductOrder,
+    descending: bool,
+    request: &PageRequest,
+) -> AppResult<Page<product::Model>> {
+    let mut query = product::Entity::find();
+    if !filter.include_archived {
         query = query.filter(product::Column::IsActive.eq(true));
     }
+    if let Some(tracking) = &filter.tracking {
+        if !TRACKING_MODES.contains(&tracking.as_str()) {
+            return Err(AppError::bad_input(
+                "filter.tracking",
+                "tracking must be none, lot or serial",
+            ));
+        }
+        query = query.filter(product::Column::Tracking.eq(tracking.as_str()));
+    }
+    if filter.below_reorder_point {
+        // Available (on hand minus reserved, over every location) below the reorder point. The
+        // subquery is correlated on the tenant too, so it cannot read another organisation's
+        // balances even where no row-level security applies (SQLite).
+        query = query.filter(Expr::cust(
+            "products.reorder_point > COALESCE((SELECT SUM(b.on_hand - b.reserved) \
+             FROM stock_balances b WHERE b.tenant_id = products.tenant_id \
+             AND b.product_id = products.id), 0)",
+        ));
+    }
     let tx = db.read().await?;
-    if let Some(search) = search.map(str::trim).filter(|s| !s.is_empty()) {
-        let pattern = format!("%{}%", search.to_lowercase().replace(['%', '_', '\\'], ""));
+    if let Some(pattern) = text::search_pattern(filter.search.as_deref()) {
+        let search = filter.search.as_deref().unwrap_or_default().trim();
         let by_barcode: Vec<ProductId> = tx
             .all(
                 product_barcode::Entity::find().filter(product_barcode::Column::Barcode.eq(search)),
@@ -260,28 +293,17 @@ pub async fn page(
             .collect();
         query = query.filter(
             Condition::any()
-                // Lower-cased on both sides: LIKE is case-sensitive on PostgreSQL only.
-                .add(Expr::expr(Func::lower(Expr::col(product::Column::Sku))).like(pattern.clone()))
-                .add(Expr::expr(Func::lower(Expr::col(product::Column::Name))).like(pattern))
+                .add(text::lower(product::Column::Sku).like(pattern.clone()))
+                .add(text::lower(product::Column::Name).like(pattern))
                 .add(product::Column::Id.is_in(by_barcode)),
         );
     }
-    let total = if want_total {
-        Some(tx.count(query.clone()).await?)
-    } else {
-        None
+    let columns = match order {
+        ProductOrder::Sku => vec![product::Column::Sku, product::Column::Id],
+        ProductOrder::Name => vec![product::Column::Name, product::Column::Id],
+        ProductOrder::Created => vec![product::Column::Id],
     };
-    if let Some(after) = after_sku {
-        query = query.filter(product::Column::Sku.gt(after));
-    }
-    let mut products = tx.all(query.limit(limit + 1)).await?;
-    let has_more = products.len() as u64 > limit;
-    products.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    Ok(ProductPage {
-        products,
-        has_more,
-        total,
-    })
+    paging::page(&tx, query, &Ordering::new(columns, descending), request).await
 }
 
 /// Archives (or restores) a product.

@@ -2,11 +2,14 @@
 
 use chrono::Utc;
 use entity::{LocationId, WarehouseId, location, warehouse};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, sea_query::ExprTrait,
+};
 use serde_json::json;
 
 use crate::audit::AuditRecord;
 use crate::error::{AppError, AppResult};
+use crate::service::paging::{self, Ordering, Page, PageRequest};
 use crate::service::text;
 use crate::tenancy::TenantDb;
 
@@ -61,14 +64,51 @@ pub async fn create_warehouse(db: &TenantDb, input: WarehouseInput) -> AppResult
     Ok(created)
 }
 
-/// The organisation's warehouses by code; archived ones only when asked for.
-pub async fn warehouses(db: &TenantDb, include_archived: bool) -> AppResult<Vec<warehouse::Model>> {
-    let tx = db.read().await?;
-    let mut query = warehouse::Entity::find().order_by_asc(warehouse::Column::Code);
-    if !include_archived {
+/// What a warehouse list may be narrowed to.
+#[derive(Clone, Debug, Default)]
+pub struct WarehouseFilter {
+    /// Code or name, case-insensitive, partial.
+    pub search: Option<String>,
+    pub include_archived: bool,
+}
+
+/// What warehouse and location lists may be ordered by.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PlaceOrder {
+    #[default]
+    Code,
+    /// Warehouses only: by name.
+    Name,
+    /// Creation order (ids are time-ordered).
+    Created,
+}
+
+/// A page of the organisation's warehouses.
+pub async fn warehouses(
+    db: &TenantDb,
+    filter: &WarehouseFilter,
+    order: PlaceOrder,
+    descending: bool,
+    request: &PageRequest,
+) -> AppResult<Page<warehouse::Model>> {
+    let mut query = warehouse::Entity::find();
+    if !filter.include_archived {
         query = query.filter(warehouse::Column::IsActive.eq(true));
     }
-    Ok(tx.all(query).await?)
+    if let Some(pattern) = text::search_pattern(filter.search.as_deref()) {
+        query = query.filter(
+            Condition::any()
+                .add(text::lower(warehouse::Column::Code).like(pattern.clone()))
+                .add(text::lower(warehouse::Column::Name).like(pattern)),
+        );
+    }
+    let columns = match order {
+        PlaceOrder::Code => vec![warehouse::Column::Code, warehouse::Column::Id],
+        PlaceOrder::Name => vec![warehouse::Column::Name, warehouse::Column::Id],
+        PlaceOrder::Created => vec![warehouse::Column::Id],
+    };
+    let tx = db.read().await?;
+    paging::page(&tx, query, &Ordering::new(columns, descending), request).await
 }
 
 pub struct LocationInput {
@@ -127,33 +167,64 @@ pub async fn create_location(db: &TenantDb, input: LocationInput) -> AppResult<l
     Ok(created)
 }
 
-/// A warehouse's locations by code, optionally of one kind; archived ones only when asked for.
+/// What a location list may be narrowed to.
+#[derive(Clone, Debug, Default)]
+pub struct LocationFilter {
+    /// Only this warehouse's locations (NOT_FOUND if it does not exist).
+    pub warehouse_id: Option<WarehouseId>,
+    /// Only locations of this kind.
+    pub kind: Option<String>,
+    pub pickable: Option<bool>,
+    /// Code, case-insensitive, partial (e.g. `A-01` for an aisle).
+    pub search: Option<String>,
+    pub include_archived: bool,
+}
+
+/// A page of locations.
 pub async fn locations(
     db: &TenantDb,
-    warehouse_id: WarehouseId,
-    kind: Option<&str>,
-    include_archived: bool,
-) -> AppResult<Vec<location::Model>> {
+    filter: &LocationFilter,
+    order: PlaceOrder,
+    descending: bool,
+    request: &PageRequest,
+) -> AppResult<Page<location::Model>> {
     let tx = db.read().await?;
-    if tx
-        .find_by_id::<warehouse::Entity>(warehouse_id)
-        .await?
-        .is_none()
-    {
-        return Err(AppError::NotFound {
-            entity: "warehouse",
-        });
+    let mut query = location::Entity::find();
+    if let Some(warehouse_id) = filter.warehouse_id {
+        if tx
+            .find_by_id::<warehouse::Entity>(warehouse_id)
+            .await?
+            .is_none()
+        {
+            return Err(AppError::NotFound {
+                entity: "warehouse",
+            });
+        }
+        query = query.filter(location::Column::WarehouseId.eq(warehouse_id));
     }
-    let mut query = location::Entity::find()
-        .filter(location::Column::WarehouseId.eq(warehouse_id))
-        .order_by_asc(location::Column::Code);
-    if let Some(kind) = kind {
-        query = query.filter(location::Column::Kind.eq(kind));
+    if let Some(kind) = &filter.kind {
+        if !LOCATION_KINDS.contains(&kind.as_str()) {
+            return Err(AppError::bad_input(
+                "filter.kind",
+                "kind must be receiving, storage, picking, shipping or quarantine",
+            ));
+        }
+        query = query.filter(location::Column::Kind.eq(kind.as_str()));
     }
-    if !include_archived {
+    if let Some(pickable) = filter.pickable {
+        query = query.filter(location::Column::Pickable.eq(pickable));
+    }
+    if let Some(pattern) = text::search_pattern(filter.search.as_deref()) {
+        query = query.filter(text::lower(location::Column::Code).like(pattern));
+    }
+    if !filter.include_archived {
         query = query.filter(location::Column::IsActive.eq(true));
     }
-    Ok(tx.all(query).await?)
+    let columns = match order {
+        PlaceOrder::Code | PlaceOrder::Name => vec![location::Column::Code, location::Column::Id],
+        PlaceOrder::Created => vec![location::Column::Id],
+    };
+    paging::page(&tx, query, &Ordering::new(columns, descending), request).await
 }
 
 /// Archives or restores a location. A location holding stock cannot be archived.

@@ -6,13 +6,16 @@
 use chrono::Utc;
 use entity::{RoleId, role, user};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr,
+    ActiveValue::Set,
+    ColumnTrait, EntityTrait, QueryFilter,
+    sea_query::{Expr, ExprTrait},
 };
 use serde_json::json;
 
 use crate::audit::AuditRecord;
 use crate::auth::permission::{Permission, PermissionSet};
 use crate::error::{AppError, AppResult};
+use crate::service::paging::{self, Ordering, Page, PageRequest};
 use crate::service::text;
 use crate::tenancy::{TenantDb, TenantTx};
 
@@ -116,11 +119,44 @@ pub(crate) async fn create_builtin(tx: &mut TenantTx) -> AppResult<RoleId> {
     owner.ok_or_else(|| AppError::Internal("no Owner role defined".into()))
 }
 
-pub async fn list(db: &TenantDb) -> AppResult<Vec<role::Model>> {
+/// What a role list may be narrowed to.
+#[derive(Clone, Debug, Default)]
+pub struct RoleFilter {
+    /// Name, case-insensitive, partial.
+    pub search: Option<String>,
+    pub builtin: Option<bool>,
+}
+
+/// What a role list may be ordered by.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RoleOrder {
+    #[default]
+    Name,
+    /// Creation order (ids are time-ordered).
+    Created,
+}
+
+/// A page of the organisation's roles.
+pub async fn list(
+    db: &TenantDb,
+    filter: &RoleFilter,
+    order: RoleOrder,
+    descending: bool,
+    request: &PageRequest,
+) -> AppResult<Page<role::Model>> {
+    let mut query = role::Entity::find();
+    if let Some(pattern) = text::search_pattern(filter.search.as_deref()) {
+        query = query.filter(text::lower(role::Column::Name).like(pattern));
+    }
+    if let Some(builtin) = filter.builtin {
+        query = query.filter(role::Column::IsBuiltin.eq(builtin));
+    }
+    let columns = match order {
+        RoleOrder::Name => vec![role::Column::Name, role::Column::Id],
+        RoleOrder::Created => vec![role::Column::Id],
+    };
     let tx = db.read().await?;
-    Ok(tx
-        .all(role::Entity::find().order_by_asc(role::Column::Name))
-        .await?)
+    paging::page(&tx, query, &Ordering::new(columns, descending), request).await
 }
 
 pub async fn get(db: &TenantDb, id: RoleId) -> AppResult<role::Model> {

@@ -11,18 +11,20 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{NaiveDate, Utc};
 use entity::{
-    LocationId, LotId, MovementId, ProductId, location, lot, product, stock_balance,
-    stock_movement, stock_request,
+    LocationId, LotId, MovementId, ProductId, WarehouseId, location, lot, product, stock_balance,
+    stock_movement, stock_request, warehouse,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, sea_query::Expr,
+    ActiveValue::Set,
+    ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
+    sea_query::{Expr, Query},
 };
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::AuditRecord;
 use crate::error::{AppError, AppResult};
+use crate::service::paging::{self, Ordering, Page, PageRequest};
 use crate::service::text;
 use crate::tenancy::{Actor, TenantDb, TenantTx};
 
@@ -684,65 +686,161 @@ pub async fn count_lines(
     .await
 }
 
-/// Balances of a product, optionally at one location.
-pub async fn balances(
-    db: &TenantDb,
-    product_id: ProductId,
-    location_id: Option<LocationId>,
-) -> AppResult<Vec<stock_balance::Model>> {
-    let tx = db.read().await?;
-    find_product(&tx, product_id).await?;
-    let mut query = stock_balance::Entity::find()
-        .filter(stock_balance::Column::ProductId.eq(product_id))
-        .order_by_asc(stock_balance::Column::LocationId);
-    if let Some(location) = location_id {
-        query = query.filter(stock_balance::Column::LocationId.eq(location));
-    }
-    Ok(tx.all(query).await?)
+/// What a stock balance list may be narrowed to.
+#[derive(Clone, Debug, Default)]
+pub struct BalanceFilter {
+    pub product_id: Option<ProductId>,
+    pub location_id: Option<LocationId>,
+    pub warehouse_id: Option<WarehouseId>,
+    pub lot_id: Option<LotId>,
+    /// Only lots that expire on or before this day.
+    pub expires_by: Option<NaiveDate>,
+    /// Also balances that have fallen to zero (kept as rows once stock was there).
+    pub include_empty: bool,
 }
 
-/// Movements of a product, of a location (in or out), or of both, newest first, before the
-/// movement `before` (ids are time-ordered).
+/// What a stock balance list may be ordered by; ties are broken by product, location and lot.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BalanceOrder {
+    /// Grouped by product (in the products' creation order).
+    #[default]
+    Product,
+    /// Grouped by location (in the locations' creation order).
+    Location,
+    OnHand,
+    /// When the balance last changed.
+    Updated,
+}
+
+/// A page of stock balances. A product, location, warehouse or lot named in the filter must
+/// exist (NOT_FOUND otherwise, as for another organisation's).
+pub async fn balances(
+    db: &TenantDb,
+    filter: &BalanceFilter,
+    order: BalanceOrder,
+    descending: bool,
+    request: &PageRequest,
+) -> AppResult<Page<stock_balance::Model>> {
+    use stock_balance::Column as B;
+    let tx = db.read().await?;
+    let mut query = stock_balance::Entity::find();
+    if let Some(product) = filter.product_id {
+        find_product(&tx, product).await?;
+        query = query.filter(B::ProductId.eq(product));
+    }
+    if let Some(location) = filter.location_id {
+        tx.find_by_id::<location::Entity>(location)
+            .await?
+            .ok_or(AppError::NotFound { entity: "location" })?;
+        query = query.filter(B::LocationId.eq(location));
+    }
+    if let Some(warehouse) = filter.warehouse_id {
+        tx.find_by_id::<warehouse::Entity>(warehouse)
+            .await?
+            .ok_or(AppError::NotFound {
+                entity: "warehouse",
+            })?;
+        // The subquery names the tenant itself: it runs inside the handle's query but is not
+        // scoped by it.
+        query = query.filter(
+            B::LocationId.in_subquery(
+                Query::select()
+                    .column(location::Column::Id)
+                    .from(location::Entity)
+                    .and_where(location::Column::TenantId.eq(tx.tenant()))
+                    .and_where(location::Column::WarehouseId.eq(warehouse))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(lot_id) = filter.lot_id {
+        tx.find_by_id::<lot::Entity>(lot_id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "lot" })?;
+        query = query.filter(B::LotKey.eq(lot_id.0));
+    }
+    if let Some(day) = filter.expires_by {
+        query = query.filter(
+            B::LotKey.in_subquery(
+                Query::select()
+                    .column(lot::Column::Id)
+                    .from(lot::Entity)
+                    .and_where(lot::Column::TenantId.eq(tx.tenant()))
+                    .and_where(lot::Column::ExpiresOn.lte(day))
+                    .to_owned(),
+            ),
+        );
+    }
+    if !filter.include_empty {
+        query = query.filter(B::OnHand.gt(0));
+    }
+    let columns = match order {
+        BalanceOrder::Product => vec![B::ProductId, B::LocationId, B::LotKey],
+        BalanceOrder::Location => vec![B::LocationId, B::ProductId, B::LotKey],
+        BalanceOrder::OnHand => vec![B::OnHand, B::ProductId, B::LocationId, B::LotKey],
+        BalanceOrder::Updated => vec![B::UpdatedAt, B::ProductId, B::LocationId, B::LotKey],
+    };
+    paging::page(&tx, query, &Ordering::new(columns, descending), request).await
+}
+
+/// What the movement history may be narrowed to.
+#[derive(Clone, Debug, Default)]
+pub struct MovementFilter {
+    pub product_id: Option<ProductId>,
+    /// Movements into or out of this location.
+    pub location_id: Option<LocationId>,
+    pub lot_id: Option<LotId>,
+    /// Only movements with this reason code (e.g. `damaged`, `count`, `transfer`).
+    pub reason: Option<String>,
+    pub actor_user_id: Option<entity::UserId>,
+    pub since: Option<chrono::DateTime<Utc>>,
+    pub until: Option<chrono::DateTime<Utc>>,
+}
+
+/// A page of the movement ledger in posting order (`descending`: newest first).
 pub async fn movements(
     db: &TenantDb,
-    product_id: Option<ProductId>,
-    location_id: Option<LocationId>,
-    before: Option<MovementId>,
-    limit: u64,
-) -> AppResult<(Vec<stock_movement::Model>, bool)> {
+    filter: &MovementFilter,
+    descending: bool,
+    request: &PageRequest,
+) -> AppResult<Page<stock_movement::Model>> {
+    use stock_movement::Column as M;
     let tx = db.read().await?;
-    let mut query = stock_movement::Entity::find().order_by_desc(stock_movement::Column::Id);
-    match (product_id, location_id) {
-        (None, None) => {
-            return Err(AppError::bad_input(
-                "productId",
-                "name a product, a location or both",
-            ));
-        }
-        (product, location) => {
-            if let Some(product) = product {
-                find_product(&tx, product).await?;
-                query = query.filter(stock_movement::Column::ProductId.eq(product));
-            }
-            if let Some(location) = location {
-                tx.find_by_id::<location::Entity>(location)
-                    .await?
-                    .ok_or(AppError::NotFound { entity: "location" })?;
-                query = query.filter(
-                    sea_orm::Condition::any()
-                        .add(stock_movement::Column::FromLocationId.eq(location))
-                        .add(stock_movement::Column::ToLocationId.eq(location)),
-                );
-            }
-        }
+    let mut query = stock_movement::Entity::find();
+    if let Some(product) = filter.product_id {
+        find_product(&tx, product).await?;
+        query = query.filter(M::ProductId.eq(product));
     }
-    if let Some(before) = before {
-        query = query.filter(stock_movement::Column::Id.lt(before));
+    if let Some(location) = filter.location_id {
+        tx.find_by_id::<location::Entity>(location)
+            .await?
+            .ok_or(AppError::NotFound { entity: "location" })?;
+        query = query.filter(
+            sea_orm::Condition::any()
+                .add(M::FromLocationId.eq(location))
+                .add(M::ToLocationId.eq(location)),
+        );
     }
-    let mut rows = tx.all(query.limit(limit + 1)).await?;
-    let more = rows.len() as u64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    Ok((rows, more))
+    if let Some(lot_id) = filter.lot_id {
+        tx.find_by_id::<lot::Entity>(lot_id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "lot" })?;
+        query = query.filter(M::LotId.eq(lot_id));
+    }
+    if let Some(reason) = &filter.reason {
+        query = query.filter(M::Reason.eq(reason.as_str()));
+    }
+    if let Some(actor) = filter.actor_user_id {
+        query = query.filter(M::ActorUserId.eq(actor));
+    }
+    if let Some(since) = filter.since {
+        query = query.filter(M::CreatedAt.gte(since));
+    }
+    if let Some(until) = filter.until {
+        query = query.filter(M::CreatedAt.lt(until));
+    }
+    // Ids are UUIDv7, time-ordered: id order is posting order, and a total one.
+    paging::page(&tx, query, &Ordering::new(vec![M::Id], descending), request).await
 }
 
 /// A balance that differs from the sum of its movements.
@@ -925,61 +1023,4 @@ pub async fn reverse(
         ))
     })
     .await
-}
-
-/// Everything stocked at one location, by product.
-pub async fn at_location(
-    db: &TenantDb,
-    location_id: LocationId,
-) -> AppResult<Vec<stock_balance::Model>> {
-    let tx = db.read().await?;
-    tx.find_by_id::<location::Entity>(location_id)
-        .await?
-        .ok_or(AppError::NotFound { entity: "location" })?;
-    Ok(tx
-        .all(
-            stock_balance::Entity::find()
-                .filter(stock_balance::Column::LocationId.eq(location_id))
-                .filter(stock_balance::Column::OnHand.gt(0))
-                .order_by_asc(stock_balance::Column::ProductId),
-        )
-        .await?)
-}
-
-/// Active products whose available stock (on hand minus reserved, over all locations) is below
-/// their reorder point, by SKU.
-pub async fn below_reorder_point(db: &TenantDb) -> AppResult<Vec<(product::Model, StockTotal)>> {
-    let tx = db.read().await?;
-    let products = tx
-        .all(
-            product::Entity::find()
-                .filter(product::Column::IsActive.eq(true))
-                .filter(product::Column::ReorderPoint.gt(0))
-                .order_by_asc(product::Column::Sku),
-        )
-        .await?;
-    drop(tx);
-    let ids: Vec<ProductId> = products.iter().map(|p| p.id).collect();
-    let totals = totals_for(db, &ids).await?;
-    Ok(products
-        .into_iter()
-        .filter_map(|p| {
-            let total = totals.get(&p.id).copied().unwrap_or_default();
-            (total.on_hand - total.reserved < p.reorder_point).then_some((p, total))
-        })
-        .collect())
-}
-
-/// Several lots by id in one query (for the GraphQL data loader).
-pub async fn lots_for(
-    db: &TenantDb,
-    ids: &[LotId],
-) -> AppResult<std::collections::HashMap<LotId, lot::Model>> {
-    let tx = db.read().await?;
-    Ok(tx
-        .all(lot::Entity::find().filter(lot::Column::Id.is_in(ids.iter().copied())))
-        .await?
-        .into_iter()
-        .map(|lot| (lot.id, lot))
-        .collect())
 }

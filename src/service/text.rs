@@ -60,6 +60,24 @@ pub fn email(field: &'static str, value: &str) -> AppResult<String> {
     Ok(email)
 }
 
+/// A case-insensitive "contains" pattern for LIKE, or `None` when there is nothing to search
+/// for. Wildcards the user typed are dropped rather than escaped: escape syntax differs between
+/// the engines, and nobody searches a SKU for a literal `%`.
+pub fn search_pattern(search: Option<&str>) -> Option<String> {
+    let search = search.map(str::trim).filter(|s| !s.is_empty())?;
+    Some(format!(
+        "%{}%",
+        search.to_lowercase().replace(['%', '_', '\\'], "")
+    ))
+}
+
+/// `lower(column)`, for comparing with [`search_pattern`]: LIKE is case-sensitive on PostgreSQL
+/// and not on SQLite, lower-casing both sides makes them agree.
+pub fn lower<C: sea_orm::sea_query::IntoColumnRef>(column: C) -> sea_orm::sea_query::Expr {
+    use sea_orm::sea_query::{Expr, Func};
+    Expr::expr(Func::lower(Expr::col(column)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

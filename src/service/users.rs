@@ -8,8 +8,9 @@
 use chrono::Utc;
 use entity::{RoleId, UserId, role, session, user};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::Expr,
+    ActiveValue::Set,
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect,
+    sea_query::{Expr, ExprTrait},
 };
 use serde_json::json;
 
@@ -18,15 +19,60 @@ use crate::auth::password::{self, PasswordHasher};
 use crate::auth::permission::{Permission, PermissionSet};
 use crate::auth::session::SignedIn;
 use crate::error::{AppError, AppResult};
+use crate::service::paging::{self, Ordering, Page, PageRequest};
 use crate::service::roles::{self, check_can_grant};
 use crate::service::text;
 use crate::tenancy::TenantTx;
 
-pub async fn list(caller: &SignedIn) -> AppResult<Vec<user::Model>> {
+/// What a user list may be narrowed to.
+#[derive(Clone, Debug, Default)]
+pub struct UserFilter {
+    /// Email or display name, case-insensitive, partial.
+    pub search: Option<String>,
+    pub active: Option<bool>,
+    pub role_id: Option<RoleId>,
+}
+
+/// What a user list may be ordered by.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UserOrder {
+    #[default]
+    Email,
+    DisplayName,
+    /// Creation order (ids are time-ordered).
+    Created,
+}
+
+/// A page of the organisation's users.
+pub async fn list(
+    caller: &SignedIn,
+    filter: &UserFilter,
+    order: UserOrder,
+    descending: bool,
+    request: &PageRequest,
+) -> AppResult<Page<user::Model>> {
     let tx = caller.db.read().await?;
-    Ok(tx
-        .all(user::Entity::find().order_by_asc(user::Column::Email))
-        .await?)
+    let mut query = user::Entity::find();
+    if let Some(pattern) = text::search_pattern(filter.search.as_deref()) {
+        query = query.filter(
+            Condition::any()
+                .add(text::lower(user::Column::Email).like(pattern.clone()))
+                .add(text::lower(user::Column::DisplayName).like(pattern)),
+        );
+    }
+    if let Some(active) = filter.active {
+        query = query.filter(user::Column::IsActive.eq(active));
+    }
+    if let Some(role_id) = filter.role_id {
+        roles::find(&tx, role_id).await?;
+        query = query.filter(user::Column::RoleId.eq(role_id));
+    }
+    let columns = match order {
+        UserOrder::Email => vec![user::Column::Email, user::Column::Id],
+        UserOrder::DisplayName => vec![user::Column::DisplayName, user::Column::Id],
+        UserOrder::Created => vec![user::Column::Id],
+    };
+    paging::page(&tx, query, &Ordering::new(columns, descending), request).await
 }
 
 pub async fn get(caller: &SignedIn, id: UserId) -> AppResult<user::Model> {

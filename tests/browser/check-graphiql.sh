@@ -4,7 +4,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
-trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill "${server:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 command -v chromium >/dev/null || { echo "install chromium first: apt-get install -y chromium" >&2; exit 1; }
 [ -d "$here/node_modules/playwright-core" ] || npm --prefix "$here" install --no-audit --no-fund >/dev/null
 cargo build --quiet --manifest-path "$here/../../Cargo.toml" --bin vaskem

@@ -40,7 +40,7 @@ async function run(document, expect) {
 await page.goto(`${base}/graphiql`);
 await page.waitForSelector('.graphiql-container', { timeout: 20000 });
 const login = await run(
-  `mutation { login(email: ${JSON.stringify(email)}, password: ${JSON.stringify(password)}) { email } }`,
+  `mutation { login(input: {email: ${JSON.stringify(email)}, password: ${JSON.stringify(password)}}) { user { email } } }`,
   email);
 const me = await run('{ me { email organisation { name } } __schema { queryType { name } } }', '"Query"');
 await page.screenshot({ path: screenshot });

@@ -58,8 +58,8 @@ async fn org_create_then_audit_verify(backend: Backend) {
         .trim()
         .to_owned();
     assert!(
-        id.parse::<uuid::Uuid>().is_ok(),
-        "prints the organisation id: {id}"
+        vaskem::graphql::parse_id::<entity::TenantId>(&async_graphql::ID(id.clone()), "id").is_ok(),
+        "prints the organisation id as the API shows it: {id}"
     );
 
     let verify = vaskem(&database.url, &["audit", "verify", "--org", &id], None);
@@ -168,7 +168,13 @@ async fn org_deactivate_ends_sessions_at_once(backend: Backend) {
 
     let output = vaskem(
         &app.database.url,
-        &["org", "activate", "--org", &tenant],
+        // As the API shows it (`organisation { id }`), or the bare key above: both name it.
+        &[
+            "org",
+            "activate",
+            "--org",
+            &crate::support::gid(member.tenant),
+        ],
         None,
     );
     assert!(output.status.success());
@@ -209,8 +215,10 @@ async fn demo_fills_a_believable_warehouse() {
         let organisation: entity::TenantId = stdout
             .lines()
             .find_map(|line| line.trim().strip_prefix("organisation:"))
-            .and_then(|id| id.trim().parse().ok())
-            .expect("organisation id printed");
+            .and_then(|id| {
+                vaskem::graphql::parse_id(&async_graphql::ID(id.trim().to_owned()), "id").ok()
+            })
+            .expect("organisation id printed as the API shows it");
         let handle = vaskem::tenancy::TenantDb::for_operator(&database.db, organisation);
         let tx = handle.read().await.expect("read");
         use sea_orm::EntityTrait;

@@ -212,11 +212,11 @@ async fn get_runs_queries_but_not_mutations(backend: Backend) {
 
     for (document, operation) in [
         (
-            "mutation { renameOrganisation(name: \"x\") { name } }",
+            "mutation { renameOrganisation(input: {name: \"x\"}) { organisation { name } } }",
             None,
         ),
         (
-            "query A { health { status } } mutation B { renameOrganisation(name: \"x\") { name } }",
+            "query A { health { status } } mutation B { renameOrganisation(input: {name: \"x\"}) { organisation { name } } }",
             Some("B"),
         ),
     ] {

@@ -124,12 +124,12 @@ async fn aliased_logins_count_one_by_one(backend: Backend) {
     let mut fields: Vec<String> = (0..19)
         .map(|n| {
             format!(
-                "a{n}: login(email: \"{email}\", password: \"wrong guess number {n}\") {{ id }}"
+                "a{n}: login(input: {{email: \"{email}\", password: \"wrong guess number {n}\"}}) {{ user {{ id }} }}"
             )
         })
         .collect();
     fields.push(format!(
-        "right: login(email: \"{email}\", password: \"{TEST_PASSWORD}\") {{ id }}"
+        "right: login(input: {{email: \"{email}\", password: \"{TEST_PASSWORD}\"}}) {{ user {{ id }} }}"
     ));
     let (_, body) = app
         .graphql(&format!("mutation {{ {} }}", fields.join(" ")), json!({}))
@@ -192,9 +192,13 @@ async fn a_shared_email_audits_failures_nowhere(backend: Backend) {
     // Another organisation registers the same address (through its own admin).
     let beta = app.member_of_new_organisation("Beta").await;
     let (_, roles) = app
-        .graphql_in(Some(&beta.session), "{ roles { id name } }", json!({}))
+        .graphql_in(
+            Some(&beta.session),
+            "{ roles { nodes { id name } } }",
+            json!({}),
+        )
         .await;
-    let viewer = roles["data"]["roles"]
+    let viewer = roles["data"]["roles"]["nodes"]
         .as_array()
         .expect("roles")
         .iter()
@@ -474,7 +478,7 @@ async fn postgres_two_processes_behave_as_one() {
     let b = ServiceProcess::start(&database.url);
     a.wait_ready().await;
     b.wait_ready().await;
-    let login = "mutation ($e: String!, $p: String!) { login(email: $e, password: $p) { id } }";
+    let login = "mutation ($e: String!, $p: String!) { login(input: {email: $e, password: $p}) { user { id } } }";
     let me = "{ me { email } }";
 
     let (token, _) = a
@@ -487,9 +491,9 @@ async fn postgres_two_processes_behave_as_one() {
         "a session made on A works on B: {body}"
     );
     let (_, body) = a
-        .graphql(Some(&token), "mutation { logout }", json!({}))
+        .graphql(Some(&token), "mutation { logout { sessionId } }", json!({}))
         .await;
-    assert_eq!(body["data"]["logout"], true);
+    assert!(body["data"]["logout"]["sessionId"].is_string(), "{body}");
     let (_, body) = b.graphql(Some(&token), me, json!({})).await;
     assert_eq!(
         error_code(&body),
@@ -534,11 +538,14 @@ async fn postgres_two_processes_behave_as_one() {
     let (_, body) = a
         .graphql(
             Some(&owner),
-            "mutation ($id: ID!) { deactivateUser(id: $id) { active } }",
+            "mutation ($id: ID!) { deactivateUser(input: {id: $id}) { user { active } } }",
             json!({ "id": worker_id }),
         )
         .await;
-    assert_eq!(body["data"]["deactivateUser"]["active"], false, "{body}");
+    assert_eq!(
+        body["data"]["deactivateUser"]["user"]["active"], false,
+        "{body}"
+    );
     let (_, body) = b.graphql(Some(&worker), me, json!({})).await;
     assert_eq!(
         error_code(&body),
@@ -549,9 +556,9 @@ async fn postgres_two_processes_behave_as_one() {
 
 async fn viewer_role(node: &ServiceProcess, token: &str) -> String {
     let (_, body) = node
-        .graphql(Some(token), "{ roles { id name } }", json!({}))
+        .graphql(Some(token), "{ roles { nodes { id name } } }", json!({}))
         .await;
-    body["data"]["roles"]
+    body["data"]["roles"]["nodes"]
         .as_array()
         .expect("roles")
         .iter()

@@ -8,7 +8,7 @@ use vaskem::auth::session::hash_token;
 use crate::on_both_databases;
 use crate::support::app::error_code;
 use crate::support::database::{TEST_PASSWORD, uuid_literal};
-use crate::support::{Backend, TestApp, TestDatabase};
+use crate::support::{Backend, TestApp, TestDatabase, gid};
 
 on_both_databases!(
     login_sets_a_hardened_cookie_and_stores_only_its_hash,
@@ -88,7 +88,7 @@ async fn me_needs_a_session(backend: Backend) {
     let (_, body) = app.graphql_in(Some(&session), ME, json!({})).await;
     assert!(body["errors"].is_null(), "{body}");
     assert_eq!(body["data"]["me"]["email"], email);
-    assert_eq!(body["data"]["me"]["organisation"]["id"], alpha.to_string());
+    assert_eq!(body["data"]["me"]["organisation"]["id"], gid(alpha));
     assert_eq!(body["data"]["me"]["organisation"]["name"], "Alpha");
 }
 
@@ -126,9 +126,13 @@ async fn logout_ends_the_session_on_the_server(backend: Backend) {
     let app = TestApp::start(backend).await;
     let session = app.member_of_new_organisation("Alpha").await.session;
     let (_, body) = app
-        .graphql_in(Some(&session), "mutation { logout }", json!({}))
+        .graphql_in(
+            Some(&session),
+            "mutation { logout { sessionId } }",
+            json!({}),
+        )
         .await;
-    assert_eq!(body["data"]["logout"], true, "{body}");
+    assert!(body["data"]["logout"]["sessionId"].is_string(), "{body}");
     // The old cookie, replayed, is worthless.
     let (_, body) = app.graphql_in(Some(&session), ME, json!({})).await;
     assert_eq!(error_code(&body), Some("UNAUTHENTICATED"));
@@ -209,12 +213,12 @@ async fn audit_events_name_the_client_and_request(backend: Backend) {
     let (_, body) = app
         .graphql_in(
             Some(&session),
-            "mutation { renameOrganisation(name: \"Alpha Two\") { name } }",
+            "mutation { renameOrganisation(input: {name: \"Alpha Two\"}) { organisation { name } } }",
             json!({}),
         )
         .await;
     assert_eq!(
-        body["data"]["renameOrganisation"]["name"], "Alpha Two",
+        body["data"]["renameOrganisation"]["organisation"]["name"], "Alpha Two",
         "{body}"
     );
     let handle = vaskem::tenancy::TenantDb::for_operator(&app.database.db, alpha);
@@ -259,17 +263,17 @@ async fn each_session_sees_only_its_own_organisation(backend: Backend) {
     let (_, body) = app
         .graphql_in(
             Some(&alpha_session),
-            "mutation { renameOrganisation(name: \"Alpha Renamed\") { id name } }",
+            "mutation { renameOrganisation(input: {name: \"Alpha Renamed\"}) { organisation { id name } } }",
             json!({}),
         )
         .await;
     assert_eq!(
-        body["data"]["renameOrganisation"]["id"],
-        alpha.to_string(),
+        body["data"]["renameOrganisation"]["organisation"]["id"],
+        gid(alpha),
         "{body}"
     );
     let (_, body) = app.graphql_in(Some(&beta_session), ME, json!({})).await;
-    assert_eq!(body["data"]["me"]["organisation"]["id"], beta.to_string());
+    assert_eq!(body["data"]["me"]["organisation"]["id"], gid(beta));
     assert_eq!(body["data"]["me"]["organisation"]["name"], "Beta");
     let (_, body) = app.graphql_in(Some(&alpha_session), ME, json!({})).await;
     assert_eq!(body["data"]["me"]["organisation"]["name"], "Alpha Renamed");

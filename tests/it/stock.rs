@@ -9,7 +9,7 @@ use vaskem::tenancy::TenantDb;
 
 use crate::on_both_databases;
 use crate::support::app::error_code;
-use crate::support::{Backend, Session, TestApp};
+use crate::support::{Backend, Session, TestApp, gid};
 
 on_both_databases!(
     the_ledger_moves_and_refuses_shortfalls,
@@ -19,12 +19,14 @@ on_both_databases!(
     another_organisations_ids_are_not_found,
     stock_verify_finds_a_tampered_balance,
     a_page_of_products_costs_the_same_queries_whatever_its_size,
+    a_page_of_stock_costs_the_same_queries_whatever_its_size,
     corrections_reverse_and_archives_wait_for_empty_locations,
     products_are_updated_in_full,
     a_cycle_count_posts_all_lines_together,
 );
 
 pub struct Warehouse {
+    pub warehouse: String,
     pub product: String,
     pub a: String,
     pub b: String,
@@ -39,7 +41,7 @@ pub async fn product(app: &TestApp, session: &Session, sku: &str, tracking: &str
     let body = call(
         app,
         session,
-        "mutation ($i: ProductInput!) { createProduct(input: $i) { product { id } userErrors { field message } } }",
+        "mutation ($i: CreateProductInput!) { createProduct(input: $i) { product { id } userErrors { field message } } }",
         json!({ "i": { "sku": sku, "name": format!("Product {sku}"), "tracking": tracking, "barcodes": [format!("600{sku}")] } }),
     )
     .await;
@@ -69,6 +71,10 @@ pub async fn warehouse(app: &TestApp, session: &Session) -> Warehouse {
         );
     }
     Warehouse {
+        warehouse: warehouse
+            .as_str()
+            .unwrap_or_else(|| panic!("{body}"))
+            .to_owned(),
         product: product(app, session, "SKU-1", "none").await,
         a: locations[0].clone(),
         b: locations[1].clone(),
@@ -81,11 +87,11 @@ async fn on_hand(app: &TestApp, session: &Session, product: &str, location: &str
     let body = call(
         app,
         session,
-        "query ($p: ID!, $l: ID) { stockOnHand(productId: $p, locationId: $l) { onHand } }",
+        "query ($p: ID!, $l: ID) { stockOnHand(filter: {productId: $p, locationId: $l}) { nodes { onHand } } }",
         json!({ "p": product, "l": location }),
     )
     .await;
-    body["data"]["stockOnHand"]
+    body["data"]["stockOnHand"]["nodes"]
         .as_array()
         .unwrap_or_else(|| panic!("{body}"))
         .iter()
@@ -154,14 +160,14 @@ async fn the_ledger_moves_and_refuses_shortfalls(backend: Backend) {
         "{body}"
     );
 
-    let body = call(&app, s, "query ($p: ID!) { stockMovements(productId: $p, first: 2) { edges { node { reason quantity } } pageInfo { hasNextPage endCursor } } }", json!({ "p": w.product })).await;
+    let body = call(&app, s, "query ($p: ID!) { stockMovements(filter: {productId: $p}, first: 2) { edges { node { reason quantity } } pageInfo { hasNextPage endCursor } } }", json!({ "p": w.product })).await;
     let page = &body["data"]["stockMovements"];
     assert_eq!(
         page["edges"][0]["node"]["reason"], "count",
         "newest first: {body}"
     );
     assert_eq!(page["pageInfo"]["hasNextPage"], true);
-    let body = call(&app, s, "query ($p: ID!, $a: String) { stockMovements(productId: $p, first: 2, after: $a) { edges { node { reason } } pageInfo { hasNextPage } } }", json!({ "p": w.product, "a": page["pageInfo"]["endCursor"] })).await;
+    let body = call(&app, s, "query ($p: ID!, $a: String) { stockMovements(filter: {productId: $p}, first: 2, after: $a) { edges { node { reason } } pageInfo { hasNextPage } } }", json!({ "p": w.product, "a": page["pageInfo"]["endCursor"] })).await;
     assert_eq!(
         body["data"]["stockMovements"]["edges"][0]["node"]["reason"], "found",
         "{body}"
@@ -175,7 +181,7 @@ async fn the_ledger_moves_and_refuses_shortfalls(backend: Backend) {
     let body = call(
         &app,
         s,
-        "query ($l: ID!) { stockMovements(locationId: $l) { edges { node { reason } } } }",
+        "query ($l: ID!) { stockMovements(filter: {locationId: $l}) { edges { node { reason } } } }",
         json!({ "l": w.b }),
     )
     .await;
@@ -186,14 +192,27 @@ async fn the_ledger_moves_and_refuses_shortfalls(backend: Backend) {
         .filter_map(|e| e["node"]["reason"].as_str())
         .collect();
     assert_eq!(reasons, ["count", "transfer"], "{body}");
+    // The whole ledger, oldest first, and a cursor from one order is refused in another.
     let body = call(
         &app,
         s,
-        "{ stockMovements { edges { cursor } } }",
+        "{ stockMovements(sort: {direction: ASC}, first: 1) { edges { node { reason } } pageInfo { endCursor } } }",
         json!({}),
     )
     .await;
-    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"));
+    assert_eq!(
+        body["data"]["stockMovements"]["edges"][0]["node"]["reason"], "found",
+        "{body}"
+    );
+    let cursor = body["data"]["stockMovements"]["pageInfo"]["endCursor"].clone();
+    let body = call(
+        &app,
+        s,
+        "query ($a: String) { stockMovements(first: 1, after: $a) { edges { cursor } } }",
+        json!({ "a": cursor }),
+    )
+    .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
 
     // Every stock change has its audit event, and balances equal the movements.
     let tx = TenantDb::for_operator(&app.database.db, owner.tenant)
@@ -300,11 +319,11 @@ async fn lots_serials_and_expiry_are_enforced(backend: Backend) {
     let body = call(
         &app,
         s,
-        "query ($p: ID!) { stockOnHand(productId: $p) { lotId onHand lot { code expiresOn } } }",
+        "query ($p: ID!) { stockOnHand(filter: {productId: $p}) { nodes { lotId onHand lot { code expiresOn } } } }",
         json!({ "p": lotted }),
     )
     .await;
-    let lots: Vec<(Value, Value)> = body["data"]["stockOnHand"]
+    let lots: Vec<(Value, Value)> = body["data"]["stockOnHand"]["nodes"]
         .as_array()
         .expect("balances")
         .iter()
@@ -313,7 +332,7 @@ async fn lots_serials_and_expiry_are_enforced(backend: Backend) {
     assert!(lots.contains(&(json!("L1"), json!("2027-03-31"))), "{body}");
     assert!(lots.contains(&(json!("L2"), Value::Null)), "{body}");
     assert_eq!(
-        body["data"]["stockOnHand"]
+        body["data"]["stockOnHand"]["nodes"]
             .as_array()
             .expect("balances")
             .len(),
@@ -342,7 +361,7 @@ async fn catalogue_search_barcodes_and_pages(backend: Backend) {
         body["data"]["productByBarcode"]["sku"], "WIDGET-3",
         "{body}"
     );
-    let body = call(&app, s, "{ products(search: \"widget\", first: 2) { totalCount edges { node { sku } } pageInfo { hasNextPage endCursor } } }", json!({})).await;
+    let body = call(&app, s, "{ products(filter: {search: \"widget\"}, first: 2) { totalCount edges { node { sku } } pageInfo { hasNextPage endCursor } } }", json!({})).await;
     let page = &body["data"]["products"];
     assert_eq!(page["edges"].as_array().expect("edges").len(), 2, "{body}");
     assert_eq!(page["totalCount"], 5, "{body}");
@@ -354,7 +373,7 @@ async fn catalogue_search_barcodes_and_pages(backend: Backend) {
         .collect();
     let mut cursor = page["pageInfo"]["endCursor"].clone();
     while !cursor.is_null() {
-        let body = call(&app, s, "query ($a: String) { products(search: \"WIDGET\", first: 2, after: $a) { edges { node { sku } } pageInfo { hasNextPage endCursor } } }", json!({ "a": cursor })).await;
+        let body = call(&app, s, "query ($a: String) { products(filter: {search: \"WIDGET\"}, first: 2, after: $a) { edges { node { sku } } pageInfo { hasNextPage endCursor } } }", json!({ "a": cursor })).await;
         let page = &body["data"]["products"];
         seen.extend(
             page["edges"]
@@ -390,84 +409,170 @@ async fn another_organisations_ids_are_not_found(backend: Backend) {
     let alpha = app.member_of_new_organisation("Alpha").await;
     let beta = app.member_of_new_organisation("Beta").await;
     let theirs = warehouse(&app, &beta.session).await;
-    let (_, warehouses) = app
-        .graphql_in(Some(&beta.session), "{ warehouses { id } }", json!({}))
-        .await;
-    let their_warehouse = warehouses["data"]["warehouses"][0]["id"].clone();
+    let their_warehouse = theirs.warehouse.as_str();
     let mine = warehouse(&app, &alpha.session).await;
     let adjusted = call(&app, &beta.session, ADJUST, json!({ "i": { "productId": theirs.product, "locationId": theirs.a, "change": 3, "reason": "found" } })).await;
     let their_movement = adjusted["data"]["adjustStock"]["movements"][0]["id"].clone();
-    let missing = uuid::Uuid::now_v7().to_string();
+    let their_lotted = product(&app, &beta.session, "LOT-1", "lot").await;
+    call(&app, &beta.session, ADJUST, json!({ "i": { "productId": their_lotted, "locationId": theirs.a, "change": 1, "reason": "found", "lot": { "code": "L1" } } })).await;
+    let lots = call(
+        &app,
+        &beta.session,
+        "query ($p: ID!) { stockOnHand(filter: {productId: $p}) { nodes { lotId } } }",
+        json!({ "p": their_lotted }),
+    )
+    .await;
+    let their_lot = lots["data"]["stockOnHand"]["nodes"][0]["lotId"].clone();
+    assert!(their_lot.is_string(), "{lots}");
+    let no_product = gid(entity::ProductId::generate());
+    let no_location = gid(entity::LocationId::generate());
+    let no_warehouse = gid(entity::WarehouseId::generate());
+    let no_movement = gid(entity::MovementId::generate());
+    let no_lot = gid(entity::LotId::generate());
+    let update_product = "mutation ($id: ID!) { updateProduct(input: { id: $id, sku: \"X\", name: \"X\" }) { product { id } } }";
+    let transfer =
+        "mutation ($i: TransferStockInput!) { transferStock(input: $i) { movements { id } } }";
+    let count = "mutation ($i: CountStockInput!) { countStock(input: $i) { movements { id } } }";
+    let post_count =
+        "mutation ($i: PostStockCountInput!) { postStockCount(input: $i) { movements { id } } }";
+    // Every id-taking field of the warehouse core, each with another organisation's id and
+    // with an id that exists nowhere: the answers must be indistinguishable.
     let cases = [
         (
             "query ($id: ID!) { product(id: $id) { sku } }",
             json!({ "id": theirs.product }),
-            json!({ "id": missing }),
+            json!({ "id": no_product }),
         ),
         (
-            "query ($id: ID!) { stockOnHand(productId: $id) { onHand } }",
+            "query ($id: ID!) { stockOnHand(filter: {productId: $id}) { nodes { onHand } } }",
             json!({ "id": theirs.product }),
-            json!({ "id": missing }),
+            json!({ "id": no_product }),
         ),
         (
-            "query ($id: ID!) { stockMovements(productId: $id) { edges { cursor } } }",
+            "query ($id: ID!) { stockOnHand(filter: {locationId: $id}) { nodes { onHand } } }",
+            json!({ "id": theirs.a }),
+            json!({ "id": no_location }),
+        ),
+        (
+            "query ($id: ID!) { stockOnHand(filter: {warehouseId: $id}) { nodes { onHand } } }",
+            json!({ "id": their_warehouse }),
+            json!({ "id": no_warehouse }),
+        ),
+        (
+            "query ($id: ID!) { stockOnHand(filter: {lotId: $id}) { nodes { onHand } } }",
+            json!({ "id": their_lot }),
+            json!({ "id": no_lot }),
+        ),
+        (
+            "query ($id: ID!) { stockMovements(filter: {productId: $id}) { edges { cursor } } }",
             json!({ "id": theirs.product }),
-            json!({ "id": missing }),
+            json!({ "id": no_product }),
         ),
         (
-            "query ($id: ID!) { locations(warehouseId: $id) { id } }",
-            json!({ "id": their_warehouse }),
-            json!({ "id": missing }),
-        ),
-        (
-            "query ($id: ID!) { stockAtLocation(locationId: $id) { onHand } }",
+            "query ($id: ID!) { stockMovements(filter: {locationId: $id}) { edges { cursor } } }",
             json!({ "id": theirs.a }),
-            json!({ "id": missing }),
+            json!({ "id": no_location }),
         ),
         (
-            "mutation ($id: ID!) { archiveLocation(id: $id) { location { id } } }",
-            json!({ "id": theirs.a }),
-            json!({ "id": missing }),
+            "query ($id: ID!) { stockMovements(filter: {lotId: $id}) { edges { cursor } } }",
+            json!({ "id": their_lot }),
+            json!({ "id": no_lot }),
         ),
         (
-            "mutation ($id: ID!) { updateWarehouse(id: $id, input: { code: \"X\", name: \"X\" }) { warehouse { id } } }",
+            "query ($id: ID!) { locations(filter: {warehouseId: $id}) { nodes { id } } }",
             json!({ "id": their_warehouse }),
-            json!({ "id": missing }),
+            json!({ "id": no_warehouse }),
+        ),
+        (
+            "mutation ($id: ID!) { archiveLocation(input: {id: $id}) { location { id } } }",
+            json!({ "id": theirs.a }),
+            json!({ "id": no_location }),
+        ),
+        (
+            "mutation ($id: ID!) { updateWarehouse(input: { id: $id, code: \"X\", name: \"X\" }) { warehouse { id } } }",
+            json!({ "id": their_warehouse }),
+            json!({ "id": no_warehouse }),
         ),
         (
             "mutation ($id: ID!) { updateLocation(input: { id: $id, code: \"X\", kind: \"storage\", pickable: true }) { location { id } } }",
             json!({ "id": theirs.a }),
-            json!({ "id": missing }),
+            json!({ "id": no_location }),
         ),
         (
-            "mutation ($id: ID!) { archiveWarehouse(id: $id) { warehouse { id } } }",
+            "mutation ($id: ID!) { archiveWarehouse(input: {id: $id}) { warehouse { id } } }",
             json!({ "id": their_warehouse }),
-            json!({ "id": missing }),
+            json!({ "id": no_warehouse }),
         ),
         (
             "mutation ($id: ID!) { reverseStockMovement(input: { movementId: $id }) { movements { id } } }",
             json!({ "id": their_movement }),
-            json!({ "id": missing }),
+            json!({ "id": no_movement }),
         ),
         (
-            "mutation ($id: ID!) { archiveProduct(id: $id) { product { id } } }",
+            "mutation ($id: ID!) { archiveProduct(input: {id: $id}) { product { id } } }",
             json!({ "id": theirs.product }),
-            json!({ "id": missing }),
+            json!({ "id": no_product }),
+        ),
+        (
+            update_product,
+            json!({ "id": theirs.product }),
+            json!({ "id": no_product }),
         ),
         (
             "mutation ($id: ID!) { createLocation(input: { warehouseId: $id, code: \"X\" }) { location { id } } }",
             json!({ "id": their_warehouse }),
-            json!({ "id": missing }),
+            json!({ "id": no_warehouse }),
         ),
         (
             ADJUST,
             json!({ "i": { "productId": theirs.product, "locationId": mine.a, "change": 1, "reason": "found" } }),
-            json!({ "i": { "productId": missing, "locationId": mine.a, "change": 1, "reason": "found" } }),
+            json!({ "i": { "productId": no_product, "locationId": mine.a, "change": 1, "reason": "found" } }),
         ),
         (
             ADJUST,
             json!({ "i": { "productId": mine.product, "locationId": theirs.a, "change": 1, "reason": "found" } }),
-            json!({ "i": { "productId": mine.product, "locationId": missing, "change": 1, "reason": "found" } }),
+            json!({ "i": { "productId": mine.product, "locationId": no_location, "change": 1, "reason": "found" } }),
+        ),
+        (
+            transfer,
+            json!({ "i": { "productId": theirs.product, "fromLocationId": mine.a, "toLocationId": mine.b, "quantity": 1 } }),
+            json!({ "i": { "productId": no_product, "fromLocationId": mine.a, "toLocationId": mine.b, "quantity": 1 } }),
+        ),
+        (
+            transfer,
+            json!({ "i": { "productId": mine.product, "fromLocationId": theirs.a, "toLocationId": mine.b, "quantity": 1 } }),
+            json!({ "i": { "productId": mine.product, "fromLocationId": no_location, "toLocationId": mine.b, "quantity": 1 } }),
+        ),
+        (
+            transfer,
+            json!({ "i": { "productId": mine.product, "fromLocationId": mine.a, "toLocationId": theirs.a, "quantity": 1 } }),
+            json!({ "i": { "productId": mine.product, "fromLocationId": mine.a, "toLocationId": no_location, "quantity": 1 } }),
+        ),
+        (
+            count,
+            json!({ "i": { "productId": theirs.product, "locationId": mine.a, "counted": 1 } }),
+            json!({ "i": { "productId": no_product, "locationId": mine.a, "counted": 1 } }),
+        ),
+        (
+            count,
+            json!({ "i": { "productId": mine.product, "locationId": theirs.a, "counted": 1 } }),
+            json!({ "i": { "productId": mine.product, "locationId": no_location, "counted": 1 } }),
+        ),
+        (
+            post_count,
+            json!({ "i": { "lines": [{ "productId": theirs.product, "locationId": mine.a, "counted": 1 }] } }),
+            json!({ "i": { "lines": [{ "productId": no_product, "locationId": mine.a, "counted": 1 }] } }),
+        ),
+        (
+            post_count,
+            json!({ "i": { "lines": [{ "productId": mine.product, "locationId": theirs.a, "counted": 1 }] } }),
+            json!({ "i": { "lines": [{ "productId": mine.product, "locationId": no_location, "counted": 1 }] } }),
+        ),
+        // An id of the wrong type names nothing of the type asked for.
+        (
+            "query ($id: ID!) { product(id: $id) { sku } }",
+            json!({ "id": mine.a }),
+            json!({ "id": no_product }),
         ),
     ];
     for (document, foreign, absent) in cases {
@@ -626,6 +731,60 @@ async fn a_page_of_products_costs_the_same_queries_whatever_its_size(backend: Ba
     assert!(costs[1] <= 12, "{costs:?}");
 }
 
+/// The same for stock with its product, location (and warehouse) and lot, and for the ledger.
+async fn a_page_of_stock_costs_the_same_queries_whatever_its_size(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.member_of_new_organisation("Alpha").await;
+    let s = &owner.session;
+    let w = warehouse(&app, s).await;
+    for n in 0..30 {
+        let id = product(&app, s, &format!("L-{n:03}"), "lot").await;
+        let location = if n % 2 == 0 { &w.a } else { &w.b };
+        call(&app, s, ADJUST, json!({ "i": { "productId": id, "locationId": location, "change": n + 1, "reason": "found", "lot": { "code": format!("LOT{n}") } } })).await;
+    }
+    let balances = "query ($n: Int!) { stockOnHand(first: $n, sort: {field: ON_HAND}) { nodes { onHand product { sku barcodes } location { code warehouse { code } } lot { code } } } }";
+    let ledger = "query ($n: Int!) { stockMovements(first: $n, sort: {direction: ASC}) { edges { node { quantity product { sku } toLocation { code warehouse { code } } fromLocation { code } lot { code } } } } }";
+    for (document, field) in [(balances, "stockOnHand"), (ledger, "stockMovements")] {
+        let mut costs = Vec::new();
+        for size in [5, 30] {
+            let before = app.database.db.statements_run();
+            let body = call(&app, s, document, json!({ "n": size })).await;
+            let after = app.database.db.statements_run();
+            assert!(body["errors"].is_null(), "{body}");
+            let page = &body["data"][field];
+            let rows: Vec<Value> = match page["nodes"].as_array() {
+                Some(nodes) => nodes.clone(),
+                None => page["edges"]
+                    .as_array()
+                    .expect("edges")
+                    .iter()
+                    .map(|e| e["node"].clone())
+                    .collect(),
+            };
+            assert_eq!(rows.len(), size as usize, "{body}");
+            // Row 3 holds 4 units of L-003, lot LOT3, at B-02-01 (odd products went to B).
+            let place = if field == "stockOnHand" {
+                "location"
+            } else {
+                "toLocation"
+            };
+            assert_eq!(rows[3]["product"]["sku"], "L-003", "{body}");
+            assert_eq!(rows[3]["lot"]["code"], "LOT3", "{body}");
+            assert_eq!(rows[3][place]["code"], "B-02-01", "{body}");
+            assert_eq!(rows[3][place]["warehouse"]["code"], "JHB1", "{body}");
+            costs.push(after - before);
+        }
+        println!("statements for {field} pages of 5 and 30 ({backend:?}): {costs:?}");
+        assert_eq!(
+            costs[0], costs[1],
+            "{field}: a bigger page must not cost more queries"
+        );
+        // Session checks, the page, and one query per relation asked for (product, barcodes,
+        // location, warehouse, lot): 16 when measured.
+        assert!(costs[1] <= 18, "{field}: {costs:?}");
+    }
+}
+
 async fn corrections_reverse_and_archives_wait_for_empty_locations(backend: Backend) {
     let app = TestApp::start(backend).await;
     let owner = app.member_of_new_organisation("Alpha").await;
@@ -664,12 +823,17 @@ async fn corrections_reverse_and_archives_wait_for_empty_locations(backend: Back
     let body = call(
         &app,
         s,
-        "query ($l: ID!) { stockAtLocation(locationId: $l) { onHand } }",
+        "query ($l: ID!) { stockOnHand(filter: {locationId: $l}) { nodes { onHand location { code warehouse { code } } product { sku } } } }",
         json!({ "l": w.a }),
     )
     .await;
-    assert_eq!(body["data"]["stockAtLocation"][0]["onHand"], 2, "{body}");
-    let archive = "mutation ($id: ID!) { archiveLocation(id: $id) { location { active } } }";
+    assert_eq!(
+        body["data"]["stockOnHand"]["nodes"],
+        json!([{ "onHand": 2, "location": { "code": "A-01-09", "warehouse": { "code": "JHB1" } }, "product": { "sku": "SKU-1" } }]),
+        "{body}"
+    );
+    let archive =
+        "mutation ($id: ID!) { archiveLocation(input: {id: $id}) { location { active } } }";
     let body = call(&app, s, archive, json!({ "id": w.a })).await;
     assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
     call(&app, s, "mutation ($i: TransferStockInput!) { transferStock(input: $i) { balances { onHand } } }", json!({ "i": { "productId": w.product, "fromLocationId": w.a, "toLocationId": w.b, "quantity": 2 } })).await;
@@ -678,20 +842,19 @@ async fn corrections_reverse_and_archives_wait_for_empty_locations(backend: Back
         body["data"]["archiveLocation"]["location"]["active"], false,
         "{body}"
     );
-    let (_, listed) = app
-        .graphql_in(Some(s), "{ warehouses { id } }", json!({}))
-        .await;
-    let warehouse_id = listed["data"]["warehouses"][0]["id"].clone();
-    let list = "query ($w: ID!, $all: Boolean!) { locations(warehouseId: $w, includeArchived: $all) { code active } }";
+    let warehouse_id = w.warehouse.as_str();
+    let list = "query ($w: ID!, $all: Boolean!) { locations(filter: {warehouseId: $w, includeArchived: $all}) { nodes { code active } } }";
     let active = call(&app, s, list, json!({ "w": warehouse_id, "all": false })).await;
     let every = call(&app, s, list, json!({ "w": warehouse_id, "all": true })).await;
     assert_eq!(
-        active["data"]["locations"].as_array().map(Vec::len),
+        active["data"]["locations"]["nodes"]
+            .as_array()
+            .map(Vec::len),
         Some(1),
         "{active}"
     );
     assert_eq!(
-        every["data"]["locations"].as_array().map(Vec::len),
+        every["data"]["locations"]["nodes"].as_array().map(Vec::len),
         Some(2),
         "{every}"
     );
@@ -703,12 +866,12 @@ async fn corrections_reverse_and_archives_wait_for_empty_locations(backend: Back
     let body = call(
         &app,
         s,
-        "{ productsBelowReorderPoint { sku stock { available } } }",
+        "{ products(filter: {belowReorderPoint: true}) { nodes { sku stock { available } } } }",
         json!({}),
     )
     .await;
     assert_eq!(
-        body["data"]["productsBelowReorderPoint"],
+        body["data"]["products"]["nodes"],
         json!([{ "sku": "LOW-1", "stock": { "available": 0 } }]),
         "{body}"
     );
@@ -719,8 +882,8 @@ async fn products_are_updated_in_full(backend: Backend) {
     let owner = app.member_of_new_organisation("Alpha").await;
     let s = &owner.session;
     let w = warehouse(&app, s).await;
-    let update = "mutation ($id: ID!, $i: ProductInput!) { updateProduct(id: $id, input: $i) { product { sku name tracking weightGrams heightMm barcodes units { name baseQuantity } } userErrors { field message } } }";
-    let body = call(&app, s, update, json!({ "id": w.product, "i": {
+    let update = "mutation ($i: UpdateProductInput!) { updateProduct(input: $i) { product { sku name tracking weightGrams heightMm barcodes units { name baseQuantity } } userErrors { field message } } }";
+    let body = call(&app, s, update, json!({ "i": { "id": w.product,
         "sku": "SKU-1B", "name": "Renamed", "weightGrams": 250, "heightMm": 40,
         "barcodes": ["111", "222"], "units": [{ "name": "case", "baseQuantity": 12 }, { "name": "pallet", "baseQuantity": 480 }] } })).await;
     let product = &body["data"]["updateProduct"]["product"];
@@ -743,7 +906,7 @@ async fn products_are_updated_in_full(backend: Backend) {
         Some("NOT_FOUND"),
         "the old barcode is gone: {old}"
     );
-    let body = call(&app, s, update, json!({ "id": w.product, "i": { "sku": "SKU-1B", "name": "x", "units": [{ "name": "case", "baseQuantity": 1 }] } })).await;
+    let body = call(&app, s, update, json!({ "i": { "id": w.product, "sku": "SKU-1B", "name": "x", "units": [{ "name": "case", "baseQuantity": 1 }] } })).await;
     assert_eq!(
         body["data"]["updateProduct"]["userErrors"][0]["field"], "units",
         "{body}"
@@ -754,7 +917,7 @@ async fn products_are_updated_in_full(backend: Backend) {
         &app,
         s,
         update,
-        json!({ "id": w.product, "i": { "sku": "SKU-1B", "name": "x", "tracking": "lot" } }),
+        json!({ "i": { "id": w.product, "sku": "SKU-1B", "name": "x", "tracking": "lot" } }),
     )
     .await;
     assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");

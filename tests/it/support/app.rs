@@ -154,7 +154,7 @@ impl TestApp {
             .client
             .post(self.url("/graphql"))
             .json(&json!({
-                "query": "mutation ($email: String!, $password: String!) { login(email: $email, password: $password) { id email } }",
+                "query": "mutation ($email: String!, $password: String!) { login(input: {email: $email, password: $password}) { user { id email } } }",
                 "variables": { "email": email, "password": password },
             }))
             .send()

@@ -25,3 +25,8 @@ macro_rules! on_both_databases {
         )*
     };
 }
+
+/// The id the API shows for `key` (an opaque global id).
+pub fn gid<K: vaskem::graphql::ids::GlobalKey>(key: K) -> String {
+    vaskem::graphql::global_id(key).0
+}

@@ -1,0 +1,523 @@
+//! The API conventions every frontend scripts against, proven on the live schema and on data:
+//! lists are Relay connections with `filter`, `sort`, `first`/`after` and `totalCount`, paged by
+//! keyset in any order without a row repeated or lost; mutations take one `input` and return a
+//! payload with `userErrors`; ids are opaque and typed.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+
+use crate::on_both_databases;
+use crate::stock::{ADJUST, product, warehouse};
+use crate::support::app::error_code;
+use crate::support::{Backend, Session, TestApp, gid};
+
+on_both_databases!(
+    every_list_pages_by_keyset_in_every_order,
+    cursors_are_checked_not_trusted,
+);
+
+const TYPE_REF: &str = "kind name ofType { kind name ofType { kind name ofType { kind name } } }";
+
+/// The named type under NON_NULL and LIST wrappers, and whether a list wrapper was met.
+fn named(type_ref: &Value) -> (String, bool) {
+    match type_ref["kind"].as_str() {
+        Some("NON_NULL") => named(&type_ref["ofType"]),
+        Some("LIST") => (named(&type_ref["ofType"]).0, true),
+        _ => (type_ref["name"].as_str().unwrap_or("").to_owned(), false),
+    }
+}
+
+#[tokio::test]
+async fn the_schema_follows_the_conventions() {
+    let schemas = vaskem::graphql::Schemas::new(vaskem::graphql::QueryLimits::default());
+    let query = format!(
+        "{{ __schema {{
+            queryType {{ fields {{ name args {{ name }} type {{ {TYPE_REF} }} }} }}
+            mutationType {{ fields {{ name args {{ name type {{ {TYPE_REF} }} }} type {{ {TYPE_REF} }} }} }}
+            types {{ name kind fields {{ name type {{ {TYPE_REF} }} }} }}
+        }} }}"
+    );
+    let response = schemas.signed_in.execute(query.as_str()).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    let schema = response.data.into_json().expect("json")["__schema"].clone();
+    let types = schema["types"].as_array().expect("types").clone();
+    let fields_of = |name: &str| -> Vec<Value> {
+        types
+            .iter()
+            .find(|t| t["name"] == name)
+            .and_then(|t| t["fields"].as_array().cloned())
+            .unwrap_or_default()
+    };
+
+    // Lists: no bare list at the root; every connection takes filter, sort, first and after and
+    // offers totalCount and pageInfo.
+    let mut connections = 0;
+    for field in schema["queryType"]["fields"].as_array().expect("fields") {
+        let name = field["name"].as_str().expect("name");
+        let (type_name, is_list) = named(&field["type"]);
+        assert!(
+            !is_list,
+            "Query.{name} returns a bare list, not a connection"
+        );
+        if !type_name.ends_with("Connection") {
+            continue;
+        }
+        connections += 1;
+        let args: Vec<&str> = field["args"]
+            .as_array()
+            .expect("args")
+            .iter()
+            .filter_map(|a| a["name"].as_str())
+            .collect();
+        assert_eq!(
+            args,
+            ["filter", "sort", "first", "after"],
+            "Query.{name} arguments"
+        );
+        let offered: Vec<String> = fields_of(&type_name)
+            .iter()
+            .filter_map(|f| f["name"].as_str().map(str::to_owned))
+            .collect();
+        for needed in ["edges", "nodes", "pageInfo", "totalCount"] {
+            assert!(
+                offered.iter().any(|f| f == needed),
+                "{type_name} lacks {needed}"
+            );
+        }
+    }
+    assert!(connections >= 9, "only {connections} connections found");
+
+    // Mutations: one argument, `input`, of a non-null input object (logout needs none); the
+    // result is a non-null payload object with `userErrors`.
+    for field in schema["mutationType"]["fields"].as_array().expect("fields") {
+        let name = field["name"].as_str().expect("name");
+        let args = field["args"].as_array().expect("args");
+        if name == "logout" {
+            assert!(args.is_empty(), "logout takes nothing");
+        } else {
+            assert_eq!(args.len(), 1, "Mutation.{name} takes one argument");
+            assert_eq!(args[0]["name"], "input", "Mutation.{name}");
+            assert_eq!(args[0]["type"]["kind"], "NON_NULL", "Mutation.{name}");
+            assert_eq!(
+                args[0]["type"]["ofType"]["kind"], "INPUT_OBJECT",
+                "Mutation.{name}"
+            );
+        }
+        assert_eq!(field["type"]["kind"], "NON_NULL", "Mutation.{name}");
+        let (payload, _) = named(&field["type"]);
+        assert!(
+            payload.ends_with("Payload"),
+            "Mutation.{name} returns {payload}"
+        );
+        let user_errors = fields_of(&payload)
+            .into_iter()
+            .find(|f| f["name"] == "userErrors")
+            .unwrap_or_else(|| panic!("{payload} has no userErrors"));
+        assert_eq!(named(&user_errors["type"]), ("UserError".to_owned(), true));
+    }
+}
+
+async fn call(app: &TestApp, session: &Session, document: &str, variables: Value) -> Value {
+    let (_, body) = app.graphql_in(Some(session), document, variables).await;
+    body
+}
+
+/// Walks `field` two rows at a time with `args` (a GraphQL argument list without `first` and
+/// `after`), asserting `totalCount` on every page, and returns `key` of every node in order.
+async fn walk(
+    app: &TestApp,
+    session: &Session,
+    field: &str,
+    args: &str,
+    key: &str,
+    variables: Value,
+) -> Vec<Value> {
+    let mut seen = Vec::new();
+    let mut after = Value::Null;
+    let mut total = None;
+    let declared: String = variables
+        .as_object()
+        .map(|vars| {
+            vars.keys()
+                .map(|k| format!(", ${k}: ID"))
+                .collect::<String>()
+        })
+        .unwrap_or_default();
+    let separator = if args.is_empty() { "" } else { ", " };
+    let document = format!(
+        "query ($after: String{declared}) {{ {field}({args}{separator}first: 2, after: $after) {{ totalCount nodes {{ {key} }} pageInfo {{ hasNextPage hasPreviousPage endCursor }} }} }}"
+    );
+    for page_number in 0.. {
+        let mut vars = variables.clone();
+        if vars.is_null() {
+            vars = json!({});
+        }
+        vars["after"] = after.clone();
+        let body = call(app, session, &document, vars).await;
+        assert!(body["errors"].is_null(), "{document}: {body}");
+        let page = &body["data"][field];
+        let count = page["totalCount"].as_u64().expect("totalCount");
+        assert_eq!(*total.get_or_insert(count), count, "{document}");
+        assert_eq!(
+            page["pageInfo"]["hasPreviousPage"],
+            page_number > 0,
+            "{document}: {body}"
+        );
+        let nodes = page["nodes"].as_array().expect("nodes");
+        assert!(nodes.len() <= 2);
+        seen.extend(nodes.iter().map(|n| n[key].clone()));
+        if page["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+        assert!(page_number < 100, "runaway pagination");
+    }
+    assert_eq!(
+        total.expect("a page") as usize,
+        seen.len(),
+        "{field}({args}): totalCount counts what the pages hold"
+    );
+    seen
+}
+
+fn strings(values: &[&str]) -> Vec<Value> {
+    values.iter().map(|v| json!(v)).collect()
+}
+
+async fn every_list_pages_by_keyset_in_every_order(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.member_of_new_organisation("Alpha").await;
+    let s = &owner.session;
+    let w = warehouse(&app, s).await;
+    // SKU order and name order differ, and creation order is neither.
+    for (sku, name) in [
+        ("P-3", "Apple"),
+        ("P-1", "Dates"),
+        ("P-5", "Banana"),
+        ("P-2", "Elderberry"),
+        ("P-4", "Cherry"),
+    ] {
+        let body = call(
+            &app,
+            s,
+            "mutation ($i: CreateProductInput!) { createProduct(input: $i) { product { id } } }",
+            json!({ "i": { "sku": sku, "name": name, "reorderPoint": 3 } }),
+        )
+        .await;
+        let id = body["data"]["createProduct"]["product"]["id"].clone();
+        let change = sku[2..].parse::<i64>().expect("digit");
+        call(&app, s, ADJUST, json!({ "i": { "productId": id, "locationId": w.a, "change": change, "reason": "found" } })).await;
+    }
+
+    // Products (SKU-1 from the warehouse fixture is there too).
+    let skus = walk(&app, s, "products", "", "sku", Value::Null).await;
+    assert_eq!(skus, strings(&["P-1", "P-2", "P-3", "P-4", "P-5", "SKU-1"]));
+    let skus = walk(
+        &app,
+        s,
+        "products",
+        "sort: {field: SKU, direction: DESC}",
+        "sku",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(skus, strings(&["SKU-1", "P-5", "P-4", "P-3", "P-2", "P-1"]));
+    let names = walk(
+        &app,
+        s,
+        "products",
+        "filter: {search: \"p-\"}, sort: {field: NAME}",
+        "name",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(
+        names,
+        strings(&["Apple", "Banana", "Cherry", "Dates", "Elderberry"])
+    );
+    let created = walk(
+        &app,
+        s,
+        "products",
+        "sort: {field: CREATED, direction: DESC}",
+        "sku",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(
+        created,
+        strings(&["P-4", "P-2", "P-5", "P-1", "P-3", "SKU-1"])
+    );
+    // Below the reorder point of 3: P-1 (1 on hand) and P-2 (2).
+    let low = walk(
+        &app,
+        s,
+        "products",
+        "filter: {belowReorderPoint: true}",
+        "sku",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(low, strings(&["P-1", "P-2"]));
+
+    // Stock by quantity, largest first, and the ledger oldest first.
+    let quantities = walk(
+        &app,
+        s,
+        "stockOnHand",
+        "sort: {field: ON_HAND, direction: DESC}",
+        "onHand",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(quantities, [5, 4, 3, 2, 1].map(|n| json!(n)).to_vec());
+    let at_b = walk(
+        &app,
+        s,
+        "stockOnHand",
+        "filter: {locationId: $l}",
+        "onHand",
+        json!({ "l": w.b }),
+    )
+    .await;
+    assert!(at_b.is_empty());
+    let ledger = walk(
+        &app,
+        s,
+        "stockMovements",
+        "sort: {direction: ASC}",
+        "quantity",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(ledger, [3, 1, 5, 2, 4].map(|n| json!(n)).to_vec());
+    let newest = walk(
+        &app,
+        s,
+        "stockMovements",
+        "filter: {reason: \"found\"}",
+        "quantity",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(newest, [4, 2, 5, 1, 3].map(|n| json!(n)).to_vec());
+
+    // Warehouses and locations.
+    for code in ["CPT1", "DUR1"] {
+        call(&app, s, "mutation ($c: String!) { createWarehouse(input: { code: $c, name: $c }) { warehouse { id } } }", json!({ "c": code })).await;
+    }
+    let codes = walk(
+        &app,
+        s,
+        "warehouses",
+        "sort: {field: CODE, direction: DESC}",
+        "code",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(codes, strings(&["JHB1", "DUR1", "CPT1"]));
+    let found = walk(
+        &app,
+        s,
+        "warehouses",
+        "filter: {search: \"dur\"}",
+        "code",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(found, strings(&["DUR1"]));
+    for code in ["A-02-01", "A-01-02", "C-01-01"] {
+        call(&app, s, "mutation ($w: ID!, $c: String!) { createLocation(input: { warehouseId: $w, code: $c, kind: \"picking\" }) { location { id } } }", json!({ "w": w.warehouse, "c": code })).await;
+    }
+    let aisle = walk(
+        &app,
+        s,
+        "locations",
+        "filter: {warehouseId: $w, search: \"a-\"}",
+        "code",
+        json!({ "w": w.warehouse }),
+    )
+    .await;
+    assert_eq!(aisle, strings(&["A-01-01", "A-01-02", "A-02-01"]));
+    let picking = walk(
+        &app,
+        s,
+        "locations",
+        "filter: {kind: \"picking\"}, sort: {field: CODE, direction: DESC}",
+        "code",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(picking, strings(&["C-01-01", "A-02-01", "A-01-02"]));
+
+    // Users and roles.
+    let viewer = walk(
+        &app,
+        s,
+        "roles",
+        "filter: {search: \"view\"}",
+        "id",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(viewer.len(), 1);
+    for email in [
+        "carol@alpha.example",
+        "alice@alpha.example",
+        "bob@alpha.example",
+    ] {
+        let body = call(&app, s, "mutation ($e: String!, $r: ID!) { inviteUser(input: { email: $e, roleId: $r }) { user { id } userErrors { message } } }", json!({ "e": email, "r": viewer[0] })).await;
+        assert!(
+            body["data"]["inviteUser"]["user"]["id"].is_string(),
+            "{body}"
+        );
+    }
+    let emails = walk(
+        &app,
+        s,
+        "users",
+        "filter: {roleId: $r}, sort: {field: EMAIL, direction: DESC}",
+        "email",
+        json!({ "r": viewer[0] }),
+    )
+    .await;
+    assert_eq!(
+        emails,
+        strings(&[
+            "carol@alpha.example",
+            "bob@alpha.example",
+            "alice@alpha.example"
+        ])
+    );
+    let builtin = walk(
+        &app,
+        s,
+        "roles",
+        "filter: {builtin: true}, sort: {field: NAME}",
+        "name",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(
+        builtin,
+        strings(&["Manager", "Operator", "Owner", "Viewer"])
+    );
+
+    // The audit log, oldest first, and the caller's sessions.
+    let actions = walk(
+        &app,
+        s,
+        "auditEvents",
+        "sort: {direction: ASC}",
+        "sequence",
+        Value::Null,
+    )
+    .await;
+    let expected: Vec<Value> = (1..=actions.len() as i64).map(|n| json!(n)).collect();
+    assert_eq!(actions, expected);
+    let sessions = walk(
+        &app,
+        s,
+        "mySessions",
+        "sort: {field: LAST_SEEN_AT}",
+        "current",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(sessions, [json!(true)]);
+}
+
+/// A cursor is read, not trusted: garbage, a cursor from another order and a forged cursor whose
+/// values do not fit the columns are all the caller's mistake, never a database error.
+async fn cursors_are_checked_not_trusted(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.member_of_new_organisation("Alpha").await;
+    let s = &owner.session;
+    for sku in ["A-1", "A-2", "A-3"] {
+        product(&app, s, sku, "none").await;
+    }
+    let page = "query ($a: String, $o: ProductSort) { products(first: 1, after: $a, sort: $o) { nodes { sku } pageInfo { endCursor } } }";
+    let body = call(&app, s, page, json!({})).await;
+    let by_sku = body["data"]["products"]["pageInfo"]["endCursor"].clone();
+    let next = call(&app, s, page, json!({ "a": by_sku })).await;
+    assert_eq!(next["data"]["products"]["nodes"][0]["sku"], "A-2", "{next}");
+
+    let forged = |json: Value| URL_SAFE_NO_PAD.encode(json.to_string());
+    let uuid = uuid::Uuid::now_v7().to_string();
+    for (cursor, sort) in [
+        (json!("not a cursor"), json!(null)),
+        (by_sku.clone(), json!({ "field": "NAME" })),
+        (by_sku.clone(), json!({ "direction": "DESC" })),
+        (
+            json!(forged(
+                json!({ "o": "sku,id+", "k": [{ "i": 5 }, { "u": uuid }] })
+            )),
+            json!(null),
+        ),
+        (
+            json!(forged(
+                json!({ "o": "sku,id+", "k": [{ "s": "A-1" }, { "s": "x" }] })
+            )),
+            json!(null),
+        ),
+        (
+            json!(forged(json!({ "o": "sku,id+", "k": [{ "s": "A-1" }] }))),
+            json!(null),
+        ),
+        (
+            json!(forged(
+                json!({ "o": "sku,id+", "k": [{ "s": "A-1" }, { "u": "nope" }] })
+            )),
+            json!(null),
+        ),
+    ] {
+        let body = call(&app, s, page, json!({ "a": cursor, "o": sort })).await;
+        assert_eq!(
+            error_code(&body),
+            Some("BAD_USER_INPUT"),
+            "{cursor} {sort}: {body}"
+        );
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("cursor"),
+            "{body}"
+        );
+    }
+    // A well-formed forged cursor of the right types is just a position.
+    let forged_ok = forged(json!({ "o": "sku,id+", "k": [{ "s": "A-2" }, { "u": uuid }] }));
+    let body = call(&app, s, page, json!({ "a": forged_ok })).await;
+    assert_eq!(body["data"]["products"]["nodes"][0]["sku"], "A-3", "{body}");
+
+    // Ids are opaque and typed: not a bare key, and malformed ones are refused as input.
+    let body = call(
+        &app,
+        s,
+        "{ products(first: 1) { nodes { id } } }",
+        json!({}),
+    )
+    .await;
+    let id = body["data"]["products"]["nodes"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert!(id.parse::<uuid::Uuid>().is_err(), "{id} is a bare UUID");
+    let bare = call(
+        &app,
+        s,
+        "query ($id: ID!) { product(id: $id) { sku } }",
+        json!({ "id": uuid }),
+    )
+    .await;
+    assert_eq!(error_code(&bare), Some("BAD_USER_INPUT"), "{bare}");
+    let missing = call(
+        &app,
+        s,
+        "query ($id: ID!) { product(id: $id) { sku } }",
+        json!({ "id": gid(entity::ProductId::generate()) }),
+    )
+    .await;
+    assert_eq!(error_code(&missing), Some("NOT_FOUND"), "{missing}");
+}
