@@ -20,6 +20,7 @@ on_both_databases!(
     stock_verify_finds_a_tampered_balance,
     a_page_of_products_costs_the_same_queries_whatever_its_size,
     a_page_of_stock_costs_the_same_queries_whatever_its_size,
+    every_mutation_records_one_event_with_before_and_after,
     corrections_reverse_and_archives_wait_for_empty_locations,
     products_are_updated_in_full,
     a_cycle_count_posts_all_lines_together,
@@ -987,4 +988,116 @@ async fn a_cycle_count_posts_all_lines_together(backend: Backend) {
         Some(3),
         "{detail}"
     );
+}
+
+/// Every mutation of the warehouse core writes exactly one audit event, naming what it did to
+/// which row, with the row's state before and after.
+async fn every_mutation_records_one_event_with_before_and_after(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.member_of_new_organisation("Alpha").await;
+    let s = &owner.session;
+    let w = warehouse(&app, s).await;
+    let latest =
+        "{ auditEvents(first: 1) { totalCount nodes { action entityType entityId detail } } }";
+    let mut count = call(&app, s, latest, json!({})).await["data"]["auditEvents"]["totalCount"]
+        .as_i64()
+        .expect("count");
+    let body = call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 5, "reason": "found" } })).await;
+    let movement = body["data"]["adjustStock"]["movements"][0]["id"].clone();
+    call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 10, "reason": "found" } })).await;
+    let empty = call(&app, s, "mutation { createWarehouse(input: { code: \"EMPTY\", name: \"Empty\" }) { warehouse { id } } }", json!({})).await;
+    let empty = empty["data"]["createWarehouse"]["warehouse"]["id"].clone();
+    count += 3;
+    let steps: Vec<(&str, Value, &str, Value)> = vec![
+        (
+            "mutation ($i: ArchiveWarehouseInput!) { archiveWarehouse(input: $i) { userErrors { message } } }",
+            json!({ "i": { "id": empty } }),
+            "warehouse.archive",
+            empty.clone(),
+        ),
+        (
+            "mutation ($i: ReverseStockMovementInput!) { reverseStockMovement(input: $i) { userErrors { message } } }",
+            json!({ "i": { "movementId": movement } }),
+            "stock.reverse",
+            Value::Null,
+        ),
+        (
+            "mutation ($i: UpdateProductInput!) { updateProduct(input: $i) { userErrors { message } } }",
+            json!({ "i": { "id": w.product, "sku": "SKU-1", "name": "Renamed" } }),
+            "product.update",
+            json!(w.product),
+        ),
+        (
+            "mutation ($i: UpdateWarehouseInput!) { updateWarehouse(input: $i) { userErrors { message } } }",
+            json!({ "i": { "id": w.warehouse, "code": "JHB1", "name": "Joburg" } }),
+            "warehouse.update",
+            json!(w.warehouse),
+        ),
+        (
+            "mutation ($i: UpdateLocationInput!) { updateLocation(input: $i) { userErrors { message } } }",
+            json!({ "i": { "id": w.b, "code": "B-02-02", "kind": "picking", "pickable": true } }),
+            "location.update",
+            json!(w.b),
+        ),
+        (
+            "mutation ($i: TransferStockInput!) { transferStock(input: $i) { userErrors { message } } }",
+            json!({ "i": { "productId": w.product, "fromLocationId": w.a, "toLocationId": w.b, "quantity": 2 } }),
+            "stock.transfer",
+            Value::Null,
+        ),
+        (
+            "mutation ($i: CountStockInput!) { countStock(input: $i) { userErrors { message } } }",
+            json!({ "i": { "productId": w.product, "locationId": w.a, "counted": 4 } }),
+            "stock.count",
+            Value::Null,
+        ),
+        (
+            "mutation ($i: PostStockCountInput!) { postStockCount(input: $i) { userErrors { message } } }",
+            json!({ "i": { "lines": [{ "productId": w.product, "locationId": w.a, "counted": 0 }] } }),
+            "stock.count",
+            Value::Null,
+        ),
+        (
+            "mutation ($i: ArchiveProductInput!) { archiveProduct(input: $i) { userErrors { message } } }",
+            json!({ "i": { "id": product(&app, s, "GONE-1", "none").await } }),
+            "product.archive",
+            Value::Null,
+        ),
+        (
+            "mutation ($i: ArchiveLocationInput!) { archiveLocation(input: $i) { userErrors { message } } }",
+            json!({ "i": { "id": w.a } }),
+            "location.archive",
+            json!(w.a),
+        ),
+    ];
+    count += 1; // GONE-1's creation.
+    for (document, variables, action, entity) in steps {
+        let body = call(&app, s, document, variables).await;
+        assert!(body["errors"].is_null(), "{document}: {body}");
+        let root = body["data"]
+            .as_object()
+            .and_then(|o| o.values().next().cloned());
+        assert_eq!(
+            root.expect("payload")["userErrors"],
+            json!([]),
+            "{document}"
+        );
+        let log = call(&app, s, latest, json!({})).await;
+        let events = &log["data"]["auditEvents"];
+        count += 1;
+        assert_eq!(events["totalCount"], count, "{action}: exactly one event");
+        let event = &events["nodes"][0];
+        assert_eq!(event["action"], action, "{log}");
+        if !entity.is_null() {
+            assert_eq!(event["entityId"], entity, "{log}");
+        }
+        let detail = &event["detail"];
+        assert!(
+            detail.get("before").is_some()
+                || detail.get("after").is_some()
+                || detail.get("lines").is_some()
+                || detail.get("movements").is_some(),
+            "{action} records what changed: {detail}"
+        );
+    }
 }
