@@ -130,6 +130,8 @@ impl AppError {
                 AppError::BadUserInput {
                     field: Some(field), ..
                 } => ext.set("field", *field),
+                // Not a missing permission: the client should send the user to changePassword.
+                AppError::PasswordChangeRequired => ext.set("reason", "PASSWORD_CHANGE_REQUIRED"),
                 _ => {}
             }
         })

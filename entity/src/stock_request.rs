@@ -14,6 +14,8 @@ pub struct Model {
     pub idempotency_key: String,
     /// Which operation used the key, e.g. `stock.adjust`.
     pub operation: String,
+    /// SHA-256 of who asked and what they asked for: a key reused for anything else is refused.
+    pub fingerprint: String,
     /// The first result, as JSON, returned again for a retry.
     pub result: String,
     pub created_at: DateTimeUtc,

@@ -9,6 +9,7 @@ mod m20261125_000001_spine;
 mod m20261125_000002_sessions;
 mod m20261125_000003_login_throttles;
 mod m20261125_000004_warehouse_core;
+mod m20261125_000005_list_orders;
 pub mod tenant_wall;
 
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_sessions::Migration),
             Box::new(m20261125_000003_login_throttles::Migration),
             Box::new(m20261125_000004_warehouse_core::Migration),
+            Box::new(m20261125_000005_list_orders::Migration),
         ]
     }
 }

@@ -15,7 +15,8 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, AppResult};
-use crate::service::paging::{self, Ordering, Page, PageRequest};
+use crate::service::bounds::check_time;
+use crate::service::paging::{self, ListOrder, Page, PageRequest};
 use crate::tenancy::{Actor, TenantDb, TenantTx};
 
 /// The hash that precedes an organisation's first event.
@@ -298,8 +299,7 @@ pub struct AuditFilter {
     pub to: Option<chrono::DateTime<Utc>>,
 }
 
-/// One page of events, newest first: events with `seq < before` (all if `None`), at most
-/// `limit`, plus whether more follow.
+/// One page of events matching `filter`, in sequence order (`descending`: newest first).
 pub async fn page(
     db: &TenantDb,
     filter: &AuditFilter,
@@ -320,14 +320,16 @@ pub async fn page(
         query = query.filter(audit_event::Column::EntityId.eq(entity_id.as_str()));
     }
     if let Some(from) = filter.from {
+        check_time("filter.from", from)?;
         query = query.filter(audit_event::Column::OccurredAt.gte(from));
     }
     if let Some(to) = filter.to {
+        check_time("filter.to", to)?;
         query = query.filter(audit_event::Column::OccurredAt.lt(to));
     }
     let tx = db.read().await?;
     // The sequence is gapless and total per organisation: the log's own order.
-    let ordering = Ordering::new(vec![audit_event::Column::Seq], descending);
+    let ordering = ListOrder::new(vec![audit_event::Column::Seq], descending);
     paging::page(&tx, query, &ordering, request).await
 }
 

@@ -2,7 +2,9 @@
 //!
 //! Each guarded field carries two attributes that must agree: the guard, which enforces, and the
 //! `@requires(permission: …)` directive, which shows the rule in the schema (and so in GraphiQL
-//! and `schema.graphql`). A test walks the schema and proves they agree for every field.
+//! and `schema.graphql`). A test walks the schema and proves they agree for every root field.
+//! Nullable relations (a balance's `product`) check with [`may_see`] instead of a guard, so that a
+//! caller without the permission gets null and an error rather than a missing key.
 
 use async_graphql::{Context, Guard, TypeDirective};
 
@@ -35,5 +37,23 @@ impl Guard for RequireSession {
         ctx.data_opt::<SignedIn>()
             .map(|_| ())
             .ok_or_else(|| AppError::Unauthenticated.into_graphql())
+    }
+}
+
+/// For a nullable relation (a balance's `product`, say): whether the caller holds `permission`.
+/// If not, the field resolves to null and the response carries the FORBIDDEN error naming it.
+/// A guard would do the check too, but async-graphql then drops the field from its object
+/// altogether, and clients that expect every selected key reject the whole response.
+pub fn may_see(ctx: &Context<'_>, permission: Permission) -> bool {
+    let Some(signed_in) = ctx.data_opt::<SignedIn>() else {
+        return false;
+    };
+    match signed_in.require(permission) {
+        Ok(()) => true,
+        Err(err) => {
+            let error = err.into_graphql().into_server_error(ctx.item.pos);
+            ctx.add_error(ctx.set_error_path(error));
+            false
+        }
     }
 }

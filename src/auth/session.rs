@@ -13,7 +13,7 @@ use super::password::PasswordHasher;
 use super::permission::{Permission, PermissionSet};
 use crate::audit::{AuditRecord, Outcome};
 use crate::error::{AppError, AppResult};
-use crate::service::paging::{self, Ordering, Page, PageRequest};
+use crate::service::paging::{self, ListOrder, Page, PageRequest};
 use crate::tenancy::{Attempt, AttemptLimits, Database, RequestOrigin, TenantDb};
 
 /// The session cookie. `__Host-` makes browsers insist on Secure, Path=/ and no Domain.
@@ -530,7 +530,16 @@ pub async fn change_password(
             "the current password is not right",
         ));
     }
-    hasher.check_policy(&new, &signed_in.user.email)?;
+    // The rules name their field `password` (as for `org create`); here it is the input's `new`.
+    hasher
+        .check_policy(&new, &signed_in.user.email)
+        .map_err(|err| match err {
+            AppError::BadUserInput { message, .. } => AppError::BadUserInput {
+                field: Some("new"),
+                message,
+            },
+            other => other,
+        })?;
     if hasher
         .verify(new.clone(), signed_in.user.password_hash.clone())
         .await?
@@ -598,7 +607,7 @@ pub async fn my_sessions(
         SessionOrder::Created => vec![session::Column::Id],
         SessionOrder::LastSeen => vec![session::Column::LastSeenAt, session::Column::Id],
     };
-    paging::page(&tx, query, &Ordering::new(columns, descending), request).await
+    paging::page(&tx, query, &ListOrder::new(columns, descending), request).await
 }
 
 /// Ends one of the caller's own sessions; anyone else's is "not found".

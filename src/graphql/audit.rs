@@ -117,7 +117,8 @@ pub enum AuditEventSortField {
 pub struct AuditEventSort {
     #[graphql(default)]
     field: AuditEventSortField,
-    #[graphql(default)]
+    /// Newest first unless asked otherwise.
+    #[graphql(default_with = "SortDirection::Desc")]
     direction: SortDirection,
 }
 

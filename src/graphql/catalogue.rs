@@ -8,8 +8,9 @@ use super::{
     ApiResult, ListConnection, SortDirection, UserError, connection, global_id, into_payload,
     page_request, parse_id, tenant_db,
 };
-use crate::auth::guard::{RequirePermission, requires};
+use crate::auth::guard::{RequirePermission, may_see, requires};
 use crate::auth::permission::Permission;
+use crate::error::AppError;
 use crate::service::catalogue;
 
 /// Something stored and sold, counted in whole base units.
@@ -89,20 +90,21 @@ impl Product {
             .collect())
     }
 
-    /// The product's stock over every location and lot.
-    #[graphql(
-        guard = "RequirePermission(Permission::StockView)",
-        directive = requires::apply(Permission::StockView)
-    )]
-    async fn stock(&self, ctx: &Context<'_>) -> ApiResult<ProductStock> {
+    /// The product's stock over every location and lot; null (with a FORBIDDEN error) without
+    /// STOCK_VIEW.
+    #[graphql(directive = requires::apply(Permission::StockView))]
+    async fn stock(&self, ctx: &Context<'_>) -> ApiResult<Option<ProductStock>> {
+        if !may_see(ctx, Permission::StockView) {
+            return Ok(None);
+        }
         let loader = loaders::get::<StockTotals>(ctx)?;
         let total = loader.load_one(self.product_id).await?.unwrap_or_default();
-        Ok(ProductStock {
+        Ok(Some(ProductStock {
             on_hand: total.on_hand,
             reserved: total.reserved,
             available: total.on_hand - total.reserved,
             below_reorder_point: total.on_hand - total.reserved < self.reorder_point,
-        })
+        }))
     }
 }
 
@@ -237,21 +239,27 @@ pub struct ProductPayload {
 /// Loads the relations the document asks for, for the whole page at once, so each costs one
 /// query however long the page (the loaders alone would batch by timing, not by page).
 async fn prime_loaders(ctx: &Context<'_>, products: &[&product::Model]) -> ApiResult<()> {
-    let node = ctx.look_ahead().field("edges").field("node");
+    // A page is read through `edges { node }` or `nodes`, or both.
+    let look_ahead = ctx.look_ahead();
+    let (edge_node, node) = (
+        look_ahead.field("edges").field("node"),
+        look_ahead.field("nodes"),
+    );
+    let asks = |field: &str| edge_node.field(field).exists() || node.field(field).exists();
     let ids: Vec<entity::ProductId> = products.iter().map(|p| p.id).collect();
-    if node.field("barcodes").exists() {
+    if asks("barcodes") {
         loaders::get::<Barcodes>(ctx)?
             .load_many(ids.iter().copied())
             .await?;
     }
-    if node.field("units").exists() {
+    if asks("units") {
         loaders::get::<Units>(ctx)?
             .load_many(ids.iter().copied())
             .await?;
     }
     let may_see_stock = super::signed_in(ctx)
         .is_ok_and(|caller| caller.permissions.contains(Permission::StockView));
-    if node.field("stock").exists() && may_see_stock {
+    if asks("stock") && may_see_stock {
         loaders::get::<StockTotals>(ctx)?.load_many(ids).await?;
     }
     Ok(())
@@ -354,8 +362,11 @@ impl CatalogueMutation {
         ctx: &Context<'_>,
         input: UpdateProductInput,
     ) -> ApiResult<ProductPayload> {
-        let id = parse_id(&input.id, "id")?;
-        let result = catalogue::update(tenant_db(ctx)?, id, input.details.into()).await;
+        let result: Result<_, AppError> = async {
+            let id = parse_id(&input.id, "id")?;
+            catalogue::update(tenant_db(ctx)?, id, input.details.into()).await
+        }
+        .await;
         let (product, user_errors) = into_payload(result)?;
         Ok(ProductPayload {
             product: product.map(Product::from),
@@ -373,8 +384,11 @@ impl CatalogueMutation {
         ctx: &Context<'_>,
         input: ArchiveProductInput,
     ) -> ApiResult<ProductPayload> {
-        let id = parse_id(&input.id, "id")?;
-        let result = catalogue::set_active(tenant_db(ctx)?, id, false).await;
+        let result: Result<_, AppError> = async {
+            let id = parse_id(&input.id, "id")?;
+            catalogue::set_active(tenant_db(ctx)?, id, false).await
+        }
+        .await;
         let (product, user_errors) = into_payload(result)?;
         Ok(ProductPayload {
             product: product.map(Product::from),

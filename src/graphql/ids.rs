@@ -15,17 +15,14 @@ use crate::error::AppError;
 pub trait GlobalKey: Copy {
     /// The GraphQL type the id belongs to.
     const TYPE_NAME: &'static str;
-    /// How a NOT_FOUND error names it.
-    const ENTITY: &'static str;
     fn to_uuid(self) -> Uuid;
     fn from_uuid(uuid: Uuid) -> Self;
 }
 
 macro_rules! global_key {
-    ($($key:ty => $type_name:literal, $entity:literal;)*) => {$(
+    ($($key:ty => $type_name:literal;)*) => {$(
         impl GlobalKey for $key {
             const TYPE_NAME: &'static str = $type_name;
-            const ENTITY: &'static str = $entity;
             fn to_uuid(self) -> Uuid {
                 self.0
             }
@@ -37,15 +34,15 @@ macro_rules! global_key {
 }
 
 global_key! {
-    entity::TenantId => "Organisation", "organisation";
-    entity::UserId => "User", "user";
-    entity::SessionId => "Session", "session";
-    entity::RoleId => "Role", "role";
-    entity::ProductId => "Product", "product";
-    entity::WarehouseId => "Warehouse", "warehouse";
-    entity::LocationId => "Location", "location";
-    entity::LotId => "Lot", "lot";
-    entity::MovementId => "StockMovement", "stock movement";
+    entity::TenantId => "Organisation";
+    entity::UserId => "User";
+    entity::SessionId => "Session";
+    entity::RoleId => "Role";
+    entity::ProductId => "Product";
+    entity::WarehouseId => "Warehouse";
+    entity::LocationId => "Location";
+    entity::LotId => "Lot";
+    entity::MovementId => "StockMovement";
 }
 
 /// The global id of a row of GraphQL type `type_name` (for ids that arrive untyped, as in the
@@ -60,13 +57,15 @@ pub fn global_id<K: GlobalKey>(key: K) -> ID {
 }
 
 /// Reads a global id of type `K` from argument `field`. Text that is no global id at all is the
-/// caller's mistake (BAD_USER_INPUT); a well-formed id of another type names nothing of this
-/// type, exactly like an id that does not exist (NOT_FOUND).
+/// caller's mistake (BAD_USER_INPUT). A well-formed id of another type names nothing of this type:
+/// it becomes the one key that is never generated (the max UUID; a v7 UUID's version bits rule it
+/// out), so every service treats it exactly as an id that does not exist, in the same order of
+/// checks and with the same message.
 pub fn parse_id<K: GlobalKey>(id: &ID, field: &'static str) -> Result<K, AppError> {
     let (type_name, uuid) = decode(id)
         .ok_or_else(|| AppError::bad_input(field, format!("{field} is not a valid id")))?;
     if type_name != K::TYPE_NAME {
-        return Err(AppError::NotFound { entity: K::ENTITY });
+        return Ok(K::from_uuid(Uuid::max()));
     }
     Ok(K::from_uuid(uuid))
 }
@@ -97,12 +96,8 @@ mod tests {
         let product = ProductId::generate();
         let id = global_id(product);
         assert_eq!(parse_id::<ProductId>(&id, "id").expect("own type"), product);
-        assert!(matches!(
-            parse_id::<WarehouseId>(&id, "id"),
-            Err(AppError::NotFound {
-                entity: "warehouse"
-            })
-        ));
+        let other = parse_id::<WarehouseId>(&id, "id").expect("well-formed");
+        assert_eq!(other, WarehouseId(Uuid::max()));
         let raw = ID(product.to_string());
         assert!(matches!(
             parse_id::<ProductId>(&raw, "id"),

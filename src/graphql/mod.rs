@@ -116,7 +116,8 @@ fn build(limits: QueryLimits, signed_in: bool) -> VaskemSchema {
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity)
         .limit_directives(limits.directives)
-        .limit_recursive_depth(limits.recursive_depth);
+        .limit_recursive_depth(limits.recursive_depth)
+        .extension(loaders::FreshAfterEachMutation);
     if signed_in {
         builder.finish()
     } else {

@@ -8,7 +8,7 @@ use super::{
     ApiResult, ListConnection, SortDirection, UserError, connection, global_id, into_payload,
     page_request, parse_id, parse_optional_id, tenant_db,
 };
-use crate::auth::guard::{RequirePermission, requires};
+use crate::auth::guard::{RequirePermission, may_see, requires};
 use crate::auth::permission::Permission;
 use crate::error::AppError;
 use crate::service::places;
@@ -60,20 +60,22 @@ pub struct Location {
 
 #[ComplexObject]
 impl Location {
-    /// The warehouse the location is in.
-    #[graphql(
-        guard = "RequirePermission(Permission::WarehousesView)",
-        directive = requires::apply(Permission::WarehousesView)
-    )]
-    async fn warehouse(&self, ctx: &Context<'_>) -> ApiResult<Warehouse> {
+    /// The warehouse the location is in; null (with a FORBIDDEN error) without WAREHOUSES_VIEW.
+    #[graphql(directive = requires::apply(Permission::WarehousesView))]
+    async fn warehouse(&self, ctx: &Context<'_>) -> ApiResult<Option<Warehouse>> {
+        if !may_see(ctx, Permission::WarehousesView) {
+            return Ok(None);
+        }
         let warehouse = loaders::get::<loaders::Warehouses>(ctx)?
             .load_one(self.warehouse_key)
             .await?;
-        Ok(warehouse
-            .ok_or(AppError::NotFound {
-                entity: "warehouse",
-            })?
-            .into())
+        Ok(Some(
+            warehouse
+                .ok_or(AppError::NotFound {
+                    entity: "warehouse",
+                })?
+                .into(),
+        ))
     }
 }
 
@@ -359,21 +361,24 @@ impl PlacesMutation {
         ctx: &Context<'_>,
         input: UpdateWarehouseInput,
     ) -> ApiResult<WarehousePayload> {
-        let id = parse_id(&input.id, "id")?;
-        let input = input.details;
-        let result = places::update_warehouse(
-            tenant_db(ctx)?,
-            id,
-            places::WarehouseInput {
-                code: input.code,
-                name: input.name,
-                address_line1: input.address_line1,
-                address_line2: input.address_line2,
-                city: input.city,
-                postal_code: input.postal_code,
-                country: input.country,
-            },
-        )
+        let result: Result<_, AppError> = async {
+            let id = parse_id(&input.id, "id")?;
+            let input = input.details;
+            places::update_warehouse(
+                tenant_db(ctx)?,
+                id,
+                places::WarehouseInput {
+                    code: input.code,
+                    name: input.name,
+                    address_line1: input.address_line1,
+                    address_line2: input.address_line2,
+                    city: input.city,
+                    postal_code: input.postal_code,
+                    country: input.country,
+                },
+            )
+            .await
+        }
         .await;
         let (warehouse, user_errors) = into_payload(result)?;
         Ok(WarehousePayload {
@@ -392,13 +397,17 @@ impl PlacesMutation {
         ctx: &Context<'_>,
         input: UpdateLocationInput,
     ) -> ApiResult<LocationPayload> {
-        let result = places::update_location(
-            tenant_db(ctx)?,
-            parse_id(&input.id, "id")?,
-            &input.code,
-            &input.kind,
-            input.pickable,
-        )
+        let result: Result<_, AppError> = async {
+            let id = parse_id(&input.id, "id")?;
+            places::update_location(
+                tenant_db(ctx)?,
+                id,
+                &input.code,
+                &input.kind,
+                input.pickable,
+            )
+            .await
+        }
         .await;
         let (location, user_errors) = into_payload(result)?;
         Ok(LocationPayload {
@@ -417,8 +426,11 @@ impl PlacesMutation {
         ctx: &Context<'_>,
         input: ArchiveLocationInput,
     ) -> ApiResult<LocationPayload> {
-        let id = parse_id(&input.id, "id")?;
-        let result = places::set_location_active(tenant_db(ctx)?, id, false).await;
+        let result: Result<_, AppError> = async {
+            let id = parse_id(&input.id, "id")?;
+            places::set_location_active(tenant_db(ctx)?, id, false).await
+        }
+        .await;
         let (location, user_errors) = into_payload(result)?;
         Ok(LocationPayload {
             location: location.map(Location::from),
@@ -436,8 +448,11 @@ impl PlacesMutation {
         ctx: &Context<'_>,
         input: ArchiveWarehouseInput,
     ) -> ApiResult<WarehousePayload> {
-        let id = parse_id(&input.id, "id")?;
-        let result = places::set_warehouse_active(tenant_db(ctx)?, id, false).await;
+        let result: Result<_, AppError> = async {
+            let id = parse_id(&input.id, "id")?;
+            places::set_warehouse_active(tenant_db(ctx)?, id, false).await
+        }
+        .await;
         let (warehouse, user_errors) = into_payload(result)?;
         Ok(WarehousePayload {
             warehouse: warehouse.map(Warehouse::from),
@@ -455,16 +470,19 @@ impl PlacesMutation {
         ctx: &Context<'_>,
         input: CreateLocationInput,
     ) -> ApiResult<LocationPayload> {
-        let warehouse_id = parse_id(&input.warehouse_id, "warehouseId")?;
-        let result = places::create_location(
-            tenant_db(ctx)?,
-            places::LocationInput {
-                warehouse_id,
-                code: input.code,
-                kind: input.kind,
-                pickable: input.pickable,
-            },
-        )
+        let result: Result<_, AppError> = async {
+            let warehouse_id = parse_id(&input.warehouse_id, "warehouseId")?;
+            places::create_location(
+                tenant_db(ctx)?,
+                places::LocationInput {
+                    warehouse_id,
+                    code: input.code,
+                    kind: input.kind,
+                    pickable: input.pickable,
+                },
+            )
+            .await
+        }
         .await;
         let (location, user_errors) = into_payload(result)?;
         Ok(LocationPayload {

@@ -9,6 +9,7 @@ use super::{
 };
 use crate::auth::guard::{RequirePermission, requires};
 use crate::auth::permission::{Permission, PermissionSet};
+use crate::error::AppError;
 use crate::service::roles;
 
 /// A role as shown on a user.
@@ -200,8 +201,11 @@ impl RolesMutation {
         input: UpdateRoleInput,
     ) -> ApiResult<RolePayload> {
         let caller = signed_in(ctx)?;
-        let id = parse_id(&input.id, "id")?;
-        let result = roles::update(&caller.db, caller.permissions, id, input.details.into()).await;
+        let result: Result<_, AppError> = async {
+            let id = parse_id(&input.id, "id")?;
+            roles::update(&caller.db, caller.permissions, id, input.details.into()).await
+        }
+        .await;
         let (role, user_errors) = into_payload(result)?;
         Ok(RolePayload {
             role: role.map(Role::from),
@@ -220,11 +224,15 @@ impl RolesMutation {
         input: DeleteRoleInput,
     ) -> ApiResult<DeleteRolePayload> {
         let caller = signed_in(ctx)?;
-        let id = parse_id(&input.id, "id")?;
-        let result = roles::delete(&caller.db, caller.permissions, id).await;
+        let result: Result<_, AppError> = async {
+            let id = parse_id(&input.id, "id")?;
+            roles::delete(&caller.db, caller.permissions, id).await?;
+            Ok(id)
+        }
+        .await;
         let (deleted, user_errors) = into_payload(result)?;
         Ok(DeleteRolePayload {
-            role_id: deleted.map(|()| global_id(id)),
+            role_id: deleted.map(global_id),
             user_errors,
         })
     }

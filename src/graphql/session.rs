@@ -12,6 +12,7 @@ use super::{
 };
 use crate::auth::guard::RequireSession;
 use crate::auth::session::{self, SESSION_COOKIE};
+use crate::error::AppError;
 
 /// One of the caller's sign-in sessions (never its token).
 #[derive(SimpleObject)]
@@ -113,7 +114,8 @@ pub enum SessionSortField {
 pub struct SessionSort {
     #[graphql(default)]
     field: SessionSortField,
-    #[graphql(default)]
+    /// Newest first unless asked otherwise.
+    #[graphql(default_with = "SortDirection::Desc")]
     direction: SortDirection,
 }
 
@@ -164,8 +166,7 @@ pub struct RevokeSessionInput {
 #[derive(SimpleObject)]
 pub struct RevokeSessionPayload {
     /// The session that ended.
-    session_id: ID,
-    /// Always empty: an unknown session is NOT_FOUND (here for the uniform payload shape).
+    session_id: Option<ID>,
     user_errors: Vec<UserError>,
 }
 
@@ -246,11 +247,16 @@ impl SessionMutation {
         ctx: &Context<'_>,
         input: RevokeSessionInput,
     ) -> ApiResult<RevokeSessionPayload> {
-        let id = parse_id(&input.id, "id")?;
-        session::revoke_session(signed_in(ctx)?, id).await?;
+        let result: Result<_, AppError> = async {
+            let id = parse_id(&input.id, "id")?;
+            session::revoke_session(signed_in(ctx)?, id).await?;
+            Ok(id)
+        }
+        .await;
+        let (revoked, user_errors) = into_payload(result)?;
         Ok(RevokeSessionPayload {
-            session_id: global_id(id),
-            user_errors: Vec::new(),
+            session_id: revoked.map(global_id),
+            user_errors,
         })
     }
 }

@@ -11,7 +11,7 @@ use super::{
     ApiResult, ListConnection, SortDirection, UserError, connection, global_id, into_payload,
     page_request, parse_id, parse_optional_id, tenant_db,
 };
-use crate::auth::guard::{RequirePermission, requires};
+use crate::auth::guard::{RequirePermission, may_see, requires};
 use crate::auth::permission::Permission;
 use crate::error::AppError;
 use crate::service::stock::{self, StockResult};
@@ -42,20 +42,22 @@ pub struct StockBalance {
 
 #[ComplexObject]
 impl StockBalance {
-    #[graphql(
-        guard = "RequirePermission(Permission::ProductsView)",
-        directive = requires::apply(Permission::ProductsView)
-    )]
-    async fn product(&self, ctx: &Context<'_>) -> ApiResult<Product> {
-        load_product(ctx, self.keys.0).await
+    /// The product; null (with a FORBIDDEN error) without PRODUCTS_VIEW.
+    #[graphql(directive = requires::apply(Permission::ProductsView))]
+    async fn product(&self, ctx: &Context<'_>) -> ApiResult<Option<Product>> {
+        if !may_see(ctx, Permission::ProductsView) {
+            return Ok(None);
+        }
+        load_product(ctx, self.keys.0).await.map(Some)
     }
 
-    #[graphql(
-        guard = "RequirePermission(Permission::LocationsView)",
-        directive = requires::apply(Permission::LocationsView)
-    )]
-    async fn location(&self, ctx: &Context<'_>) -> ApiResult<Location> {
-        load_location(ctx, self.keys.1).await
+    /// The location; null (with a FORBIDDEN error) without LOCATIONS_VIEW.
+    #[graphql(directive = requires::apply(Permission::LocationsView))]
+    async fn location(&self, ctx: &Context<'_>) -> ApiResult<Option<Location>> {
+        if !may_see(ctx, Permission::LocationsView) {
+            return Ok(None);
+        }
+        load_location(ctx, self.keys.1).await.map(Some)
     }
 
     /// The lot, with its expiry date, for lot- and serial-tracked stock.
@@ -134,12 +136,13 @@ pub struct StockMovement {
 
 #[ComplexObject]
 impl StockMovement {
-    #[graphql(
-        guard = "RequirePermission(Permission::ProductsView)",
-        directive = requires::apply(Permission::ProductsView)
-    )]
-    async fn product(&self, ctx: &Context<'_>) -> ApiResult<Product> {
-        load_product(ctx, self.row.product_id).await
+    /// The product; null (with a FORBIDDEN error) without PRODUCTS_VIEW.
+    #[graphql(directive = requires::apply(Permission::ProductsView))]
+    async fn product(&self, ctx: &Context<'_>) -> ApiResult<Option<Product>> {
+        if !may_see(ctx, Permission::ProductsView) {
+            return Ok(None);
+        }
+        load_product(ctx, self.row.product_id).await.map(Some)
     }
 
     async fn lot(&self, ctx: &Context<'_>) -> ApiResult<Option<Lot>> {
@@ -147,11 +150,11 @@ impl StockMovement {
     }
 
     /// The location stock left, if it left a real one.
-    #[graphql(
-        guard = "RequirePermission(Permission::LocationsView)",
-        directive = requires::apply(Permission::LocationsView)
-    )]
+    #[graphql(directive = requires::apply(Permission::LocationsView))]
     async fn from_location(&self, ctx: &Context<'_>) -> ApiResult<Option<Location>> {
+        if !may_see(ctx, Permission::LocationsView) {
+            return Ok(None);
+        }
         match self.row.from_location_id {
             Some(id) => Ok(Some(load_location(ctx, id).await?)),
             None => Ok(None),
@@ -159,11 +162,11 @@ impl StockMovement {
     }
 
     /// The location stock reached, if it reached a real one.
-    #[graphql(
-        guard = "RequirePermission(Permission::LocationsView)",
-        directive = requires::apply(Permission::LocationsView)
-    )]
+    #[graphql(directive = requires::apply(Permission::LocationsView))]
     async fn to_location(&self, ctx: &Context<'_>) -> ApiResult<Option<Location>> {
+        if !may_see(ctx, Permission::LocationsView) {
+            return Ok(None);
+        }
         match self.row.to_location_id {
             Some(id) => Ok(Some(load_location(ctx, id).await?)),
             None => Ok(None),
@@ -510,7 +513,8 @@ pub enum StockMovementSortField {
 pub struct StockMovementSort {
     #[graphql(default)]
     field: StockMovementSortField,
-    #[graphql(default)]
+    /// Newest first unless asked otherwise.
+    #[graphql(default_with = "SortDirection::Desc")]
     direction: SortDirection,
 }
 
@@ -530,16 +534,20 @@ impl StockMutation {
         ctx: &Context<'_>,
         input: AdjustStockInput,
     ) -> ApiResult<StockPayload> {
-        let request = stock::AdjustInput {
-            product_id: parse_id(&input.product_id, "productId")?,
-            location_id: parse_id(&input.location_id, "locationId")?,
-            lot: input.lot.map(Into::into),
-            change: input.change,
-            reason: input.reason,
-            note: input.note,
-            idempotency_key: input.idempotency_key,
-        };
-        payload(stock::adjust(tenant_db(ctx)?, request).await)
+        let result: Result<_, AppError> = async {
+            let request = stock::AdjustInput {
+                product_id: parse_id(&input.product_id, "productId")?,
+                location_id: parse_id(&input.location_id, "locationId")?,
+                lot: input.lot.map(Into::into),
+                change: input.change,
+                reason: input.reason,
+                note: input.note,
+                idempotency_key: input.idempotency_key,
+            };
+            stock::adjust(tenant_db(ctx)?, request).await
+        }
+        .await;
+        payload(result)
     }
 
     /// Moves stock between two locations. Audited as `stock.transfer`.
@@ -552,16 +560,20 @@ impl StockMutation {
         ctx: &Context<'_>,
         input: TransferStockInput,
     ) -> ApiResult<StockPayload> {
-        let request = stock::TransferInput {
-            product_id: parse_id(&input.product_id, "productId")?,
-            from_location_id: parse_id(&input.from_location_id, "fromLocationId")?,
-            to_location_id: parse_id(&input.to_location_id, "toLocationId")?,
-            lot: input.lot.map(Into::into),
-            quantity: input.quantity,
-            note: input.note,
-            idempotency_key: input.idempotency_key,
-        };
-        payload(stock::transfer(tenant_db(ctx)?, request).await)
+        let result: Result<_, AppError> = async {
+            let request = stock::TransferInput {
+                product_id: parse_id(&input.product_id, "productId")?,
+                from_location_id: parse_id(&input.from_location_id, "fromLocationId")?,
+                to_location_id: parse_id(&input.to_location_id, "toLocationId")?,
+                lot: input.lot.map(Into::into),
+                quantity: input.quantity,
+                note: input.note,
+                idempotency_key: input.idempotency_key,
+            };
+            stock::transfer(tenant_db(ctx)?, request).await
+        }
+        .await;
+        payload(result)
     }
 
     /// Corrects a movement by posting its exact opposite (the ledger is never edited). A movement
@@ -575,8 +587,12 @@ impl StockMutation {
         ctx: &Context<'_>,
         input: ReverseStockMovementInput,
     ) -> ApiResult<StockPayload> {
-        let id = parse_id(&input.movement_id, "movementId")?;
-        payload(stock::reverse(tenant_db(ctx)?, id, input.note, input.idempotency_key).await)
+        let result: Result<_, AppError> = async {
+            let id = parse_id(&input.movement_id, "movementId")?;
+            stock::reverse(tenant_db(ctx)?, id, input.note, input.idempotency_key).await
+        }
+        .await;
+        payload(result)
     }
 
     /// Posts a cycle count: the variance of every line (1 to 1000) at once, in one transaction.
@@ -590,16 +606,29 @@ impl StockMutation {
         ctx: &Context<'_>,
         input: PostStockCountInput,
     ) -> ApiResult<StockPayload> {
-        let mut lines = Vec::with_capacity(input.lines.len());
-        for line in input.lines {
-            lines.push(stock::CountLine {
-                product_id: parse_id(&line.product_id, "productId")?,
-                location_id: parse_id(&line.location_id, "locationId")?,
-                lot: line.lot.map(Into::into),
-                counted: line.counted,
-            });
+        let result: Result<_, AppError> = async {
+            let mut lines = Vec::with_capacity(input.lines.len());
+            for (index, line) in input.lines.into_iter().enumerate() {
+                // Up to 1000 lines: say which one is wrong.
+                let bad = |what: &str| {
+                    AppError::bad_input(
+                        "lines",
+                        format!("line {}: {what} is not a valid id", index + 1),
+                    )
+                };
+                lines.push(stock::CountLine {
+                    product_id: parse_id(&line.product_id, "lines")
+                        .map_err(|_| bad("productId"))?,
+                    location_id: parse_id(&line.location_id, "lines")
+                        .map_err(|_| bad("locationId"))?,
+                    lot: line.lot.map(Into::into),
+                    counted: line.counted,
+                });
+            }
+            stock::count_lines(tenant_db(ctx)?, lines, input.note, input.idempotency_key).await
         }
-        payload(stock::count_lines(tenant_db(ctx)?, lines, input.note, input.idempotency_key).await)
+        .await;
+        payload(result)
     }
 
     /// Records a stocktake count; the variance becomes a movement. Audited as `stock.count`.
@@ -612,14 +641,18 @@ impl StockMutation {
         ctx: &Context<'_>,
         input: CountStockInput,
     ) -> ApiResult<StockPayload> {
-        let request = stock::CountInput {
-            product_id: parse_id(&input.product_id, "productId")?,
-            location_id: parse_id(&input.location_id, "locationId")?,
-            lot: input.lot.map(Into::into),
-            counted: input.counted,
-            note: input.note,
-            idempotency_key: input.idempotency_key,
-        };
-        payload(stock::count(tenant_db(ctx)?, request).await)
+        let result: Result<_, AppError> = async {
+            let request = stock::CountInput {
+                product_id: parse_id(&input.product_id, "productId")?,
+                location_id: parse_id(&input.location_id, "locationId")?,
+                lot: input.lot.map(Into::into),
+                counted: input.counted,
+                note: input.note,
+                idempotency_key: input.idempotency_key,
+            };
+            stock::count(tenant_db(ctx)?, request).await
+        }
+        .await;
+        payload(result)
     }
 }

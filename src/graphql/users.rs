@@ -170,12 +170,6 @@ async fn with_role(ctx: &Context<'_>, model: user::Model) -> ApiResult<User> {
     Ok(User::new(model, &role))
 }
 
-fn user_payload(
-    result: Result<user::Model, AppError>,
-) -> ApiResult<(Option<user::Model>, Vec<UserError>)> {
-    into_payload(result)
-}
-
 #[Object]
 impl UsersQuery {
     /// The organisation's users, `first` at a time (at most 100) after `after`, by email unless
@@ -254,16 +248,19 @@ impl UsersMutation {
         input: InviteUserInput,
     ) -> ApiResult<InviteUserPayload> {
         let services = services(ctx)?;
-        let role_id = parse_id(&input.role_id, "roleId")?;
-        let result = users::invite(
-            signed_in(ctx)?,
-            &services.auth.hasher,
-            users::InviteInput {
-                email: input.email,
-                display_name: input.display_name,
-                role_id,
-            },
-        )
+        let result: Result<_, AppError> = async {
+            let role_id = parse_id(&input.role_id, "roleId")?;
+            users::invite(
+                signed_in(ctx)?,
+                &services.auth.hasher,
+                users::InviteInput {
+                    email: input.email,
+                    display_name: input.display_name,
+                    role_id,
+                },
+            )
+            .await
+        }
         .await;
         let (invited, user_errors) = into_payload(result)?;
         let Some(invited) = invited else {
@@ -290,9 +287,12 @@ impl UsersMutation {
         ctx: &Context<'_>,
         input: UserIdInput,
     ) -> ApiResult<UserPayload> {
-        let id = parse_id(&input.id, "id")?;
-        let result = users::set_active(signed_in(ctx)?, id, false).await;
-        respond(ctx, user_payload(result)?).await
+        let result: Result<_, AppError> = async {
+            let id = parse_id(&input.id, "id")?;
+            users::set_active(signed_in(ctx)?, id, false).await
+        }
+        .await;
+        respond(ctx, into_payload(result)?).await
     }
 
     /// Reactivates a user.
@@ -305,9 +305,12 @@ impl UsersMutation {
         ctx: &Context<'_>,
         input: UserIdInput,
     ) -> ApiResult<UserPayload> {
-        let id = parse_id(&input.id, "id")?;
-        let result = users::set_active(signed_in(ctx)?, id, true).await;
-        respond(ctx, user_payload(result)?).await
+        let result: Result<_, AppError> = async {
+            let id = parse_id(&input.id, "id")?;
+            users::set_active(signed_in(ctx)?, id, true).await
+        }
+        .await;
+        respond(ctx, into_payload(result)?).await
     }
 
     /// Gives a user a one-time password and ends their sessions; they must change it at the next
@@ -323,13 +326,25 @@ impl UsersMutation {
     ) -> ApiResult<ResetUserPasswordPayload> {
         let services = services(ctx)?;
         let caller = signed_in(ctx)?;
-        let id = parse_id(&input.id, "id")?;
-        let temporary_password = users::reset_password(caller, &services.auth.hasher, id).await?;
-        let model = users::get(caller, id).await?;
+        let result: Result<_, AppError> = async {
+            let id = parse_id(&input.id, "id")?;
+            let temporary_password =
+                users::reset_password(caller, &services.auth.hasher, id).await?;
+            Ok((users::get(caller, id).await?, temporary_password))
+        }
+        .await;
+        let (reset, user_errors) = into_payload(result)?;
+        let Some((model, temporary_password)) = reset else {
+            return Ok(ResetUserPasswordPayload {
+                user: None,
+                temporary_password: None,
+                user_errors,
+            });
+        };
         Ok(ResetUserPasswordPayload {
             user: Some(with_role(ctx, model).await?),
             temporary_password: Some(temporary_password),
-            user_errors: Vec::new(),
+            user_errors,
         })
     }
 
@@ -343,10 +358,13 @@ impl UsersMutation {
         ctx: &Context<'_>,
         input: ChangeUserRoleInput,
     ) -> ApiResult<UserPayload> {
-        let id = parse_id(&input.id, "id")?;
-        let role_id = parse_id(&input.role_id, "roleId")?;
-        let result = users::change_role(signed_in(ctx)?, id, role_id).await;
-        respond(ctx, user_payload(result)?).await
+        let result: Result<_, AppError> = async {
+            let id = parse_id(&input.id, "id")?;
+            let role_id = parse_id(&input.role_id, "roleId")?;
+            users::change_role(signed_in(ctx)?, id, role_id).await
+        }
+        .await;
+        respond(ctx, into_payload(result)?).await
     }
 
     /// Replaces a user's overrides: `grant` adds to the role, `revoke` takes away (and beats a
@@ -360,9 +378,12 @@ impl UsersMutation {
         ctx: &Context<'_>,
         input: SetUserOverridesInput,
     ) -> ApiResult<UserPayload> {
-        let id = parse_id(&input.id, "id")?;
-        let result = users::set_overrides(signed_in(ctx)?, id, &input.grant, &input.revoke).await;
-        respond(ctx, user_payload(result)?).await
+        let result: Result<_, AppError> = async {
+            let id = parse_id(&input.id, "id")?;
+            users::set_overrides(signed_in(ctx)?, id, &input.grant, &input.revoke).await
+        }
+        .await;
+        respond(ctx, into_payload(result)?).await
     }
 }
 

@@ -11,7 +11,8 @@ use serde_json::json;
 
 use crate::audit::AuditRecord;
 use crate::error::{AppError, AppResult};
-use crate::service::paging::{self, Ordering, Page, PageRequest};
+use crate::service::bounds::MAX_UNITS;
+use crate::service::paging::{self, ListOrder, Page, PageRequest};
 use crate::service::text;
 use crate::tenancy::{TenantDb, TenantTx};
 
@@ -57,11 +58,16 @@ fn clean(input: &ProductInput) -> AppResult<CleanProduct> {
             "tracking must be none, lot or serial",
         ));
     }
-    if input.reorder_point < 0 || input.reorder_quantity < 0 {
-        return Err(AppError::bad_input(
-            "reorderPoint",
-            "reorder figures cannot be negative",
-        ));
+    for (field, value) in [
+        ("reorderPoint", input.reorder_point),
+        ("reorderQuantity", input.reorder_quantity),
+    ] {
+        if !(0..=MAX_UNITS).contains(&value) {
+            return Err(AppError::bad_input(
+                field,
+                format!("{field} must be 0 to {MAX_UNITS}"),
+            ));
+        }
     }
     let mut barcodes = Vec::new();
     for barcode in &input.barcodes {
@@ -76,16 +82,23 @@ fn clean(input: &ProductInput) -> AppResult<CleanProduct> {
         ("widthMm", input.width_mm),
         ("heightMm", input.height_mm),
     ] {
-        if value.is_some_and(|v| v <= 0) {
+        // A billion grams is a thousand tonnes, a billion millimetres a thousand kilometres.
+        if value.is_some_and(|v| !(1..=MAX_UNITS).contains(&v)) {
             return Err(AppError::bad_input(
                 field,
-                format!("{field} must be positive"),
+                format!("{field} must be 1 to {MAX_UNITS}"),
             ));
         }
     }
     let mut units: Vec<(String, i64)> = Vec::new();
     for (name, base_quantity) in &input.units {
         let name = text::single_line("units", name, 40)?;
+        if *base_quantity > MAX_UNITS {
+            return Err(AppError::bad_input(
+                "units",
+                format!("a {name} holds at most {MAX_UNITS} {base_unit}"),
+            ));
+        }
         if *base_quantity <= 1 {
             return Err(AppError::bad_input(
                 "units",
@@ -303,7 +316,7 @@ pub async fn page(
         ProductOrder::Name => vec![product::Column::Name, product::Column::Id],
         ProductOrder::Created => vec![product::Column::Id],
     };
-    paging::page(&tx, query, &Ordering::new(columns, descending), request).await
+    paging::page(&tx, query, &ListOrder::new(columns, descending), request).await
 }
 
 /// Archives (or restores) a product.

@@ -1,6 +1,7 @@
 //! Business rules, one module per domain. Services take a [`crate::tenancy::TenantDb`], run one
 //! transaction, write its audit event, and know nothing of GraphQL.
 
+pub mod bounds;
 pub mod catalogue;
 pub mod demo;
 pub mod organisations;

@@ -5,10 +5,10 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ColumnType, Condition, EntityTrait, IdenStatic, ModelTrait, Order, QueryFilter,
-    QueryOrder, QuerySelect, Select, Value,
+    ColumnTrait, ColumnType, EntityTrait, IdenStatic, ModelTrait, Order, QueryFilter, QueryOrder,
+    QuerySelect, Select, Value,
 };
 use serde::{Deserialize, Serialize};
 
@@ -51,12 +51,12 @@ impl<T> Page<T> {
 
 /// A list's order: `columns` compared left to right, all ascending or all descending. The last
 /// columns must make the order total (a primary key), or rows could repeat across pages.
-pub struct Ordering<E: EntityTrait> {
+pub struct ListOrder<E: EntityTrait> {
     pub columns: Vec<E::Column>,
     pub descending: bool,
 }
 
-impl<E: EntityTrait> Ordering<E> {
+impl<E: EntityTrait> ListOrder<E> {
     pub fn new(columns: Vec<E::Column>, descending: bool) -> Self {
         Self {
             columns,
@@ -64,11 +64,13 @@ impl<E: EntityTrait> Ordering<E> {
         }
     }
 
-    /// Names the order, so that a cursor from another order is refused rather than misread.
+    /// Names the list and its order, so that a cursor from another list or order is refused
+    /// rather than misread.
     fn signature(&self) -> String {
         let names: Vec<&str> = self.columns.iter().map(|c| c.as_str()).collect();
         format!(
-            "{}{}",
+            "{}:{}{}",
+            E::default().table_name(),
             names.join(","),
             if self.descending { "-" } else { "+" }
         )
@@ -124,7 +126,10 @@ impl KeyValue {
             (Self::Int(i), T::Integer) => i32::try_from(i).ok().map(Into::into),
             (Self::Uuid(u), T::Uuid) => Some(u.into()),
             (Self::Bool(b), T::Boolean) => Some(b.into()),
-            (Self::Time(t), T::TimestampWithTimeZone) => Some(t.into()),
+            (Self::Time(t), T::TimestampWithTimeZone) => {
+                crate::service::bounds::check_time("after", t).ok()?;
+                Some(t.into())
+            }
             _ => None,
         }
     }
@@ -137,7 +142,7 @@ fn not_a_cursor() -> AppError {
     )
 }
 
-fn encode<E: EntityTrait>(ordering: &Ordering<E>, model: &E::Model) -> AppResult<String> {
+fn encode<E: EntityTrait>(ordering: &ListOrder<E>, model: &E::Model) -> AppResult<String> {
     let k = ordering
         .columns
         .iter()
@@ -152,7 +157,7 @@ fn encode<E: EntityTrait>(ordering: &Ordering<E>, model: &E::Model) -> AppResult
 }
 
 /// Reads a cursor into the condition "comes after it in this order".
-fn after_condition<E: EntityTrait>(ordering: &Ordering<E>, cursor: &str) -> AppResult<Condition> {
+fn after_condition<E: EntityTrait>(ordering: &ListOrder<E>, cursor: &str) -> AppResult<Expr> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| not_a_cursor())?;
     let data: CursorData = serde_json::from_slice(&bytes).map_err(|_| not_a_cursor())?;
     if data.o != ordering.signature() || data.k.len() != ordering.columns.len() {
@@ -165,28 +170,22 @@ fn after_condition<E: EntityTrait>(ordering: &Ordering<E>, cursor: &str) -> AppR
         .map(|(key, column)| key.into_value(column.def().get_column_type()))
         .collect::<Option<Vec<Value>>>()
         .ok_or_else(not_a_cursor)?;
-    // (c1, c2, …) > (v1, v2, …) spelled out: c1 > v1, or c1 = v1 and c2 > v2, and so on.
-    let mut after = Condition::any();
-    for (i, (column, value)) in ordering.columns.iter().zip(&values).enumerate() {
-        let mut step = Condition::all();
-        for (earlier, earlier_value) in ordering.columns[..i].iter().zip(&values) {
-            step = step.add(earlier.eq(earlier_value.clone()));
-        }
-        let beyond: SimpleExpr = if ordering.descending {
-            Expr::col(*column).lt(value.clone())
-        } else {
-            Expr::col(*column).gt(value.clone())
-        };
-        after = after.add(step.add(beyond));
-    }
-    Ok(after)
+    // A row-value comparison, (c1, c2, …) > (v1, v2, …): every column runs the same way, and
+    // both engines can answer it from an index on (tenant_id, c1, c2, …) as a range.
+    let columns = Expr::tuple(ordering.columns.iter().map(|c| Expr::col(*c)));
+    let values = Expr::tuple(values.into_iter().map(Expr::val));
+    Ok(if ordering.descending {
+        columns.lt(values)
+    } else {
+        columns.gt(values)
+    })
 }
 
 /// One page of `query` (already filtered) in `ordering`, inside the caller's organisation.
 pub async fn page<E>(
     tx: &TenantTx,
     query: Select<E>,
-    ordering: &Ordering<E>,
+    ordering: &ListOrder<E>,
     request: &PageRequest,
 ) -> AppResult<Page<E::Model>>
 where

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::audit::AuditRecord;
 use crate::error::{AppError, AppResult};
-use crate::service::paging::{self, Ordering, Page, PageRequest};
+use crate::service::paging::{self, ListOrder, Page, PageRequest};
 use crate::service::text;
 use crate::tenancy::TenantDb;
 
@@ -108,7 +108,7 @@ pub async fn warehouses(
         PlaceOrder::Created => vec![warehouse::Column::Id],
     };
     let tx = db.read().await?;
-    paging::page(&tx, query, &Ordering::new(columns, descending), request).await
+    paging::page(&tx, query, &ListOrder::new(columns, descending), request).await
 }
 
 pub struct LocationInput {
@@ -133,6 +133,12 @@ pub async fn create_location(db: &TenantDb, input: LocationInput) -> AppResult<l
         .ok_or(AppError::NotFound {
             entity: "warehouse",
         })?;
+    if !warehouse.is_active {
+        return Err(AppError::Conflict(format!(
+            "warehouse {} is archived",
+            warehouse.code
+        )));
+    }
     let clash = tx
         .one(
             location::Entity::find()
@@ -224,7 +230,7 @@ pub async fn locations(
         PlaceOrder::Code | PlaceOrder::Name => vec![location::Column::Code, location::Column::Id],
         PlaceOrder::Created => vec![location::Column::Id],
     };
-    paging::page(&tx, query, &Ordering::new(columns, descending), request).await
+    paging::page(&tx, query, &ListOrder::new(columns, descending), request).await
 }
 
 /// Archives or restores a location. A location holding stock cannot be archived.
@@ -295,13 +301,12 @@ pub async fn set_warehouse_active(
         .ok_or(AppError::NotFound {
             entity: "warehouse",
         })?;
+    let mut archived_locations = Vec::new();
     if !active {
-        let location_ids: Vec<LocationId> = tx
+        let locations = tx
             .all(location::Entity::find().filter(location::Column::WarehouseId.eq(id)))
-            .await?
-            .into_iter()
-            .map(|l| l.id)
-            .collect();
+            .await?;
+        let location_ids: Vec<LocationId> = locations.iter().map(|l| l.id).collect();
         let holding = tx
             .count(
                 stock_balance::Entity::find()
@@ -315,6 +320,20 @@ pub async fn set_warehouse_active(
                 before.code
             )));
         }
+        // Its locations go with it, so nothing can be put into an archived warehouse. Restoring
+        // the warehouse leaves them archived: each is restored on purpose, or not at all.
+        tx.update_many(
+            location::Entity::update_many()
+                .col_expr(location::Column::IsActive, Expr::value(false))
+                .filter(location::Column::WarehouseId.eq(id))
+                .filter(location::Column::IsActive.eq(true)),
+        )
+        .await?;
+        archived_locations = locations
+            .into_iter()
+            .filter(|l| l.is_active)
+            .map(|l| l.code)
+            .collect();
     }
     tx.update_many(
         warehouse::Entity::update_many()
@@ -327,11 +346,14 @@ pub async fn set_warehouse_active(
     } else {
         "warehouse.archive"
     };
-    tx.record(AuditRecord::new(action, "warehouse", id).with_change(
+    let mut record = AuditRecord::new(action, "warehouse", id).with_change(
         json!({ "active": before.is_active }),
         json!({ "active": active }),
-    ))
-    .await?;
+    );
+    if !archived_locations.is_empty() {
+        record.detail["locationsArchived"] = json!(archived_locations);
+    }
+    tx.record(record).await?;
     tx.commit().await?;
     Ok(warehouse::Model {
         is_active: active,

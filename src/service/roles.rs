@@ -15,7 +15,7 @@ use serde_json::json;
 use crate::audit::AuditRecord;
 use crate::auth::permission::{Permission, PermissionSet};
 use crate::error::{AppError, AppResult};
-use crate::service::paging::{self, Ordering, Page, PageRequest};
+use crate::service::paging::{self, ListOrder, Page, PageRequest};
 use crate::service::text;
 use crate::tenancy::{TenantDb, TenantTx};
 
@@ -156,7 +156,7 @@ pub async fn list(
         RoleOrder::Created => vec![role::Column::Id],
     };
     let tx = db.read().await?;
-    paging::page(&tx, query, &Ordering::new(columns, descending), request).await
+    paging::page(&tx, query, &ListOrder::new(columns, descending), request).await
 }
 
 pub async fn get(db: &TenantDb, id: RoleId) -> AppResult<role::Model> {

@@ -24,7 +24,8 @@ use uuid::Uuid;
 
 use crate::audit::AuditRecord;
 use crate::error::{AppError, AppResult};
-use crate::service::paging::{self, Ordering, Page, PageRequest};
+use crate::service::bounds::{MAX_UNITS, check_day, check_quantity, check_time};
+use crate::service::paging::{self, ListOrder, Page, PageRequest};
 use crate::service::text;
 use crate::tenancy::{Actor, TenantDb, TenantTx};
 
@@ -66,6 +67,12 @@ pub struct LotInput {
     pub expires_on: Option<NaiveDate>,
 }
 
+fn lot_request(lot: &Option<LotInput>) -> serde_json::Value {
+    lot.as_ref().map_or(serde_json::Value::Null, |lot| {
+        json!([lot.code, lot.expires_on])
+    })
+}
+
 /// What a stock mutation did: its movements and the balances they left.
 #[derive(Clone, Debug)]
 pub struct StockResult {
@@ -100,6 +107,18 @@ async fn find_product(tx: &TenantTx, id: ProductId) -> AppResult<product::Model>
         .ok_or(AppError::NotFound { entity: "product" })
 }
 
+/// An archived product stays in history and can be drawn down, but takes no new stock.
+fn check_receivable(product: &product::Model) -> AppResult<()> {
+    if product.is_active {
+        Ok(())
+    } else {
+        Err(AppError::Conflict(format!(
+            "product {} is archived: it takes no new stock",
+            product.sku
+        )))
+    }
+}
+
 async fn find_location(tx: &TenantTx, id: LocationId) -> AppResult<location::Model> {
     let location = tx
         .find_by_id::<location::Entity>(id)
@@ -120,7 +139,7 @@ async fn resolve_lot(
     tx: &mut TenantTx,
     product: &product::Model,
     lot: Option<LotInput>,
-    quantity: i64,
+    (quantity_field, quantity): (&'static str, i64),
 ) -> AppResult<Option<lot::Model>> {
     match (product.tracking.as_str(), lot) {
         ("none", None) => Ok(None),
@@ -138,7 +157,7 @@ async fn resolve_lot(
         (tracking, Some(input)) => {
             if tracking == "serial" && quantity != 1 {
                 return Err(AppError::bad_input(
-                    "quantity",
+                    quantity_field,
                     format!(
                         "{} is serial-tracked: one unit per serial number",
                         product.sku
@@ -154,7 +173,27 @@ async fn resolve_lot(
                 )
                 .await?;
             if let Some(existing) = existing {
+                // A lot's expiry is fixed when it is first seen; a different date is a
+                // different lot or a typo, never a silent correction.
+                if let Some(given) = input.expires_on
+                    && Some(given) != existing.expires_on
+                {
+                    return Err(AppError::bad_input(
+                        "lot",
+                        format!(
+                            "lot {} of {} expires on {}, not {given}",
+                            existing.code,
+                            product.sku,
+                            existing
+                                .expires_on
+                                .map_or_else(|| "no date".to_owned(), |d| d.to_string())
+                        ),
+                    ));
+                }
                 return Ok(Some(existing));
+            }
+            if let Some(day) = input.expires_on {
+                check_day("lot", day)?;
             }
             if product.expiry_required && input.expires_on.is_none() {
                 return Err(AppError::bad_input(
@@ -228,7 +267,12 @@ async fn post(tx: &mut TenantTx, postings: Vec<Posting>) -> AppResult<StockResul
             )
             .await?
             .ok_or_else(|| AppError::Internal("balance row vanished".into()))?;
-        let on_hand = balance.on_hand + change;
+        let on_hand = balance.on_hand.saturating_add(*change);
+        if on_hand > MAX_UNITS {
+            return Err(AppError::Conflict(format!(
+                "a place holds at most {MAX_UNITS} units of one product and lot"
+            )));
+        }
         if on_hand < balance.reserved {
             let product = postings
                 .iter()
@@ -313,10 +357,22 @@ async fn post(tx: &mut TenantTx, postings: Vec<Posting>) -> AppResult<StockResul
 }
 
 /// Claims `key` for `operation` in this transaction. `Some(first result)` if it was used before.
+/// Who asks and what they ask for, hashed: a retry matches it, anything else does not.
+fn fingerprint(db: &TenantDb, operation: &str, request: &serde_json::Value) -> String {
+    use sha2::{Digest, Sha256};
+    let actor = match db.actor() {
+        Actor::User { id, .. } => id.to_string(),
+        Actor::Cli => "cli".to_owned(),
+    };
+    let canonical = json!({ "operation": operation, "actor": actor, "request": request });
+    hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+}
+
 async fn claim_key(
     tx: &mut TenantTx,
     key: &str,
     operation: &'static str,
+    fingerprint: &str,
 ) -> AppResult<Option<Vec<MovementId>>> {
     let key = text::single_line("idempotencyKey", key, 200)?;
     let claimed = tx
@@ -324,6 +380,7 @@ async fn claim_key(
             tenant_id: Set(tx.tenant()),
             idempotency_key: Set(key.clone()),
             operation: Set(operation.to_owned()),
+            fingerprint: Set(fingerprint.to_owned()),
             result: Set("[]".to_owned()),
             created_at: Set(Utc::now()),
         })
@@ -342,6 +399,12 @@ async fn claim_key(
         return Err(AppError::Conflict(format!(
             "idempotency key {key} was used for {}",
             earlier.operation
+        )));
+    }
+    // Keys claimed before fingerprints existed have none and are compared by operation only.
+    if !earlier.fingerprint.is_empty() && earlier.fingerprint != fingerprint {
+        return Err(AppError::Conflict(format!(
+            "idempotency key {key} was used for a different request"
         )));
     }
     let ids: Vec<MovementId> = serde_json::from_str(&earlier.result).unwrap_or_default();
@@ -404,14 +467,16 @@ async fn run<F>(
     db: &TenantDb,
     operation: &'static str,
     idempotency_key: Option<String>,
+    request: serde_json::Value,
     build: F,
 ) -> AppResult<StockResult>
 where
     F: for<'t> AsyncFnOnce(&'t mut TenantTx) -> AppResult<(Vec<Posting>, AuditRecord)>,
 {
     let mut tx = db.write().await?;
+    let fingerprint = fingerprint(db, operation, &request);
     if let Some(key) = &idempotency_key
-        && let Some(ids) = claim_key(&mut tx, key, operation).await?
+        && let Some(ids) = claim_key(&mut tx, key, operation, &fingerprint).await?
     {
         drop(tx);
         return replay(db, ids).await;
@@ -467,13 +532,21 @@ pub async fn adjust(db: &TenantDb, input: AdjustInput) -> AppResult<StockResult>
             "an adjustment must change something",
         ));
     }
+    check_quantity("change", input.change.saturating_abs(), 1)?;
     let reason = reason_code(&input.reason)?;
     let note = text::multi_line("note", &input.note, 1000)?;
-    run(db, "stock.adjust", input.idempotency_key.clone(), async |tx: &mut TenantTx| {
+    let request = json!({
+        "product": input.product_id, "location": input.location_id, "lot": lot_request(&input.lot),
+        "change": input.change, "reason": reason, "note": note,
+    });
+    run(db, "stock.adjust", input.idempotency_key.clone(), request, async |tx: &mut TenantTx| {
         let product = find_product(tx, input.product_id).await?;
         let location = find_location(tx, input.location_id).await?;
+        if input.change > 0 {
+            check_receivable(&product)?;
+        }
         let quantity = input.change.abs();
-        let lot = resolve_lot(tx, &product, input.lot.clone(), quantity).await?;
+        let lot = resolve_lot(tx, &product, input.lot.clone(), ("change", quantity)).await?;
         let account = if reason == "scrap" { Place::Scrap } else { Place::Adjustment };
         let (from, to) = if input.change > 0 {
             (account, Place::Location(location.id))
@@ -505,9 +578,7 @@ pub struct TransferInput {
 
 /// Moves stock between two locations.
 pub async fn transfer(db: &TenantDb, input: TransferInput) -> AppResult<StockResult> {
-    if input.quantity <= 0 {
-        return Err(AppError::bad_input("quantity", "quantity must be positive"));
-    }
+    check_quantity("quantity", input.quantity, 1)?;
     if input.from_location_id == input.to_location_id {
         return Err(AppError::bad_input(
             "toLocationId",
@@ -515,11 +586,15 @@ pub async fn transfer(db: &TenantDb, input: TransferInput) -> AppResult<StockRes
         ));
     }
     let note = text::multi_line("note", &input.note, 1000)?;
-    run(db, "stock.transfer", input.idempotency_key.clone(), async |tx: &mut TenantTx| {
+    let request = json!({
+        "product": input.product_id, "from": input.from_location_id, "to": input.to_location_id,
+        "lot": lot_request(&input.lot), "quantity": input.quantity, "note": note,
+    });
+    run(db, "stock.transfer", input.idempotency_key.clone(), request, async |tx: &mut TenantTx| {
         let product = find_product(tx, input.product_id).await?;
         let from = find_location(tx, input.from_location_id).await?;
         let to = find_location(tx, input.to_location_id).await?;
-        let lot = resolve_lot(tx, &product, input.lot.clone(), input.quantity).await?;
+        let lot = resolve_lot(tx, &product, input.lot.clone(), ("quantity", input.quantity)).await?;
         let record = AuditRecord::new("stock.transfer", "product", product.id).with_change(
             json!(null),
             json!({ "sku": product.sku, "from": from.code, "to": to.code,
@@ -586,20 +661,33 @@ pub async fn count_lines(
     if lines.is_empty() || lines.len() > 1000 {
         return Err(AppError::bad_input("lines", "a count has 1 to 1000 lines"));
     }
-    if lines.iter().any(|line| line.counted < 0) {
-        return Err(AppError::bad_input("counted", "a count cannot be negative"));
+    for (index, line) in lines.iter().enumerate() {
+        if !(0..=MAX_UNITS).contains(&line.counted) {
+            return Err(AppError::bad_input(
+                "lines",
+                format!("line {}: counted must be 0 to {MAX_UNITS}", index + 1),
+            ));
+        }
     }
     let note = text::multi_line("note", &note, 1000)?;
+    let request = json!({
+        "lines": lines.iter().map(|line| json!({
+            "product": line.product_id, "location": line.location_id,
+            "lot": lot_request(&line.lot), "counted": line.counted,
+        })).collect::<Vec<_>>(),
+        "note": note,
+    });
     run(
         db,
         "stock.count",
         idempotency_key,
+        request,
         async |tx: &mut TenantTx| {
             let mut resolved = Vec::with_capacity(lines.len());
             for line in &lines {
                 let product = find_product(tx, line.product_id).await?;
                 let location = find_location(tx, line.location_id).await?;
-                let lot = resolve_lot(tx, &product, line.lot.clone(), 1).await?;
+                let lot = resolve_lot(tx, &product, line.lot.clone(), ("counted", 1)).await?;
                 let key = (
                     product.id,
                     location.id,
@@ -659,6 +747,9 @@ pub async fn count_lines(
                     "lot": lot.as_ref().map(|l| l.code.clone()),
                     "onHandBefore": on_hand, "counted": counted, "variance": variance,
                 }));
+                if variance > 0 {
+                    check_receivable(&product)?;
+                }
                 if variance != 0 {
                     let (from, to) = if variance > 0 {
                         (Place::Adjustment, Place::Location(location.id))
@@ -760,6 +851,7 @@ pub async fn balances(
         query = query.filter(B::LotKey.eq(lot_id.0));
     }
     if let Some(day) = filter.expires_by {
+        check_day("filter.expiresBy", day)?;
         query = query.filter(
             B::LotKey.in_subquery(
                 Query::select()
@@ -780,7 +872,7 @@ pub async fn balances(
         BalanceOrder::OnHand => vec![B::OnHand, B::ProductId, B::LocationId, B::LotKey],
         BalanceOrder::Updated => vec![B::UpdatedAt, B::ProductId, B::LocationId, B::LotKey],
     };
-    paging::page(&tx, query, &Ordering::new(columns, descending), request).await
+    paging::page(&tx, query, &ListOrder::new(columns, descending), request).await
 }
 
 /// What the movement history may be narrowed to.
@@ -834,13 +926,21 @@ pub async fn movements(
         query = query.filter(M::ActorUserId.eq(actor));
     }
     if let Some(since) = filter.since {
+        check_time("filter.since", since)?;
         query = query.filter(M::CreatedAt.gte(since));
     }
     if let Some(until) = filter.until {
+        check_time("filter.until", until)?;
         query = query.filter(M::CreatedAt.lt(until));
     }
     // Ids are UUIDv7, time-ordered: id order is posting order, and a total one.
-    paging::page(&tx, query, &Ordering::new(vec![M::Id], descending), request).await
+    paging::page(
+        &tx,
+        query,
+        &ListOrder::new(vec![M::Id], descending),
+        request,
+    )
+    .await
 }
 
 /// A balance that differs from the sum of its movements.
@@ -977,7 +1077,8 @@ pub async fn reverse(
     idempotency_key: Option<String>,
 ) -> AppResult<StockResult> {
     let note = text::multi_line("note", &note, 1000)?;
-    run(db, "stock.reverse", idempotency_key, async |tx: &mut TenantTx| {
+    let request = json!({ "movement": id, "note": note });
+    run(db, "stock.reverse", idempotency_key, request, async |tx: &mut TenantTx| {
         let original = tx
             .find_by_id::<stock_movement::Entity>(id)
             .await?
@@ -1004,6 +1105,10 @@ pub async fn reverse(
             ("in_transit", _) => Place::InTransit,
             _ => Place::Adjustment,
         };
+        // Stock goes back only to places that still take it.
+        for location in [original.from_location_id, original.to_location_id].into_iter().flatten() {
+            find_location(tx, location).await?;
+        }
         let record = AuditRecord::new("stock.reverse", "movement", id).with_change(
             json!(null),
             json!({ "sku": product.sku, "reverses": id.to_string(), "quantity": original.quantity, "note": note }),

@@ -61,18 +61,24 @@ pub fn email(field: &'static str, value: &str) -> AppResult<String> {
 }
 
 /// A case-insensitive "contains" pattern for LIKE, or `None` when there is nothing to search
-/// for. Wildcards the user typed are dropped rather than escaped: escape syntax differs between
-/// the engines, and nobody searches a SKU for a literal `%`.
-pub fn search_pattern(search: Option<&str>) -> Option<String> {
+/// for. The user's `%`, `_` and `\` are escaped, so `WID_01` finds exactly that (underscores are
+/// common in SKUs).
+pub fn search_pattern(search: Option<&str>) -> Option<sea_orm::sea_query::LikeExpr> {
     let search = search.map(str::trim).filter(|s| !s.is_empty())?;
-    Some(format!(
-        "%{}%",
-        search.to_lowercase().replace(['%', '_', '\\'], "")
-    ))
+    let mut pattern = String::from("%");
+    for c in search.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    Some(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\'))
 }
 
 /// `lower(column)`, for comparing with [`search_pattern`]: LIKE is case-sensitive on PostgreSQL
-/// and not on SQLite, lower-casing both sides makes them agree.
+/// and not on SQLite, lower-casing both sides makes them agree. (SQLite's `lower` folds ASCII
+/// only, so there a search for "élan" does not find "ÉLAN"; PostgreSQL folds all of Unicode.)
 pub fn lower<C: sea_orm::sea_query::IntoColumnRef>(column: C) -> sea_orm::sea_query::Expr {
     use sea_orm::sea_query::{Expr, Func};
     Expr::expr(Func::lower(Expr::col(column)))

@@ -19,7 +19,7 @@ use crate::auth::password::{self, PasswordHasher};
 use crate::auth::permission::{Permission, PermissionSet};
 use crate::auth::session::SignedIn;
 use crate::error::{AppError, AppResult};
-use crate::service::paging::{self, Ordering, Page, PageRequest};
+use crate::service::paging::{self, ListOrder, Page, PageRequest};
 use crate::service::roles::{self, check_can_grant};
 use crate::service::text;
 use crate::tenancy::TenantTx;
@@ -72,7 +72,7 @@ pub async fn list(
         UserOrder::DisplayName => vec![user::Column::DisplayName, user::Column::Id],
         UserOrder::Created => vec![user::Column::Id],
     };
-    paging::page(&tx, query, &Ordering::new(columns, descending), request).await
+    paging::page(&tx, query, &ListOrder::new(columns, descending), request).await
 }
 
 pub async fn get(caller: &SignedIn, id: UserId) -> AppResult<user::Model> {

@@ -15,6 +15,8 @@ use crate::support::{Backend, Session, TestApp, gid};
 on_both_databases!(
     every_list_pages_by_keyset_in_every_order,
     cursors_are_checked_not_trusted,
+    ties_page_by_id_and_searches_take_wildcards_literally,
+    validation_failures_come_back_in_user_errors,
 );
 
 const TYPE_REF: &str = "kind name ofType { kind name ofType { kind name ofType { kind name } } }";
@@ -272,6 +274,16 @@ async fn every_list_pages_by_keyset_in_every_order(backend: Backend) {
     )
     .await;
     assert_eq!(quantities, [5, 4, 3, 2, 1].map(|n| json!(n)).to_vec());
+    let changed = walk(
+        &app,
+        s,
+        "stockOnHand",
+        "sort: {field: UPDATED_AT}",
+        "onHand",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(changed, [3, 1, 5, 2, 4].map(|n| json!(n)).to_vec());
     let at_b = walk(
         &app,
         s,
@@ -451,23 +463,25 @@ async fn cursors_are_checked_not_trusted(backend: Backend) {
         (by_sku.clone(), json!({ "direction": "DESC" })),
         (
             json!(forged(
-                json!({ "o": "sku,id+", "k": [{ "i": 5 }, { "u": uuid }] })
+                json!({ "o": "products:sku,id+", "k": [{ "i": 5 }, { "u": uuid }] })
             )),
             json!(null),
         ),
         (
             json!(forged(
-                json!({ "o": "sku,id+", "k": [{ "s": "A-1" }, { "s": "x" }] })
+                json!({ "o": "products:sku,id+", "k": [{ "s": "A-1" }, { "s": "x" }] })
             )),
             json!(null),
         ),
         (
-            json!(forged(json!({ "o": "sku,id+", "k": [{ "s": "A-1" }] }))),
+            json!(forged(
+                json!({ "o": "products:sku,id+", "k": [{ "s": "A-1" }] })
+            )),
             json!(null),
         ),
         (
             json!(forged(
-                json!({ "o": "sku,id+", "k": [{ "s": "A-1" }, { "u": "nope" }] })
+                json!({ "o": "products:sku,id+", "k": [{ "s": "A-1" }, { "u": "nope" }] })
             )),
             json!(null),
         ),
@@ -487,7 +501,8 @@ async fn cursors_are_checked_not_trusted(backend: Backend) {
         );
     }
     // A well-formed forged cursor of the right types is just a position.
-    let forged_ok = forged(json!({ "o": "sku,id+", "k": [{ "s": "A-2" }, { "u": uuid }] }));
+    let forged_ok =
+        forged(json!({ "o": "products:sku,id+", "k": [{ "s": "A-2" }, { "u": uuid }] }));
     let body = call(&app, s, page, json!({ "a": forged_ok })).await;
     assert_eq!(body["data"]["products"]["nodes"][0]["sku"], "A-3", "{body}");
 
@@ -520,4 +535,187 @@ async fn cursors_are_checked_not_trusted(backend: Backend) {
     )
     .await;
     assert_eq!(error_code(&missing), Some("NOT_FOUND"), "{missing}");
+}
+
+/// Equal sort values across a page boundary are ordered by id, so none repeats or vanishes; and a
+/// search for `WID_01` means exactly that (an underscore is not a wildcard).
+async fn ties_page_by_id_and_searches_take_wildcards_literally(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.member_of_new_organisation("Alpha").await;
+    let s = &owner.session;
+    let create =
+        "mutation ($i: CreateProductInput!) { createProduct(input: $i) { product { id } } }";
+    for sku in [
+        "WID_01", "WIDX01", "WID%01", "T-1", "T-2", "T-3", "T-4", "T-5",
+    ] {
+        let name = if sku.starts_with("T-") {
+            "Same name"
+        } else {
+            sku
+        };
+        call(
+            &app,
+            s,
+            create,
+            json!({ "i": { "sku": sku, "name": name } }),
+        )
+        .await;
+    }
+    for direction in ["ASC", "DESC"] {
+        let skus = walk(
+            &app,
+            s,
+            "products",
+            &format!("filter: {{search: \"same\"}}, sort: {{field: NAME, direction: {direction}}}"),
+            "sku",
+            Value::Null,
+        )
+        .await;
+        let mut expected = strings(&["T-1", "T-2", "T-3", "T-4", "T-5"]);
+        if direction == "DESC" {
+            expected.reverse();
+        }
+        assert_eq!(skus, expected, "ties broken by creation order, {direction}");
+    }
+    for (search, expected) in [
+        ("wid_01", vec!["WID_01"]),
+        ("WID%", vec!["WID%01"]),
+        ("_", vec!["WID_01"]),
+    ] {
+        let found = walk(
+            &app,
+            s,
+            "products",
+            &format!("filter: {{search: \"{search}\"}}"),
+            "sku",
+            Value::Null,
+        )
+        .await;
+        assert_eq!(found, strings(&expected), "search {search}");
+    }
+
+    // The caller's sessions page too, newest first by default, even when only a field is named.
+    for _ in 0..3 {
+        app.login(&owner.email, crate::support::database::TEST_PASSWORD)
+            .await;
+    }
+    let sessions = walk(
+        &app,
+        s,
+        "mySessions",
+        "sort: {field: CREATED_AT}",
+        "id",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(sessions.len(), 4);
+    let oldest_first = walk(
+        &app,
+        s,
+        "mySessions",
+        "sort: {direction: ASC}",
+        "id",
+        Value::Null,
+    )
+    .await;
+    let mut reversed = sessions.clone();
+    reversed.reverse();
+    assert_eq!(oldest_first, reversed);
+    let events = walk(
+        &app,
+        s,
+        "auditEvents",
+        "sort: {field: SEQUENCE}",
+        "sequence",
+        Value::Null,
+    )
+    .await;
+    assert!(
+        events
+            .windows(2)
+            .all(|pair| pair[0].as_i64() > pair[1].as_i64()),
+        "newest first"
+    );
+
+    // A cursor belongs to its list: the same order on another list is refused.
+    let body = call(&app, s, "{ warehouses(first: 1, sort: {field: NAME}) { pageInfo { endCursor } } products(first: 1, sort: {field: NAME}) { pageInfo { endCursor } } }", json!({})).await;
+    let products_cursor = body["data"]["products"]["pageInfo"]["endCursor"].clone();
+    let body = call(
+        &app,
+        s,
+        "query ($a: String) { roles(first: 1, after: $a) { nodes { name } } }",
+        json!({ "a": products_cursor }),
+    )
+    .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+}
+
+/// Validation failures of a mutation, malformed ids included, come back in `userErrors` with the
+/// field at fault; nothing is written.
+async fn validation_failures_come_back_in_user_errors(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.member_of_new_organisation("Alpha").await;
+    let s = &owner.session;
+    let before = call(&app, s, "{ auditEvents { totalCount } }", json!({})).await["data"]["auditEvents"]["totalCount"].clone();
+    let cases = [
+        (
+            "mutation { updateProduct(input: {id: \"garbage\", sku: \"X\", name: \"X\"}) { product { id } userErrors { field code } } }",
+            "updateProduct",
+            "id",
+        ),
+        (
+            "mutation { archiveWarehouse(input: {id: \"garbage\"}) { warehouse { id } userErrors { field code } } }",
+            "archiveWarehouse",
+            "id",
+        ),
+        (
+            "mutation { createLocation(input: {warehouseId: \"garbage\", code: \"X\"}) { location { id } userErrors { field code } } }",
+            "createLocation",
+            "warehouseId",
+        ),
+        (
+            "mutation { adjustStock(input: {productId: \"garbage\", locationId: \"garbage\", change: 1, reason: \"found\"}) { movements { id } userErrors { field code } } }",
+            "adjustStock",
+            "productId",
+        ),
+        (
+            "mutation { postStockCount(input: {lines: [{productId: \"garbage\", locationId: \"garbage\", counted: 1}]}) { movements { id } userErrors { field code } } }",
+            "postStockCount",
+            "lines",
+        ),
+        (
+            "mutation { changeUserRole(input: {id: \"garbage\", roleId: \"garbage\"}) { user { id } userErrors { field code } } }",
+            "changeUserRole",
+            "id",
+        ),
+        (
+            "mutation { deleteRole(input: {id: \"garbage\"}) { roleId userErrors { field code } } }",
+            "deleteRole",
+            "id",
+        ),
+        (
+            "mutation { revokeSession(input: {id: \"garbage\"}) { sessionId userErrors { field code } } }",
+            "revokeSession",
+            "id",
+        ),
+        (
+            "mutation { createProduct(input: {sku: \"\", name: \"X\"}) { product { id } userErrors { field code } } }",
+            "createProduct",
+            "sku",
+        ),
+        (
+            "mutation { changePassword(input: {current: \"wrong\", new: \"x\"}) { user { id } userErrors { field code } } }",
+            "changePassword",
+            "current",
+        ),
+    ];
+    for (document, mutation, field) in cases {
+        let body = call(&app, s, document, json!({})).await;
+        assert!(body["errors"].is_null(), "{document}: {body}");
+        let error = &body["data"][mutation]["userErrors"][0];
+        assert_eq!(error["field"], field, "{document}: {body}");
+        assert_eq!(error["code"], "BAD_USER_INPUT", "{document}: {body}");
+    }
+    let after = call(&app, s, "{ auditEvents { totalCount } }", json!({})).await["data"]["auditEvents"]["totalCount"].clone();
+    assert_eq!(before, after, "a refused mutation writes nothing");
 }

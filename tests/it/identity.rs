@@ -332,6 +332,10 @@ async fn invited_user_must_change_the_temporary_password(backend: Backend) {
             .unwrap_or("")
             .contains("changePassword")
     );
+    assert_eq!(
+        body["errors"][0]["extensions"]["reason"], "PASSWORD_CHANGE_REQUIRED",
+        "told apart from a missing permission: {body}"
+    );
     // Rules apply to the new password: too short, common, then fine.
     for (new, expected) in [
         ("short", Some("BAD_USER_INPUT")),
@@ -352,6 +356,12 @@ async fn invited_user_must_change_the_temporary_password(backend: Backend) {
             expected,
             "{new}: {body}"
         );
+        if expected.is_some() {
+            assert_eq!(
+                body["data"]["changePassword"]["userErrors"][0]["field"], "new",
+                "{body}"
+            );
+        }
     }
     let (_, body) = app
         .graphql_in(Some(&first), "{ users { nodes { id } } }", json!({}))

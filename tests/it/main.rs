@@ -12,4 +12,5 @@ mod permissions;
 mod schema;
 mod session;
 mod stock;
+mod stock_edges;
 mod tenancy;

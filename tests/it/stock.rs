@@ -294,7 +294,7 @@ async fn lots_serials_and_expiry_are_enforced(backend: Backend) {
         "untracked products take no lot: {body}"
     );
     let body = call(&app, s, ADJUST, json!({ "i": { "productId": serial, "locationId": w.a, "change": 2, "reason": "found", "lot": { "code": "SN1" } } })).await;
-    assert_eq!(error_field(&body), "quantity", "{body}");
+    assert_eq!(error_field(&body), "change", "{body}");
     // One serial is one unit: in stock once, at one location.
     let body = call(&app, s, ADJUST, json!({ "i": { "productId": serial, "locationId": w.a, "change": 1, "reason": "found", "lot": { "code": "SN1" } } })).await;
     assert!(body["errors"].is_null(), "{body}");
@@ -569,11 +569,32 @@ async fn another_organisations_ids_are_not_found(backend: Backend) {
             json!({ "i": { "lines": [{ "productId": mine.product, "locationId": theirs.a, "counted": 1 }] } }),
             json!({ "i": { "lines": [{ "productId": mine.product, "locationId": no_location, "counted": 1 }] } }),
         ),
-        // An id of the wrong type names nothing of the type asked for.
+        // An id of the wrong type names nothing of the type asked for, in queries and in
+        // mutations alike.
         (
             "query ($id: ID!) { product(id: $id) { sku } }",
             json!({ "id": mine.a }),
             json!({ "id": no_product }),
+        ),
+        (
+            "mutation ($id: ID!) { reverseStockMovement(input: { movementId: $id }) { movements { id } } }",
+            json!({ "id": mine.product }),
+            json!({ "id": no_movement }),
+        ),
+        (
+            update_product,
+            json!({ "id": mine.warehouse }),
+            json!({ "id": no_product }),
+        ),
+        (
+            ADJUST,
+            json!({ "i": { "productId": mine.a, "locationId": mine.a, "change": 1, "reason": "found" } }),
+            json!({ "i": { "productId": no_product, "locationId": mine.a, "change": 1, "reason": "found" } }),
+        ),
+        (
+            "query ($id: ID!) { stockOnHand(filter: {warehouseId: $id}) { nodes { onHand } } }",
+            json!({ "id": mine.product }),
+            json!({ "id": no_warehouse }),
         ),
     ];
     for (document, foreign, absent) in cases {

@@ -1,0 +1,355 @@
+//! The ledger's edges: numbers too big to store or sum, idempotency keys reused for something
+//! else, archived things that must take no stock, lots whose expiry is fixed, and data loaders
+//! that must not show a mutation what an earlier one in the same document read.
+
+use serde_json::{Value, json};
+use vaskem::auth::permission::Permission;
+
+use crate::on_both_databases;
+use crate::stock::{ADJUST, product, warehouse};
+use crate::support::app::error_code;
+use crate::support::database::TEST_PASSWORD;
+use crate::support::{Backend, Session, TestApp};
+
+on_both_databases!(
+    quantities_are_bounded_so_nothing_overflows,
+    an_idempotency_key_answers_only_the_same_request,
+    archived_things_take_no_stock,
+    a_lots_expiry_is_fixed_when_first_seen,
+    each_mutation_in_a_document_sees_the_ones_before,
+    relations_the_caller_may_not_see_are_null,
+);
+
+async fn call(app: &TestApp, session: &Session, document: &str, variables: Value) -> Value {
+    let (_, body) = app.graphql_in(Some(session), document, variables).await;
+    body
+}
+
+fn user_error(body: &Value, mutation: &str) -> (Value, Value) {
+    let error = &body["data"][mutation]["userErrors"][0];
+    (error["field"].clone(), error["code"].clone())
+}
+
+async fn quantities_are_bounded_so_nothing_overflows(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.member_of_new_organisation("Alpha").await;
+    let s = &owner.session;
+    let w = warehouse(&app, s).await;
+    let adjust = "mutation ($i: AdjustStockInput!) { adjustStock(input: $i) { movements { id } userErrors { field message code } } }";
+    for change in [i64::MIN, i64::MAX, -1_000_000_001, 1_000_000_001] {
+        let body = call(&app, s, adjust, json!({ "i": { "productId": w.product, "locationId": w.a, "change": change, "reason": "found" } })).await;
+        assert!(body["errors"].is_null(), "{change}: {body}");
+        assert_eq!(
+            user_error(&body, "adjustStock"),
+            (json!("change"), json!("BAD_USER_INPUT")),
+            "{body}"
+        );
+    }
+    // The most one place may hold, then one more.
+    let body = call(&app, s, adjust, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 1_000_000_000, "reason": "found" } })).await;
+    assert!(
+        body["data"]["adjustStock"]["movements"][0]["id"].is_string(),
+        "{body}"
+    );
+    let body = call(&app, s, adjust, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 1, "reason": "found" } })).await;
+    assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
+    // Elsewhere it may hold as much again, and the product's total still adds up.
+    let body = call(&app, s, adjust, json!({ "i": { "productId": w.product, "locationId": w.b, "change": 1_000_000_000, "reason": "found" } })).await;
+    assert!(body["errors"].is_null(), "{body}");
+    let body = call(
+        &app,
+        s,
+        "query ($id: ID!) { product(id: $id) { stock { onHand } } }",
+        json!({ "id": w.product }),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["product"]["stock"]["onHand"], 2_000_000_000_i64,
+        "{body}"
+    );
+    let transfer = "mutation ($i: TransferStockInput!) { transferStock(input: $i) { userErrors { field code } } }";
+    let body = call(&app, s, transfer, json!({ "i": { "productId": w.product, "fromLocationId": w.a, "toLocationId": w.b, "quantity": i64::MAX } })).await;
+    assert_eq!(
+        user_error(&body, "transferStock"),
+        (json!("quantity"), json!("BAD_USER_INPUT")),
+        "{body}"
+    );
+    let count = "mutation ($i: PostStockCountInput!) { postStockCount(input: $i) { userErrors { field message code } } }";
+    let body = call(&app, s, count, json!({ "i": { "lines": [{ "productId": w.product, "locationId": w.a, "counted": i64::MAX }] } })).await;
+    assert_eq!(
+        user_error(&body, "postStockCount"),
+        (json!("lines"), json!("BAD_USER_INPUT")),
+        "{body}"
+    );
+    let create = "mutation ($i: CreateProductInput!) { createProduct(input: $i) { product { id } userErrors { field code } } }";
+    for (field, value) in [
+        ("reorderPoint", json!(99_999_999_999_i64)),
+        ("weightGrams", json!(i64::MAX)),
+        ("reorderQuantity", json!(-1)),
+    ] {
+        let mut input = json!({ "sku": "BIG-1", "name": "Big" });
+        input[field] = value;
+        let body = call(&app, s, create, json!({ "i": input })).await;
+        assert_eq!(
+            user_error(&body, "createProduct"),
+            (json!(field), json!("BAD_USER_INPUT")),
+            "{body}"
+        );
+    }
+    // Dates no database can hold are the caller's mistake too, on both engines.
+    let body = call(
+        &app,
+        s,
+        "{ stockMovements(filter: {since: \"-100000-01-01T00:00:00Z\"}) { nodes { id } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    let body = call(
+        &app,
+        s,
+        "{ stockOnHand(filter: {expiresBy: \"+100000-01-01\"}) { nodes { onHand } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    let body = call(
+        &app,
+        s,
+        "{ auditEvents(filter: {to: \"-100000-01-01T00:00:00Z\"}) { nodes { sequence } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    let lotted = product(&app, s, "LOT-1", "lot").await;
+    let body = call(&app, s, adjust, json!({ "i": { "productId": lotted, "locationId": w.a, "change": 1, "reason": "found", "lot": { "code": "OLD", "expiresOn": "-100000-01-01" } } })).await;
+    assert_eq!(
+        user_error(&body, "adjustStock"),
+        (json!("lot"), json!("BAD_USER_INPUT")),
+        "{body}"
+    );
+}
+
+async fn an_idempotency_key_answers_only_the_same_request(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.member_of_new_organisation("Alpha").await;
+    let s = &owner.session;
+    let w = warehouse(&app, s).await;
+    let first = json!({ "i": { "productId": w.product, "locationId": w.a, "change": 1, "reason": "found", "idempotencyKey": "k1" } });
+    let body = call(&app, s, ADJUST, first.clone()).await;
+    let movement = body["data"]["adjustStock"]["movements"][0]["id"].clone();
+    assert!(movement.is_string(), "{body}");
+    // The same request again: the first answer, nothing moved.
+    let again = call(&app, s, ADJUST, first).await;
+    assert_eq!(again["data"]["adjustStock"]["movements"][0]["id"], movement);
+    // The same key for a different request is refused, not answered with the first result.
+    let body = call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 50, "reason": "found", "idempotencyKey": "k1" } })).await;
+    assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
+    // So is the same request from another user of the organisation.
+    let tenant = owner.tenant;
+    let email = app
+        .database
+        .user_with_permissions(tenant, &[Permission::StockAdjust, Permission::StockView])
+        .await;
+    let colleague = app.login(&email, TEST_PASSWORD).await;
+    let body = call(&app, &colleague, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 1, "reason": "found", "idempotencyKey": "k1" } })).await;
+    assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
+    let on_hand = call(
+        &app,
+        s,
+        "query ($id: ID!) { product(id: $id) { stock { onHand } } }",
+        json!({ "id": w.product }),
+    )
+    .await;
+    assert_eq!(
+        on_hand["data"]["product"]["stock"]["onHand"], 1,
+        "{on_hand}"
+    );
+}
+
+async fn archived_things_take_no_stock(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.member_of_new_organisation("Alpha").await;
+    let s = &owner.session;
+    let w = warehouse(&app, s).await;
+
+    // A reversal may not put stock back into a location archived since.
+    let body = call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.b, "change": 1, "reason": "found" } })).await;
+    assert!(body["errors"].is_null(), "{body}");
+    let body = call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.b, "change": -1, "reason": "damaged" } })).await;
+    let taken = body["data"]["adjustStock"]["movements"][0]["id"].clone();
+    let body = call(
+        &app,
+        s,
+        "mutation ($id: ID!) { archiveLocation(input: {id: $id}) { location { active } } }",
+        json!({ "id": w.b }),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["archiveLocation"]["location"]["active"], false,
+        "{body}"
+    );
+    let body = call(&app, s, "mutation ($id: ID!) { reverseStockMovement(input: {movementId: $id}) { movements { id } } }", json!({ "id": taken })).await;
+    assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
+
+    // An archived product can be drawn down but takes no new stock.
+    let body = call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 3, "reason": "found" } })).await;
+    assert!(body["errors"].is_null(), "{body}");
+    call(
+        &app,
+        s,
+        "mutation ($id: ID!) { archiveProduct(input: {id: $id}) { product { active } } }",
+        json!({ "id": w.product }),
+    )
+    .await;
+    let body = call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 1, "reason": "found" } })).await;
+    assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
+    let count =
+        "mutation ($i: CountStockInput!) { countStock(input: $i) { movements { quantity } } }";
+    let body = call(
+        &app,
+        s,
+        count,
+        json!({ "i": { "productId": w.product, "locationId": w.a, "counted": 5 } }),
+    )
+    .await;
+    assert_eq!(
+        error_code(&body),
+        Some("CONFLICT"),
+        "a count may not add to it either: {body}"
+    );
+    let body = call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": -3, "reason": "damaged" } })).await;
+    assert!(body["errors"].is_null(), "{body}");
+
+    // Archiving a warehouse archives its locations; nothing new goes into it.
+    let body = call(
+        &app,
+        s,
+        "mutation ($id: ID!) { archiveWarehouse(input: {id: $id}) { warehouse { active } } }",
+        json!({ "id": w.warehouse }),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["archiveWarehouse"]["warehouse"]["active"], false,
+        "{body}"
+    );
+    let body = call(&app, s, "query ($w: ID!) { locations(filter: {warehouseId: $w, includeArchived: true}) { nodes { code active } } }", json!({ "w": w.warehouse })).await;
+    let nodes = body["data"]["locations"]["nodes"]
+        .as_array()
+        .expect("locations")
+        .clone();
+    assert_eq!(nodes.len(), 2, "{body}");
+    assert!(nodes.iter().all(|l| l["active"] == false), "{body}");
+    let body = call(&app, s, "mutation ($w: ID!) { createLocation(input: {warehouseId: $w, code: \"NEW-1\"}) { location { id } } }", json!({ "w": w.warehouse })).await;
+    assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
+    let other = product(&app, s, "SKU-2", "none").await;
+    let body = call(
+        &app,
+        s,
+        ADJUST,
+        json!({ "i": { "productId": other, "locationId": w.a, "change": 1, "reason": "found" } }),
+    )
+    .await;
+    assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
+}
+
+async fn a_lots_expiry_is_fixed_when_first_seen(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.member_of_new_organisation("Alpha").await;
+    let s = &owner.session;
+    let w = warehouse(&app, s).await;
+    let lotted = product(&app, s, "LOT-1", "lot").await;
+    let adjust = "mutation ($i: AdjustStockInput!) { adjustStock(input: $i) { movements { id } userErrors { field message code } } }";
+    let lot = |expires: Value| json!({ "i": { "productId": lotted, "locationId": w.a, "change": 1, "reason": "found", "lot": { "code": "L1", "expiresOn": expires } } });
+    let body = call(&app, s, adjust, lot(json!("2027-01-31"))).await;
+    assert!(
+        body["data"]["adjustStock"]["movements"][0]["id"].is_string(),
+        "{body}"
+    );
+    // The same date, or none: the same lot.
+    for expires in [json!("2027-01-31"), Value::Null] {
+        let body = call(&app, s, adjust, lot(expires)).await;
+        assert!(
+            body["data"]["adjustStock"]["movements"][0]["id"].is_string(),
+            "{body}"
+        );
+    }
+    let body = call(&app, s, adjust, lot(json!("2029-01-31"))).await;
+    assert_eq!(
+        user_error(&body, "adjustStock"),
+        (json!("lot"), json!("BAD_USER_INPUT")),
+        "{body}"
+    );
+    let message = body["data"]["adjustStock"]["userErrors"][0]["message"]
+        .as_str()
+        .unwrap_or("");
+    assert!(message.contains("2027-01-31"), "{message}");
+}
+
+async fn each_mutation_in_a_document_sees_the_ones_before(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.member_of_new_organisation("Alpha").await;
+    let s = &owner.session;
+    let w = warehouse(&app, s).await;
+    let document = "mutation ($i: AdjustStockInput!, $j: AdjustStockInput!) {
+        a: adjustStock(input: $i) { balances { product { stock { onHand } } } }
+        b: adjustStock(input: $j) { balances { product { stock { onHand } } } }
+    }";
+    let body = call(
+        &app,
+        s,
+        document,
+        json!({
+            "i": { "productId": w.product, "locationId": w.a, "change": 2, "reason": "found" },
+            "j": { "productId": w.product, "locationId": w.a, "change": 3, "reason": "found" },
+        }),
+    )
+    .await;
+    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(
+        body["data"]["a"]["balances"][0]["product"]["stock"]["onHand"], 2,
+        "{body}"
+    );
+    assert_eq!(
+        body["data"]["b"]["balances"][0]["product"]["stock"]["onHand"], 5,
+        "{body}"
+    );
+}
+
+/// A guarded relation the caller may not see is null with a FORBIDDEN error naming the
+/// permission, never a key missing from a non-null field.
+async fn relations_the_caller_may_not_see_are_null(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.member_of_new_organisation("Alpha").await;
+    let w = warehouse(&app, &owner.session).await;
+    call(&app, &owner.session, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 4, "reason": "found" } })).await;
+    let email = app
+        .database
+        .user_with_permissions(owner.tenant, &[Permission::StockView])
+        .await;
+    let viewer = app.login(&email, TEST_PASSWORD).await;
+    let body = call(&app, &viewer, "{ stockOnHand { nodes { onHand product { sku } location { code } } } stockMovements { nodes { quantity product { sku } toLocation { code } } } }", json!({})).await;
+    let balance = &body["data"]["stockOnHand"]["nodes"][0];
+    assert_eq!(balance["onHand"], 4, "{body}");
+    for (node, field) in [
+        (balance, "product"),
+        (balance, "location"),
+        (&body["data"]["stockMovements"]["nodes"][0], "product"),
+        (&body["data"]["stockMovements"]["nodes"][0], "toLocation"),
+    ] {
+        assert!(
+            node.get(field).is_some_and(Value::is_null),
+            "{field} present and null: {body}"
+        );
+    }
+    let permissions: Vec<&str> = body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["extensions"]["permission"].as_str())
+        .collect();
+    assert!(
+        permissions.contains(&"PRODUCTS_VIEW") && permissions.contains(&"LOCATIONS_VIEW"),
+        "{body}"
+    );
+}
