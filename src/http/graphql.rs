@@ -155,7 +155,9 @@ async fn execute(
         }
         None => &state.schemas.anonymous,
     };
+    let (query, operation_name) = (request.query.clone(), request.operation_name.clone());
     let mut response = schema.execute(request).await;
+    super::field_order::reorder(&mut response.data, &query, operation_name.as_deref());
     for error in &mut response.errors {
         let has_code = error
             .extensions

@@ -1,5 +1,6 @@
 //! The HTTP edge: routes, request limits, and the GraphQL transport rules.
 
+mod field_order;
 mod graphiql;
 mod graphql;
 

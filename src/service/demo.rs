@@ -122,8 +122,9 @@ const FAMILIES: &[Family] = &[
 
 /// Fills an (empty) organisation with demo data; returns how many products it made.
 pub async fn fill(db: &TenantDb) -> AppResult<usize> {
-    let mut storage: Vec<LocationId> = Vec::new();
-    let mut receiving = Vec::new();
+    // Each storage bin with the receiving dock of its own warehouse: put-away never crosses
+    // warehouses.
+    let mut storage: Vec<(LocationId, LocationId)> = Vec::new();
     for (code, name, city) in [
         ("JHB1", "Johannesburg DC", "Johannesburg"),
         ("CPT1", "Cape Town depot", "Cape Town"),
@@ -153,17 +154,14 @@ pub async fn fill(db: &TenantDb) -> AppResult<usize> {
             )
             .await
         };
-        receiving.push(add("RCV-01".into(), "receiving", false).await?.id);
+        let dock = add("RCV-01".into(), "receiving", false).await?.id;
         add("SHP-01".into(), "shipping", false).await?;
         add("QUA-01".into(), "quarantine", false).await?;
         for aisle in ["A", "B", "C"] {
             for bay in 1..=4 {
                 let kind = if aisle == "A" { "picking" } else { "storage" };
-                storage.push(
-                    add(format!("{aisle}-{bay:02}-01"), kind, kind == "picking")
-                        .await?
-                        .id,
-                );
+                let bin = add(format!("{aisle}-{bay:02}-01"), kind, kind == "picking").await?;
+                storage.push((bin.id, dock));
             }
         }
     }
@@ -210,13 +208,13 @@ pub async fn fill(db: &TenantDb) -> AppResult<usize> {
     };
     for (index, (product, perishable)) in products.iter().enumerate() {
         let lot = perishable.then(first_lot);
-        let home = storage[index % storage.len()];
+        let (home, dock) = storage[index % storage.len()];
         let quantity = i64::try_from(((index * 37) % 180) + 5).unwrap_or(5);
         stock::adjust(
             db,
             stock::AdjustInput {
                 product_id: *product,
-                location_id: receiving[index % receiving.len()],
+                location_id: dock,
                 lot: lot.clone(),
                 change: quantity,
                 reason: "opening".into(),
@@ -229,7 +227,7 @@ pub async fn fill(db: &TenantDb) -> AppResult<usize> {
             db,
             stock::TransferInput {
                 product_id: *product,
-                from_location_id: receiving[index % receiving.len()],
+                from_location_id: dock,
                 to_location_id: home,
                 lot: lot.clone(),
                 quantity,

@@ -240,6 +240,23 @@ async fn demo_fills_a_believable_warehouse() {
                 .expect("movements")
                 > 400
         );
+        // Put-away stays inside one warehouse.
+        let locations: std::collections::HashMap<_, _> = tx
+            .all(entity::location::Entity::find())
+            .await
+            .expect("locations")
+            .into_iter()
+            .map(|l| (l.id, l.warehouse_id))
+            .collect();
+        let movements = tx
+            .all(entity::stock_movement::Entity::find())
+            .await
+            .expect("movements");
+        for movement in movements {
+            if let (Some(from), Some(to)) = (movement.from_location_id, movement.to_location_id) {
+                assert_eq!(locations[&from], locations[&to], "{movement:?}");
+            }
+        }
         drop(tx);
         assert!(
             vaskem::service::stock::verify(&handle)

@@ -17,6 +17,7 @@ on_both_databases!(
     cursors_are_checked_not_trusted,
     ties_page_by_id_and_searches_take_wildcards_literally,
     validation_failures_come_back_in_user_errors,
+    responses_keep_the_requested_field_order,
 );
 
 const TYPE_REF: &str = "kind name ofType { kind name ofType { kind name ofType { kind name } } }";
@@ -718,4 +719,46 @@ async fn validation_failures_come_back_in_user_errors(backend: Backend) {
     }
     let after = call(&app, s, "{ auditEvents { totalCount } }", json!({})).await["data"]["auditEvents"]["totalCount"].clone();
     assert_eq!(before, after, "a refused mutation writes nothing");
+}
+
+/// Objects come back with their keys in the order the document asked for them, however the
+/// concurrent resolvers happen to finish (the spec's ordered maps; snapshot tests rely on it).
+async fn responses_keep_the_requested_field_order(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.member_of_new_organisation("Alpha").await;
+    let document = "query Q { zeta: health { version status } users { totalCount } ...R roles { totalCount nodes { name id } } organisation { name id } alpha: health { status } }
+        fragment R on Query { warehouses { totalCount } }";
+    let expected = [
+        "\"zeta\":{\"version\"",
+        "\"users\":",
+        "\"warehouses\":",
+        "\"roles\":{\"totalCount\"",
+        "{\"name\":",
+        "\"organisation\":{\"name\"",
+        "\"alpha\":",
+    ];
+    for _ in 0..10 {
+        let text = crate::support::app::client()
+            .post(app.url("/graphql"))
+            .header(
+                "cookie",
+                format!(
+                    "{}={}",
+                    vaskem::auth::session::SESSION_COOKIE,
+                    owner.session.token
+                ),
+            )
+            .json(&json!({ "query": document, "operationName": "Q" }))
+            .send()
+            .await
+            .expect("POST")
+            .text()
+            .await
+            .expect("body");
+        let positions: Vec<usize> = expected
+            .iter()
+            .map(|key| text.find(key).unwrap_or_else(|| panic!("{key} in {text}")))
+            .collect();
+        assert!(positions.windows(2).all(|pair| pair[0] < pair[1]), "{text}");
+    }
 }
