@@ -36,7 +36,7 @@ pub struct AuditEvent {
     /// e.g. `user.invite`, `role.update`, `organisation.rename`.
     action: String,
     entity_type: String,
-    entity_id: Option<String>,
+    entity_id: Option<ID>,
     /// `{"before": {…}, "after": {…}}` of the fields that changed. Never holds a secret.
     detail: Json<serde_json::Value>,
     hash: String,
@@ -59,7 +59,7 @@ impl From<audit_event::Model> for AuditEvent {
             entity_type: event.entity_type.clone(),
             entity_id: event
                 .entity_id
-                .map(|raw| api_entity_id(&event.entity_type, raw)),
+                .map(|raw| ID(api_entity_id(&event.entity_type, raw))),
             detail: Json(serde_json::from_str(&event.detail).unwrap_or(serde_json::Value::Null)),
             hash: event.hash,
         }
@@ -97,7 +97,7 @@ pub struct AuditEventFilter {
     action: Option<String>,
     entity_type: Option<String>,
     /// An id as the API shows it (`product { id }`, or an event's `entityId`).
-    entity_id: Option<String>,
+    entity_id: Option<ID>,
     /// Events at or after this time.
     from: Option<DateTime<Utc>>,
     /// Events before this time.
@@ -158,9 +158,9 @@ impl AuditQuery {
             actor_user_id: parse_optional_id(filter.actor_user_id, "filter.actorUserId")?,
             action: filter.action,
             entity_type: filter.entity_type,
-            entity_id: filter.entity_id.map(|id| {
-                super::ids::decode(&ID(id.clone())).map_or(id, |(_, key)| key.to_string())
-            }),
+            entity_id: filter
+                .entity_id
+                .map(|id| super::ids::decode(&id).map_or(id.0, |(_, key)| key.to_string())),
             from: filter.from,
             to: filter.to,
         };

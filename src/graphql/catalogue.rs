@@ -32,6 +32,7 @@ pub struct Product {
     width_mm: Option<i64>,
     height_mm: Option<i64>,
     active: bool,
+    created_at: chrono::DateTime<chrono::Utc>,
     #[graphql(skip)]
     product_id: entity::ProductId,
 }
@@ -63,6 +64,7 @@ impl From<product::Model> for Product {
             width_mm: model.width_mm,
             height_mm: model.height_mm,
             active: model.is_active,
+            created_at: model.created_at,
         }
     }
 }
@@ -193,7 +195,7 @@ pub enum ProductSortField {
     Sku,
     Name,
     /// Creation order.
-    Created,
+    CreatedAt,
 }
 
 impl From<ProductSortField> for catalogue::ProductOrder {
@@ -201,7 +203,7 @@ impl From<ProductSortField> for catalogue::ProductOrder {
         match field {
             ProductSortField::Sku => Self::Sku,
             ProductSortField::Name => Self::Name,
-            ProductSortField::Created => Self::Created,
+            ProductSortField::CreatedAt => Self::Created,
         }
     }
 }
@@ -226,6 +228,12 @@ pub struct UpdateProductInput {
 /// Names the product to archive.
 #[derive(InputObject)]
 pub struct ArchiveProductInput {
+    id: ID,
+}
+
+/// Names the archived product to restore.
+#[derive(InputObject)]
+pub struct RestoreProductInput {
     id: ID,
 }
 
@@ -387,6 +395,29 @@ impl CatalogueMutation {
         let result: Result<_, AppError> = async {
             let id = parse_id(&input.id, "id")?;
             catalogue::set_active(tenant_db(ctx)?, id, false).await
+        }
+        .await;
+        let (product, user_errors) = into_payload(result)?;
+        Ok(ProductPayload {
+            product: product.map(Product::from),
+            user_errors,
+        })
+    }
+
+    /// Restores an archived product: it shows in lists and takes stock again. Audited as
+    /// `product.restore`.
+    #[graphql(
+        guard = "RequirePermission(Permission::ProductsArchive)",
+        directive = requires::apply(Permission::ProductsArchive)
+    )]
+    async fn restore_product(
+        &self,
+        ctx: &Context<'_>,
+        input: RestoreProductInput,
+    ) -> ApiResult<ProductPayload> {
+        let result: Result<_, AppError> = async {
+            let id = parse_id(&input.id, "id")?;
+            catalogue::set_active(tenant_db(ctx)?, id, true).await
         }
         .await;
         let (product, user_errors) = into_payload(result)?;

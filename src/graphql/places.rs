@@ -25,6 +25,7 @@ pub struct Warehouse {
     postal_code: String,
     country: String,
     active: bool,
+    created_at: chrono::DateTime<chrono::Utc>,
 }
 
 impl From<warehouse::Model> for Warehouse {
@@ -39,6 +40,7 @@ impl From<warehouse::Model> for Warehouse {
             postal_code: m.postal_code,
             country: m.country,
             active: m.is_active,
+            created_at: m.created_at,
         }
     }
 }
@@ -54,6 +56,7 @@ pub struct Location {
     kind: String,
     pickable: bool,
     active: bool,
+    created_at: chrono::DateTime<chrono::Utc>,
     #[graphql(skip)]
     warehouse_key: entity::WarehouseId,
 }
@@ -89,6 +92,7 @@ impl From<location::Model> for Location {
             kind: m.kind,
             pickable: m.pickable,
             active: m.is_active,
+            created_at: m.created_at,
         }
     }
 }
@@ -150,6 +154,18 @@ pub struct ArchiveLocationInput {
     id: ID,
 }
 
+/// Names the archived warehouse to restore.
+#[derive(InputObject)]
+pub struct RestoreWarehouseInput {
+    id: ID,
+}
+
+/// Names the archived location to restore.
+#[derive(InputObject)]
+pub struct RestoreLocationInput {
+    id: ID,
+}
+
 /// What the warehouse list may be narrowed to.
 #[derive(InputObject, Default)]
 pub struct WarehouseFilter {
@@ -166,7 +182,7 @@ pub enum WarehouseSortField {
     Code,
     Name,
     /// Creation order.
-    Created,
+    CreatedAt,
 }
 
 impl From<WarehouseSortField> for places::PlaceOrder {
@@ -174,7 +190,7 @@ impl From<WarehouseSortField> for places::PlaceOrder {
         match field {
             WarehouseSortField::Code => Self::Code,
             WarehouseSortField::Name => Self::Name,
-            WarehouseSortField::Created => Self::Created,
+            WarehouseSortField::CreatedAt => Self::Created,
         }
     }
 }
@@ -208,14 +224,14 @@ pub enum LocationSortField {
     #[default]
     Code,
     /// Creation order.
-    Created,
+    CreatedAt,
 }
 
 impl From<LocationSortField> for places::PlaceOrder {
     fn from(field: LocationSortField) -> Self {
         match field {
             LocationSortField::Code => Self::Code,
-            LocationSortField::Created => Self::Created,
+            LocationSortField::CreatedAt => Self::Created,
         }
     }
 }
@@ -313,6 +329,28 @@ impl PlacesQuery {
         )
         .await?;
         Ok(connection(&request, page, Location::from))
+    }
+
+    /// One warehouse, archived or not.
+    #[graphql(
+        guard = "RequirePermission(Permission::WarehousesView)",
+        directive = requires::apply(Permission::WarehousesView)
+    )]
+    async fn warehouse(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Warehouse> {
+        Ok(places::warehouse(tenant_db(ctx)?, parse_id(&id, "id")?)
+            .await?
+            .into())
+    }
+
+    /// One location, archived or not.
+    #[graphql(
+        guard = "RequirePermission(Permission::LocationsView)",
+        directive = requires::apply(Permission::LocationsView)
+    )]
+    async fn location(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Location> {
+        Ok(places::location(tenant_db(ctx)?, parse_id(&id, "id")?)
+            .await?
+            .into())
     }
 }
 
@@ -482,6 +520,52 @@ impl PlacesMutation {
                 },
             )
             .await
+        }
+        .await;
+        let (location, user_errors) = into_payload(result)?;
+        Ok(LocationPayload {
+            location: location.map(Location::from),
+            user_errors,
+        })
+    }
+
+    /// Restores an archived warehouse. Its locations stay archived until each is restored.
+    /// Audited as `warehouse.restore`.
+    #[graphql(
+        guard = "RequirePermission(Permission::WarehousesManage)",
+        directive = requires::apply(Permission::WarehousesManage)
+    )]
+    async fn restore_warehouse(
+        &self,
+        ctx: &Context<'_>,
+        input: RestoreWarehouseInput,
+    ) -> ApiResult<WarehousePayload> {
+        let result: Result<_, AppError> = async {
+            let id = parse_id(&input.id, "id")?;
+            places::set_warehouse_active(tenant_db(ctx)?, id, true).await
+        }
+        .await;
+        let (warehouse, user_errors) = into_payload(result)?;
+        Ok(WarehousePayload {
+            warehouse: warehouse.map(Warehouse::from),
+            user_errors,
+        })
+    }
+
+    /// Restores an archived location (CONFLICT while its warehouse is archived). Audited as
+    /// `location.restore`.
+    #[graphql(
+        guard = "RequirePermission(Permission::LocationsManage)",
+        directive = requires::apply(Permission::LocationsManage)
+    )]
+    async fn restore_location(
+        &self,
+        ctx: &Context<'_>,
+        input: RestoreLocationInput,
+    ) -> ApiResult<LocationPayload> {
+        let result: Result<_, AppError> = async {
+            let id = parse_id(&input.id, "id")?;
+            places::set_location_active(tenant_db(ctx)?, id, true).await
         }
         .await;
         let (location, user_errors) = into_payload(result)?;

@@ -37,6 +37,7 @@ pub struct Role {
     description: String,
     builtin: bool,
     permissions: Vec<Permission>,
+    created_at: chrono::DateTime<chrono::Utc>,
 }
 
 impl From<role::Model> for Role {
@@ -47,6 +48,7 @@ impl From<role::Model> for Role {
             name: model.name,
             description: model.description,
             builtin: model.is_builtin,
+            created_at: model.created_at,
         }
     }
 }
@@ -113,7 +115,7 @@ pub enum RoleSortField {
     #[default]
     Name,
     /// Creation order.
-    Created,
+    CreatedAt,
 }
 
 /// The role list's order.
@@ -149,7 +151,7 @@ impl RolesQuery {
         let sort = sort.unwrap_or_default();
         let order = match sort.field {
             RoleSortField::Name => roles::RoleOrder::Name,
-            RoleSortField::Created => roles::RoleOrder::Created,
+            RoleSortField::CreatedAt => roles::RoleOrder::Created,
         };
         let page = roles::list(
             tenant_db(ctx)?,
@@ -163,6 +165,17 @@ impl RolesQuery {
         )
         .await?;
         Ok(connection(&request, page, Role::from))
+    }
+
+    /// One role of the organisation.
+    #[graphql(
+        guard = "RequirePermission(Permission::RolesView)",
+        directive = requires::apply(Permission::RolesView)
+    )]
+    async fn role(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Role> {
+        Ok(roles::get(tenant_db(ctx)?, parse_id(&id, "id")?)
+            .await?
+            .into())
     }
 }
 

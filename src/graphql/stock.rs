@@ -374,8 +374,8 @@ impl StockQuery {
             lot_id: parse_optional_id(filter.lot_id, "filter.lotId")?,
             reason: filter.reason,
             actor_user_id: parse_optional_id(filter.actor_user_id, "filter.actorUserId")?,
-            since: filter.since,
-            until: filter.until,
+            from: filter.from,
+            to: filter.to,
         };
         let page = stock::movements(tenant_db(ctx)?, &filter, descending, &request).await?;
         let rows: Vec<&stock_movement::Model> = page.rows.iter().map(|(_, m)| m).collect();
@@ -495,9 +495,9 @@ pub struct StockMovementFilter {
     reason: Option<String>,
     actor_user_id: Option<ID>,
     /// Posted at or after this time.
-    since: Option<DateTime<Utc>>,
+    from: Option<DateTime<Utc>>,
     /// Posted before this time.
-    until: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
 }
 
 /// What the movement history may be ordered by.

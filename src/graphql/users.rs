@@ -25,7 +25,8 @@ pub struct User {
     display_name: String,
     active: bool,
     created_at: DateTime<Utc>,
-    /// Set after an administrator's password reset until the user picks a new password.
+    /// Set for an invited user, and after an administrator's password reset, until the user picks
+    /// their own password.
     must_change_password: bool,
     role: RoleSummary,
     /// Permissions granted on top of the role.
@@ -147,7 +148,7 @@ pub enum UserSortField {
     Email,
     DisplayName,
     /// Creation order.
-    Created,
+    CreatedAt,
 }
 
 /// The user list's order.
@@ -197,7 +198,7 @@ impl UsersQuery {
         let order = match sort.field {
             UserSortField::Email => users::UserOrder::Email,
             UserSortField::DisplayName => users::UserOrder::DisplayName,
-            UserSortField::Created => users::UserOrder::Created,
+            UserSortField::CreatedAt => users::UserOrder::Created,
         };
         let page = users::list(
             signed_in(ctx)?,

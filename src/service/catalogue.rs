@@ -58,6 +58,13 @@ fn clean(input: &ProductInput) -> AppResult<CleanProduct> {
             "tracking must be none, lot or serial",
         ));
     }
+    // Expiry dates live on lots: without lots there is nowhere to keep one.
+    if input.expiry_required && input.tracking == "none" {
+        return Err(AppError::bad_input(
+            "expiryRequired",
+            "only lot- or serial-tracked products can require an expiry date",
+        ));
+    }
     for (field, value) in [
         ("reorderPoint", input.reorder_point),
         ("reorderQuantity", input.reorder_quantity),

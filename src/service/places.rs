@@ -64,6 +64,24 @@ pub async fn create_warehouse(db: &TenantDb, input: WarehouseInput) -> AppResult
     Ok(created)
 }
 
+/// One warehouse, archived or not.
+pub async fn warehouse(db: &TenantDb, id: WarehouseId) -> AppResult<warehouse::Model> {
+    let tx = db.read().await?;
+    tx.find_by_id::<warehouse::Entity>(id)
+        .await?
+        .ok_or(AppError::NotFound {
+            entity: "warehouse",
+        })
+}
+
+/// One location, archived or not.
+pub async fn location(db: &TenantDb, id: LocationId) -> AppResult<location::Model> {
+    let tx = db.read().await?;
+    tx.find_by_id::<location::Entity>(id)
+        .await?
+        .ok_or(AppError::NotFound { entity: "location" })
+}
+
 /// What a warehouse list may be narrowed to.
 #[derive(Clone, Debug, Default)]
 pub struct WarehouseFilter {
@@ -247,6 +265,18 @@ pub async fn set_location_active(
         .find_by_id::<location::Entity>(id)
         .await?
         .ok_or(AppError::NotFound { entity: "location" })?;
+    if active {
+        let warehouse = tx
+            .find_by_id::<warehouse::Entity>(before.warehouse_id)
+            .await?
+            .ok_or_else(|| AppError::Internal("location without its warehouse".into()))?;
+        if !warehouse.is_active {
+            return Err(AppError::Conflict(format!(
+                "warehouse {} is archived: restore it first",
+                warehouse.code
+            )));
+        }
+    }
     if !active {
         let holding = tx
             .count(

@@ -133,6 +133,14 @@ async fn find_location(tx: &TenantTx, id: LocationId) -> AppResult<location::Mod
     Ok(location)
 }
 
+/// Whether a movement may bring a lot into being: stock arriving (an adjustment, a count) may; a
+/// transfer moves stock that is somewhere already, so its lot must exist.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NewLots {
+    Created,
+    Existing,
+}
+
 /// The lot a movement needs: required for lot- and serial-tracked products, refused for others,
 /// created on first use (with its expiry date, which an expiry-tracked product must have).
 async fn resolve_lot(
@@ -140,6 +148,7 @@ async fn resolve_lot(
     product: &product::Model,
     lot: Option<LotInput>,
     (quantity_field, quantity): (&'static str, i64),
+    new_lots: NewLots,
 ) -> AppResult<Option<lot::Model>> {
     match (product.tracking.as_str(), lot) {
         ("none", None) => Ok(None),
@@ -191,6 +200,9 @@ async fn resolve_lot(
                     ));
                 }
                 return Ok(Some(existing));
+            }
+            if new_lots == NewLots::Existing {
+                return Err(AppError::NotFound { entity: "lot" });
             }
             if let Some(day) = input.expires_on {
                 check_day("lot", day)?;
@@ -546,7 +558,7 @@ pub async fn adjust(db: &TenantDb, input: AdjustInput) -> AppResult<StockResult>
             check_receivable(&product)?;
         }
         let quantity = input.change.abs();
-        let lot = resolve_lot(tx, &product, input.lot.clone(), ("change", quantity)).await?;
+        let lot = resolve_lot(tx, &product, input.lot.clone(), ("change", quantity), NewLots::Created).await?;
         let account = if reason == "scrap" { Place::Scrap } else { Place::Adjustment };
         let (from, to) = if input.change > 0 {
             (account, Place::Location(location.id))
@@ -594,7 +606,7 @@ pub async fn transfer(db: &TenantDb, input: TransferInput) -> AppResult<StockRes
         let product = find_product(tx, input.product_id).await?;
         let from = find_location(tx, input.from_location_id).await?;
         let to = find_location(tx, input.to_location_id).await?;
-        let lot = resolve_lot(tx, &product, input.lot.clone(), ("quantity", input.quantity)).await?;
+        let lot = resolve_lot(tx, &product, input.lot.clone(), ("quantity", input.quantity), NewLots::Existing).await?;
         let record = AuditRecord::new("stock.transfer", "product", product.id).with_change(
             json!(null),
             json!({ "sku": product.sku, "from": from.code, "to": to.code,
@@ -687,7 +699,14 @@ pub async fn count_lines(
             for line in &lines {
                 let product = find_product(tx, line.product_id).await?;
                 let location = find_location(tx, line.location_id).await?;
-                let lot = resolve_lot(tx, &product, line.lot.clone(), ("counted", 1)).await?;
+                let lot = resolve_lot(
+                    tx,
+                    &product,
+                    line.lot.clone(),
+                    ("counted", 1),
+                    NewLots::Created,
+                )
+                .await?;
                 let key = (
                     product.id,
                     location.id,
@@ -885,8 +904,8 @@ pub struct MovementFilter {
     /// Only movements with this reason code (e.g. `damaged`, `count`, `transfer`).
     pub reason: Option<String>,
     pub actor_user_id: Option<entity::UserId>,
-    pub since: Option<chrono::DateTime<Utc>>,
-    pub until: Option<chrono::DateTime<Utc>>,
+    pub from: Option<chrono::DateTime<Utc>>,
+    pub to: Option<chrono::DateTime<Utc>>,
 }
 
 /// A page of the movement ledger in posting order (`descending`: newest first).
@@ -925,13 +944,13 @@ pub async fn movements(
     if let Some(actor) = filter.actor_user_id {
         query = query.filter(M::ActorUserId.eq(actor));
     }
-    if let Some(since) = filter.since {
-        check_time("filter.since", since)?;
-        query = query.filter(M::CreatedAt.gte(since));
+    if let Some(from) = filter.from {
+        check_time("filter.from", from)?;
+        query = query.filter(M::CreatedAt.gte(from));
     }
-    if let Some(until) = filter.until {
-        check_time("filter.until", until)?;
-        query = query.filter(M::CreatedAt.lt(until));
+    if let Some(to) = filter.to {
+        check_time("filter.to", to)?;
+        query = query.filter(M::CreatedAt.lt(to));
     }
     // Ids are UUIDv7, time-ordered: id order is posting order, and a total one.
     paging::page(

@@ -243,7 +243,7 @@ async fn every_list_pages_by_keyset_in_every_order(backend: Backend) {
         &app,
         s,
         "products",
-        "sort: {field: CREATED, direction: DESC}",
+        "sort: {field: CREATED_AT, direction: DESC}",
         "sku",
         Value::Null,
     )

@@ -445,6 +445,31 @@ async fn another_organisations_ids_are_not_found(backend: Backend) {
             json!({ "id": no_product }),
         ),
         (
+            "query ($id: ID!) { warehouse(id: $id) { code } }",
+            json!({ "id": their_warehouse }),
+            json!({ "id": no_warehouse }),
+        ),
+        (
+            "query ($id: ID!) { location(id: $id) { code } }",
+            json!({ "id": theirs.a }),
+            json!({ "id": no_location }),
+        ),
+        (
+            "mutation ($id: ID!) { restoreProduct(input: {id: $id}) { product { id } } }",
+            json!({ "id": theirs.product }),
+            json!({ "id": no_product }),
+        ),
+        (
+            "mutation ($id: ID!) { restoreWarehouse(input: {id: $id}) { warehouse { id } } }",
+            json!({ "id": their_warehouse }),
+            json!({ "id": no_warehouse }),
+        ),
+        (
+            "mutation ($id: ID!) { restoreLocation(input: {id: $id}) { location { id } } }",
+            json!({ "id": theirs.a }),
+            json!({ "id": no_location }),
+        ),
+        (
             "query ($id: ID!) { stockOnHand(filter: {productId: $id}) { nodes { onHand } } }",
             json!({ "id": theirs.product }),
             json!({ "id": no_product }),

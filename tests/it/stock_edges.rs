@@ -18,6 +18,7 @@ on_both_databases!(
     a_lots_expiry_is_fixed_when_first_seen,
     each_mutation_in_a_document_sees_the_ones_before,
     relations_the_caller_may_not_see_are_null,
+    lots_come_into_being_only_with_stock,
 );
 
 async fn call(app: &TestApp, session: &Session, document: &str, variables: Value) -> Value {
@@ -100,7 +101,7 @@ async fn quantities_are_bounded_so_nothing_overflows(backend: Backend) {
     let body = call(
         &app,
         s,
-        "{ stockMovements(filter: {since: \"-100000-01-01T00:00:00Z\"}) { nodes { id } } }",
+        "{ stockMovements(filter: {from: \"-100000-01-01T00:00:00Z\"}) { nodes { id } } }",
         json!({}),
     )
     .await;
@@ -251,6 +252,109 @@ async fn archived_things_take_no_stock(backend: Backend) {
     )
     .await;
     assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
+
+    // Restoring: a location waits for its warehouse; each comes back on its own; the product
+    // takes stock again. Every step is audited.
+    let restore_location =
+        "mutation ($id: ID!) { restoreLocation(input: {id: $id}) { location { active } } }";
+    let body = call(&app, s, restore_location, json!({ "id": w.a })).await;
+    assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
+    let body = call(
+        &app,
+        s,
+        "mutation ($id: ID!) { restoreWarehouse(input: {id: $id}) { warehouse { active } } }",
+        json!({ "id": w.warehouse }),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["restoreWarehouse"]["warehouse"]["active"], true,
+        "{body}"
+    );
+    let body = call(
+        &app,
+        s,
+        "query ($id: ID!) { location(id: $id) { active warehouse { active } } }",
+        json!({ "id": w.a }),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["location"],
+        json!({ "active": false, "warehouse": { "active": true } }),
+        "{body}"
+    );
+    let body = call(&app, s, restore_location, json!({ "id": w.a })).await;
+    assert_eq!(
+        body["data"]["restoreLocation"]["location"]["active"], true,
+        "{body}"
+    );
+    let body = call(
+        &app,
+        s,
+        "mutation ($id: ID!) { restoreProduct(input: {id: $id}) { product { active } } }",
+        json!({ "id": w.product }),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["restoreProduct"]["product"]["active"], true,
+        "{body}"
+    );
+    let body = call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 1, "reason": "found" } })).await;
+    assert!(body["errors"].is_null(), "{body}");
+    let log = call(
+        &app,
+        s,
+        "{ auditEvents(first: 5) { nodes { action } } }",
+        json!({}),
+    )
+    .await;
+    let actions: Vec<&str> = log["data"]["auditEvents"]["nodes"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "stock.adjust",
+            "product.restore",
+            "location.restore",
+            "warehouse.restore",
+            "product.create",
+        ],
+        "{log}"
+    );
+}
+
+/// A transfer moves a lot that exists; a product without lots cannot require expiry dates.
+async fn lots_come_into_being_only_with_stock(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.member_of_new_organisation("Alpha").await;
+    let s = &owner.session;
+    let w = warehouse(&app, s).await;
+    let create = "mutation ($i: CreateProductInput!) { createProduct(input: $i) { product { id createdAt } userErrors { field code } } }";
+    let body = call(&app, s, create, json!({ "i": { "sku": "FRESH-1", "name": "Fresh", "tracking": "lot", "expiryRequired": true } })).await;
+    let fresh = body["data"]["createProduct"]["product"]["id"].clone();
+    assert!(
+        body["data"]["createProduct"]["product"]["createdAt"].is_string(),
+        "{body}"
+    );
+    let body = call(
+        &app,
+        s,
+        create,
+        json!({ "i": { "sku": "PLAIN-1", "name": "Plain", "expiryRequired": true } }),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["createProduct"]["userErrors"][0]["field"], "expiryRequired",
+        "{body}"
+    );
+    let transfer =
+        "mutation ($i: TransferStockInput!) { transferStock(input: $i) { movements { id } } }";
+    let body = call(&app, s, transfer, json!({ "i": { "productId": fresh, "fromLocationId": w.a, "toLocationId": w.b, "quantity": 1, "lot": { "code": "NEVER-SEEN" } } })).await;
+    assert_eq!(error_code(&body), Some("NOT_FOUND"), "{body}");
+    assert_eq!(body["errors"][0]["message"], "lot not found", "{body}");
 }
 
 async fn a_lots_expiry_is_fixed_when_first_seen(backend: Backend) {
