@@ -371,6 +371,7 @@ impl StockQuery {
         let filter = stock::MovementFilter {
             product_id: parse_optional_id(filter.product_id, "filter.productId")?,
             location_id: parse_optional_id(filter.location_id, "filter.locationId")?,
+            warehouse_id: parse_optional_id(filter.warehouse_id, "filter.warehouseId")?,
             lot_id: parse_optional_id(filter.lot_id, "filter.lotId")?,
             reason: filter.reason,
             actor_user_id: parse_optional_id(filter.actor_user_id, "filter.actorUserId")?,
@@ -490,6 +491,8 @@ pub struct StockMovementFilter {
     product_id: Option<ID>,
     /// Movements into or out of this location.
     location_id: Option<ID>,
+    /// Movements into or out of any location of this warehouse.
+    warehouse_id: Option<ID>,
     lot_id: Option<ID>,
     /// Only this reason code, e.g. `damaged`, `count`, `transfer`.
     reason: Option<String>,

@@ -900,6 +900,8 @@ pub struct MovementFilter {
     pub product_id: Option<ProductId>,
     /// Movements into or out of this location.
     pub location_id: Option<LocationId>,
+    /// Movements into or out of any location of this warehouse.
+    pub warehouse_id: Option<WarehouseId>,
     pub lot_id: Option<LotId>,
     /// Only movements with this reason code (e.g. `damaged`, `count`, `transfer`).
     pub reason: Option<String>,
@@ -930,6 +932,26 @@ pub async fn movements(
             sea_orm::Condition::any()
                 .add(M::FromLocationId.eq(location))
                 .add(M::ToLocationId.eq(location)),
+        );
+    }
+    if let Some(warehouse) = filter.warehouse_id {
+        tx.find_by_id::<warehouse::Entity>(warehouse)
+            .await?
+            .ok_or(AppError::NotFound {
+                entity: "warehouse",
+            })?;
+        let locations = || {
+            Query::select()
+                .column(location::Column::Id)
+                .from(location::Entity)
+                .and_where(location::Column::TenantId.eq(tx.tenant()))
+                .and_where(location::Column::WarehouseId.eq(warehouse))
+                .to_owned()
+        };
+        query = query.filter(
+            sea_orm::Condition::any()
+                .add(M::FromLocationId.in_subquery(locations()))
+                .add(M::ToLocationId.in_subquery(locations())),
         );
     }
     if let Some(lot_id) = filter.lot_id {

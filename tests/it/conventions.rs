@@ -305,6 +305,16 @@ async fn every_list_pages_by_keyset_in_every_order(backend: Backend) {
     )
     .await;
     assert_eq!(ledger, [3, 1, 5, 2, 4].map(|n| json!(n)).to_vec());
+    let in_warehouse = walk(
+        &app,
+        s,
+        "stockMovements",
+        "filter: {warehouseId: $w}",
+        "quantity",
+        json!({ "w": w.warehouse }),
+    )
+    .await;
+    assert_eq!(in_warehouse.len(), 5);
     let newest = walk(
         &app,
         s,

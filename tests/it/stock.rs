@@ -500,6 +500,11 @@ async fn another_organisations_ids_are_not_found(backend: Backend) {
             json!({ "id": no_location }),
         ),
         (
+            "query ($id: ID!) { stockMovements(filter: {warehouseId: $id}) { edges { cursor } } }",
+            json!({ "id": their_warehouse }),
+            json!({ "id": no_warehouse }),
+        ),
+        (
             "query ($id: ID!) { stockMovements(filter: {lotId: $id}) { edges { cursor } } }",
             json!({ "id": their_lot }),
             json!({ "id": no_lot }),
