@@ -19,7 +19,24 @@ enum StockRequests {
 }
 
 #[derive(DeriveIden, Clone, Copy)]
+enum Products {
+    Table,
+    TenantId,
+    Sku,
+    Id,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
 enum Warehouses {
+    Table,
+    TenantId,
+    Code,
+    Name,
+    Id,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum Roles {
     Table,
     TenantId,
     Name,
@@ -38,6 +55,7 @@ enum Locations {
 enum Users {
     Table,
     TenantId,
+    Email,
     DisplayName,
     Id,
 }
@@ -93,6 +111,53 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // Each list's default order is (column, id): with the id in the index too, the database
+        // reads a page straight off it instead of sorting the organisation's rows first (SQLite
+        // does not know that a unique column makes the id tiebreak redundant).
+        index(
+            manager,
+            "products_tenant_sku_id",
+            Products::Table,
+            vec![
+                Products::TenantId.into_iden(),
+                Products::Sku.into_iden(),
+                Products::Id.into_iden(),
+            ],
+        )
+        .await?;
+        index(
+            manager,
+            "warehouses_tenant_code_id",
+            Warehouses::Table,
+            vec![
+                Warehouses::TenantId.into_iden(),
+                Warehouses::Code.into_iden(),
+                Warehouses::Id.into_iden(),
+            ],
+        )
+        .await?;
+        index(
+            manager,
+            "roles_tenant_name_id",
+            Roles::Table,
+            vec![
+                Roles::TenantId.into_iden(),
+                Roles::Name.into_iden(),
+                Roles::Id.into_iden(),
+            ],
+        )
+        .await?;
+        index(
+            manager,
+            "users_tenant_email_id",
+            Users::Table,
+            vec![
+                Users::TenantId.into_iden(),
+                Users::Email.into_iden(),
+                Users::Id.into_iden(),
+            ],
+        )
+        .await?;
         index(
             manager,
             "warehouses_tenant_name",
