@@ -58,7 +58,7 @@ permissions! {
     StockAdjust = 9,
     /// Transfer stock between locations.
     StockTransfer = 10,
-    /// Record stock counts.
+    /// Record stock counts for someone else to approve (posting a count needs STOCK_COUNT_APPROVE).
     StockCount = 11,
     /// Post counted variances to stock.
     StockCountApprove = 12,

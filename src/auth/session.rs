@@ -516,20 +516,53 @@ pub async fn logout(signed_in: &SignedIn) -> AppResult<()> {
 /// Changes the caller's own password: the current one must be right, the new one must meet the
 /// rules. Every other session of the user ends; this one stays.
 pub async fn change_password(
+    db: &Database,
+    (hasher, throttle): (&PasswordHasher, &LoginThrottle),
     signed_in: &SignedIn,
-    hasher: &PasswordHasher,
     current: String,
     new: String,
 ) -> AppResult<()> {
+    // Guessing `current` is guessing the password: it counts against the same per-account limit
+    // as sign-in, so a stolen session cannot brute-force its way around the lockout.
+    let key = account_key(&normalise_email(&signed_in.user.email));
+    let limits = AttemptLimits {
+        max_failures: throttle.account_max_failures,
+        window_seconds: throttle.window_minutes * 60,
+        lockout_seconds: throttle.lockout_minutes * 60,
+    };
+    let now = Utc::now().timestamp();
+    let number = match db.take_attempt(&key, now, limits).await? {
+        Attempt::Allowed { number } => number,
+        Attempt::Refused { locked_until } => {
+            return Err(AppError::LockedOut {
+                retry_after_seconds: (locked_until - now).max(1),
+            });
+        }
+    };
     if !hasher
         .verify(current, signed_in.user.password_hash.clone())
         .await?
     {
+        let locked = db.attempt_failed(&key, number, now, limits).await?;
+        let mut tx = signed_in.db.write().await?;
+        tx.record(
+            AuditRecord::new("user.password_change", "user", signed_in.user.id)
+                .with_outcome(Outcome::Failure)
+                .with_change(json!(null), json!({ "reason": "wrong current password" })),
+        )
+        .await?;
+        tx.commit().await?;
+        if let Some(until) = locked {
+            return Err(AppError::LockedOut {
+                retry_after_seconds: (until - now).max(1),
+            });
+        }
         return Err(AppError::bad_input(
             "current",
             "the current password is not right",
         ));
     }
+    db.attempt_succeeded(&key, now, false).await?;
     // The rules name their field `password` (as for `org create`); here it is the input's `new`.
     hasher
         .check_policy(&new, &signed_in.user.email)

@@ -83,7 +83,10 @@ pub fn decode(id: &ID) -> Option<(String, Uuid)> {
     let bytes = URL_SAFE_NO_PAD.decode(id.as_str()).ok()?;
     let text = String::from_utf8(bytes).ok()?;
     let (type_name, key) = text.split_once(':')?;
-    Some((type_name.to_owned(), Uuid::parse_str(key).ok()?))
+    let uuid = Uuid::parse_str(key).ok()?;
+    // One text per id: UUID spellings other than the one we hand out (upper case, braces, `urn:`,
+    // no hyphens) are refused, so a client cache keyed on the text never holds one row twice.
+    (uuid.hyphenated().to_string() == key).then(|| (type_name.to_owned(), uuid))
 }
 
 #[cfg(test)]
@@ -98,6 +101,12 @@ mod tests {
         assert_eq!(parse_id::<ProductId>(&id, "id").expect("own type"), product);
         let other = parse_id::<WarehouseId>(&id, "id").expect("well-formed");
         assert_eq!(other, WarehouseId(Uuid::max()));
+        let shouting =
+            ID(URL_SAFE_NO_PAD.encode(format!("Product:{}", product.0.to_string().to_uppercase())));
+        assert!(matches!(
+            parse_id::<ProductId>(&shouting, "id"),
+            Err(AppError::BadUserInput { .. })
+        ));
         let raw = ID(product.to_string());
         assert!(matches!(
             parse_id::<ProductId>(&raw, "id"),

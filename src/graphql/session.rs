@@ -226,8 +226,14 @@ impl SessionMutation {
     ) -> ApiResult<ChangePasswordPayload> {
         let services = services(ctx)?;
         let caller = signed_in(ctx)?;
-        let result =
-            session::change_password(caller, &services.auth.hasher, input.current, input.new).await;
+        let result = session::change_password(
+            &services.db,
+            (&services.auth.hasher, &services.auth.throttle),
+            caller,
+            input.current,
+            input.new,
+        )
+        .await;
         let (changed, user_errors) = into_payload(result)?;
         let user = match changed {
             Some(()) => {

@@ -272,10 +272,22 @@ pub struct PostStockCountInput {
 
 /// What a stock mutation returns.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct StockPayload {
     movements: Vec<StockMovement>,
+    #[graphql(skip)]
     balances: Vec<StockBalance>,
     user_errors: Vec<UserError>,
+}
+
+#[ComplexObject]
+impl StockPayload {
+    /// The balances the movements left; null (with a FORBIDDEN error) without STOCK_VIEW, since
+    /// moving stock is not seeing how much there is.
+    #[graphql(directive = requires::apply(Permission::StockView))]
+    async fn balances(&self, ctx: &Context<'_>) -> Option<&Vec<StockBalance>> {
+        may_see(ctx, Permission::StockView).then_some(&self.balances)
+    }
 }
 
 fn payload(result: Result<StockResult, AppError>) -> ApiResult<StockPayload> {
@@ -634,10 +646,12 @@ impl StockMutation {
         payload(result)
     }
 
-    /// Records a stocktake count; the variance becomes a movement. Audited as `stock.count`.
+    /// Records a stocktake count and posts the variance as a movement at once, so it needs the
+    /// right to post variances (STOCK_COUNT_APPROVE), like `postStockCount`. Audited as
+    /// `stock.count`.
     #[graphql(
-        guard = "RequirePermission(Permission::StockCount)",
-        directive = requires::apply(Permission::StockCount)
+        guard = "RequirePermission(Permission::StockCountApprove)",
+        directive = requires::apply(Permission::StockCountApprove)
     )]
     async fn count_stock(
         &self,

@@ -6,12 +6,13 @@
 //! without giving up the concurrency.
 
 use async_graphql::indexmap::IndexMap;
+use async_graphql::parser::Positioned;
 use async_graphql::parser::parse_query;
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{Name, Value};
+use async_graphql::parser::types::{Directive, ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{Name, Value, Variables};
 
 /// Reorders `data` (the response's `data`) by the operation `operation_name` of `query`.
-pub fn reorder(data: &mut Value, query: &str, operation_name: Option<&str>) {
+pub fn reorder(data: &mut Value, query: &str, operation_name: Option<&str>, variables: &Variables) {
     let Ok(document) = parse_query(query) else {
         return;
     };
@@ -19,74 +20,110 @@ pub fn reorder(data: &mut Value, query: &str, operation_name: Option<&str>) {
         operation_name.is_none_or(|wanted| name.is_some_and(|name| name.as_str() == wanted))
     });
     if let Some((_, operation)) = operation {
-        apply(data, &[&operation.node.selection_set.node], &document);
+        let walk = Walk {
+            document: &document,
+            variables,
+        };
+        walk.apply(data, &[&operation.node.selection_set.node]);
     }
 }
 
-fn apply(value: &mut Value, sets: &[&SelectionSet], document: &ExecutableDocument) {
-    match value {
-        Value::List(items) => {
-            for item in items {
-                apply(item, sets, document);
-            }
-        }
-        Value::Object(fields) => {
-            let mut order: Vec<(&Name, Vec<&SelectionSet>)> = Vec::new();
-            for set in sets {
-                collect(set, document, &mut order, 0);
-            }
-            let mut unordered = std::mem::take(fields);
-            let mut ordered = IndexMap::with_capacity(unordered.len());
-            for (key, children) in order {
-                if let Some(mut child) = unordered.shift_remove(key) {
-                    apply(&mut child, &children, document);
-                    ordered.insert(key.clone(), child);
-                }
-            }
-            // Anything the walk did not name (there should be nothing) keeps its place at the end.
-            ordered.extend(unordered);
-            *fields = ordered;
-        }
-        _ => {}
-    }
-}
-
-/// The response keys of `set` in request order, fragments expanded, each with the selection sets
-/// of its sub-fields (a key selected twice merges them, as execution does).
-fn collect<'a>(
-    set: &'a SelectionSet,
+/// The document, and the variables that decide its `@skip` and `@include`.
+struct Walk<'a> {
     document: &'a ExecutableDocument,
-    order: &mut Vec<(&'a Name, Vec<&'a SelectionSet>)>,
-    depth: usize,
-) {
-    // Validation rejects fragment cycles before anything is resolved; this is only a backstop.
-    if depth > 64 {
-        return;
+    variables: &'a Variables,
+}
+
+impl<'a> Walk<'a> {
+    fn apply(&self, value: &mut Value, sets: &[&'a SelectionSet]) {
+        match value {
+            Value::List(items) => {
+                for item in items {
+                    self.apply(item, sets);
+                }
+            }
+            Value::Object(fields) => {
+                let mut order: Vec<(&Name, Vec<&SelectionSet>)> = Vec::new();
+                for set in sets {
+                    self.collect(set, &mut order, 0);
+                }
+                let mut unordered = std::mem::take(fields);
+                let mut ordered = IndexMap::with_capacity(unordered.len());
+                for (key, children) in order {
+                    if let Some(mut child) = unordered.shift_remove(key) {
+                        self.apply(&mut child, &children);
+                        ordered.insert(key.clone(), child);
+                    }
+                }
+                // Anything the walk did not name (there should be nothing) keeps its place at
+                // the end.
+                ordered.extend(unordered);
+                *fields = ordered;
+            }
+            _ => {}
+        }
     }
-    for selection in &set.items {
-        match &selection.node {
-            Selection::Field(field) => {
-                let key = &field.node.response_key().node;
-                let children = &field.node.selection_set.node;
-                match order.iter_mut().find(|(existing, _)| *existing == key) {
-                    Some((_, sets)) => sets.push(children),
-                    None => order.push((key, vec![children])),
+
+    /// The response keys of `set` in request order, fragments expanded and skipped selections
+    /// left out, each with the selection sets of its sub-fields (a key selected twice merges
+    /// them, as execution does).
+    fn collect(
+        &self,
+        set: &'a SelectionSet,
+        order: &mut Vec<(&'a Name, Vec<&'a SelectionSet>)>,
+        depth: usize,
+    ) {
+        // Validation rejects fragment cycles before anything is resolved; this is only a backstop.
+        if depth > 64 {
+            return;
+        }
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) => {
+                    if !self.included(&field.node.directives) {
+                        continue;
+                    }
+                    let key = &field.node.response_key().node;
+                    let children = &field.node.selection_set.node;
+                    match order.iter_mut().find(|(existing, _)| *existing == key) {
+                        Some((_, sets)) => sets.push(children),
+                        None => order.push((key, vec![children])),
+                    }
                 }
-            }
-            Selection::FragmentSpread(spread) => {
-                if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node) {
-                    collect(
-                        &fragment.node.selection_set.node,
-                        document,
-                        order,
-                        depth + 1,
-                    );
+                Selection::FragmentSpread(spread) => {
+                    if !self.included(&spread.node.directives) {
+                        continue;
+                    }
+                    let name = &spread.node.fragment_name.node;
+                    if let Some(fragment) = self.document.fragments.get(name) {
+                        self.collect(&fragment.node.selection_set.node, order, depth + 1);
+                    }
                 }
-            }
-            Selection::InlineFragment(inline) => {
-                collect(&inline.node.selection_set.node, document, order, depth + 1);
+                Selection::InlineFragment(inline) => {
+                    if self.included(&inline.node.directives) {
+                        self.collect(&inline.node.selection_set.node, order, depth + 1);
+                    }
+                }
             }
         }
+    }
+
+    /// Whether `@skip` and `@include` leave a selection in, as execution decides it.
+    fn included(&self, directives: &[Positioned<Directive>]) -> bool {
+        let condition = |name: &str| {
+            directives
+                .iter()
+                .find(|d| d.node.name.node == name)
+                .and_then(|d| d.node.get_argument("if"))
+                .map(|value| {
+                    let resolved = value
+                        .node
+                        .clone()
+                        .into_const_with(|var| self.variables.get(&var).cloned().ok_or(()));
+                    matches!(resolved, Ok(Value::Boolean(true)))
+                })
+        };
+        condition("skip") != Some(true) && condition("include") != Some(false)
     }
 }
 
@@ -96,14 +133,16 @@ mod tests {
 
     #[test]
     fn objects_follow_the_document() {
-        let query = "query Q { b: health { z a } ...F } fragment F on Query { c { y x } }";
+        let query = "query Q($x: Boolean!) { b: health { z @skip(if: $x) a z } ...F }
+            fragment F on Query { c { y x } }";
         let mut data = Value::from_json(serde_json::json!({
             "c": [{ "x": 1, "y": 2 }],
-            "b": { "a": 1, "z": 2 },
+            "b": { "z": 2, "a": 1 },
         }))
         .expect("value");
-        reorder(&mut data, query, Some("Q"));
+        let variables = Variables::from_json(serde_json::json!({ "x": true }));
+        reorder(&mut data, query, Some("Q"), &variables);
         let text = serde_json::to_string(&data).expect("json");
-        assert_eq!(text, r#"{"b":{"z":2,"a":1},"c":[{"y":2,"x":1}]}"#);
+        assert_eq!(text, r#"{"b":{"a":1,"z":2},"c":[{"y":2,"x":1}]}"#);
     }
 }

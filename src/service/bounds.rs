@@ -7,8 +7,9 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use crate::error::{AppError, AppResult};
 
 /// The most units one movement may move, and one place may hold of one product and lot. Far above
-/// any real warehouse, and small enough that no sum of them can overflow (and that they fit the
-/// 32-bit GraphQL `Int` clients expect).
+/// any real warehouse, small enough that no sum of them can overflow an `i64`, and within the
+/// 32-bit GraphQL `Int` for every quantity of one place. (A product's total over many places can
+/// exceed 2^31; it is still an exact JSON integer.)
 pub const MAX_UNITS: i64 = 1_000_000_000;
 
 /// Refuses a date no database column can hold (PostgreSQL's range is narrower than chrono's).

@@ -4,7 +4,7 @@ use chrono::Utc;
 use entity::{ProductId, product, product_barcode, product_unit, stock_movement};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder,
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
 use serde_json::json;
@@ -15,6 +15,11 @@ use crate::service::bounds::MAX_UNITS;
 use crate::service::paging::{self, ListOrder, Page, PageRequest};
 use crate::service::text;
 use crate::tenancy::{TenantDb, TenantTx};
+
+/// Most barcodes one product may carry.
+pub const MAX_BARCODES: usize = 50;
+/// Most pack or case conversions one product may have.
+pub const MAX_UNITS_OF_MEASURE: usize = 20;
 
 /// How a product's units are told apart.
 pub const TRACKING_MODES: &[&str] = &["none", "lot", "serial"];
@@ -75,6 +80,20 @@ fn clean(input: &ProductInput) -> AppResult<CleanProduct> {
                 format!("{field} must be 0 to {MAX_UNITS}"),
             ));
         }
+    }
+    // Enough for every real packaging variant; a cap keeps one product (and its audit event)
+    // from growing without bound.
+    if input.barcodes.len() > MAX_BARCODES {
+        return Err(AppError::bad_input(
+            "barcodes",
+            format!("a product has at most {MAX_BARCODES} barcodes"),
+        ));
+    }
+    if input.units.len() > MAX_UNITS_OF_MEASURE {
+        return Err(AppError::bad_input(
+            "units",
+            format!("a product has at most {MAX_UNITS_OF_MEASURE} pack units"),
+        ));
     }
     let mut barcodes = Vec::new();
     for barcode in &input.barcodes {
@@ -301,7 +320,7 @@ pub async fn page(
         ));
     }
     let tx = db.read().await?;
-    if let Some(pattern) = text::search_pattern(filter.search.as_deref()) {
+    if let Some(pattern) = text::search_pattern(filter.search.as_deref())? {
         let search = filter.search.as_deref().unwrap_or_default().trim();
         let by_barcode: Vec<ProductId> = tx
             .all(
@@ -329,8 +348,9 @@ pub async fn page(
 /// Archives (or restores) a product.
 pub async fn set_active(db: &TenantDb, id: ProductId, active: bool) -> AppResult<product::Model> {
     let mut tx = db.write().await?;
+    // Locked first: postings share-lock the product, so this waits for those in flight.
     let before = tx
-        .find_by_id::<product::Entity>(id)
+        .one(product::Entity::find_by_id(id).lock_exclusive())
         .await?
         .ok_or(AppError::NotFound { entity: "product" })?;
     tx.update_many(

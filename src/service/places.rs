@@ -3,7 +3,8 @@
 use chrono::Utc;
 use entity::{LocationId, WarehouseId, location, warehouse};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, sea_query::ExprTrait,
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::ExprTrait,
 };
 use serde_json::json;
 
@@ -113,7 +114,7 @@ pub async fn warehouses(
     if !filter.include_archived {
         query = query.filter(warehouse::Column::IsActive.eq(true));
     }
-    if let Some(pattern) = text::search_pattern(filter.search.as_deref()) {
+    if let Some(pattern) = text::search_pattern(filter.search.as_deref())? {
         query = query.filter(
             Condition::any()
                 .add(text::lower(warehouse::Column::Code).like(pattern.clone()))
@@ -145,8 +146,9 @@ pub async fn create_location(db: &TenantDb, input: LocationInput) -> AppResult<l
         ));
     }
     let mut tx = db.write().await?;
+    // Share-locked so that archiving the warehouse cannot pass this check unseen.
     let warehouse = tx
-        .find_by_id::<warehouse::Entity>(input.warehouse_id)
+        .one(warehouse::Entity::find_by_id(input.warehouse_id).lock_shared())
         .await?
         .ok_or(AppError::NotFound {
             entity: "warehouse",
@@ -238,7 +240,7 @@ pub async fn locations(
     if let Some(pickable) = filter.pickable {
         query = query.filter(location::Column::Pickable.eq(pickable));
     }
-    if let Some(pattern) = text::search_pattern(filter.search.as_deref()) {
+    if let Some(pattern) = text::search_pattern(filter.search.as_deref())? {
         query = query.filter(text::lower(location::Column::Code).like(pattern));
     }
     if !filter.include_archived {
@@ -261,8 +263,10 @@ pub async fn set_location_active(
     use sea_orm::sea_query::Expr;
 
     let mut tx = db.write().await?;
+    // Locked before the stock check: postings share-lock their locations, so this waits for those
+    // in flight and later ones see the location archived.
     let before = tx
-        .find_by_id::<location::Entity>(id)
+        .one(location::Entity::find_by_id(id).lock_exclusive())
         .await?
         .ok_or(AppError::NotFound { entity: "location" })?;
     if active {
@@ -325,8 +329,10 @@ pub async fn set_warehouse_active(
     use sea_orm::sea_query::Expr;
 
     let mut tx = db.write().await?;
+    // The warehouse and then its locations are locked before the stock check, as for one
+    // location: postings and new locations in flight finish first, later ones see it archived.
     let before = tx
-        .find_by_id::<warehouse::Entity>(id)
+        .one(warehouse::Entity::find_by_id(id).lock_exclusive())
         .await?
         .ok_or(AppError::NotFound {
             entity: "warehouse",
@@ -334,7 +340,13 @@ pub async fn set_warehouse_active(
     let mut archived_locations = Vec::new();
     if !active {
         let locations = tx
-            .all(location::Entity::find().filter(location::Column::WarehouseId.eq(id)))
+            .all(
+                location::Entity::find()
+                    .filter(location::Column::WarehouseId.eq(id))
+                    // In id order, the order postings take locations in: no lock cycles.
+                    .order_by_asc(location::Column::Id)
+                    .lock_exclusive(),
+            )
             .await?;
         let location_ids: Vec<LocationId> = locations.iter().map(|l| l.id).collect();
         let holding = tx

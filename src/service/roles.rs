@@ -145,7 +145,7 @@ pub async fn list(
     request: &PageRequest,
 ) -> AppResult<Page<role::Model>> {
     let mut query = role::Entity::find();
-    if let Some(pattern) = text::search_pattern(filter.search.as_deref()) {
+    if let Some(pattern) = text::search_pattern(filter.search.as_deref())? {
         query = query.filter(text::lower(role::Column::Name).like(pattern));
     }
     if let Some(builtin) = filter.builtin {

@@ -119,9 +119,28 @@ fn check_receivable(product: &product::Model) -> AppResult<()> {
     }
 }
 
+/// Share-locks (and checks) several locations in id order, the order archiving takes them in, so
+/// a posting and an archive never wait for each other in a circle.
+async fn lock_locations(tx: &TenantTx, ids: impl IntoIterator<Item = LocationId>) -> AppResult<()> {
+    for id in ids.into_iter().collect::<BTreeSet<_>>() {
+        find_location(tx, id).await?;
+    }
+    Ok(())
+}
+
+/// The product a posting moves, share-locked until commit: archiving it (an update of this row)
+/// waits for postings in flight, and a posting that starts later sees it archived.
+async fn posting_product(tx: &TenantTx, id: ProductId) -> AppResult<product::Model> {
+    tx.one(product::Entity::find_by_id(id).lock_shared())
+        .await?
+        .ok_or(AppError::NotFound { entity: "product" })
+}
+
+/// A location a posting uses, share-locked until commit (archiving takes it exclusively, so it
+/// cannot slip between a posting's check and its commit), and refused once archived.
 async fn find_location(tx: &TenantTx, id: LocationId) -> AppResult<location::Model> {
     let location = tx
-        .find_by_id::<location::Entity>(id)
+        .one(location::Entity::find_by_id(id).lock_shared())
         .await?
         .ok_or(AppError::NotFound { entity: "location" })?;
     if !location.is_active {
@@ -552,7 +571,7 @@ pub async fn adjust(db: &TenantDb, input: AdjustInput) -> AppResult<StockResult>
         "change": input.change, "reason": reason, "note": note,
     });
     run(db, "stock.adjust", input.idempotency_key.clone(), request, async |tx: &mut TenantTx| {
-        let product = find_product(tx, input.product_id).await?;
+        let product = posting_product(tx, input.product_id).await?;
         let location = find_location(tx, input.location_id).await?;
         if input.change > 0 {
             check_receivable(&product)?;
@@ -603,7 +622,8 @@ pub async fn transfer(db: &TenantDb, input: TransferInput) -> AppResult<StockRes
         "lot": lot_request(&input.lot), "quantity": input.quantity, "note": note,
     });
     run(db, "stock.transfer", input.idempotency_key.clone(), request, async |tx: &mut TenantTx| {
-        let product = find_product(tx, input.product_id).await?;
+        let product = posting_product(tx, input.product_id).await?;
+        lock_locations(tx, [input.from_location_id, input.to_location_id]).await?;
         let from = find_location(tx, input.from_location_id).await?;
         let to = find_location(tx, input.to_location_id).await?;
         let lot = resolve_lot(tx, &product, input.lot.clone(), ("quantity", input.quantity), NewLots::Existing).await?;
@@ -640,6 +660,7 @@ pub struct CountInput {
 
 /// Records a stocktake: the difference between the count and the balance becomes a movement.
 pub async fn count(db: &TenantDb, input: CountInput) -> AppResult<StockResult> {
+    check_quantity("counted", input.counted, 0)?;
     count_lines(
         db,
         vec![CountLine {
@@ -696,9 +717,20 @@ pub async fn count_lines(
         request,
         async |tx: &mut TenantTx| {
             let mut resolved = Vec::with_capacity(lines.len());
-            for line in &lines {
-                let product = find_product(tx, line.product_id).await?;
+            lock_locations(tx, lines.iter().map(|line| line.location_id)).await?;
+            for (index, line) in lines.iter().enumerate() {
+                let product = posting_product(tx, line.product_id).await?;
                 let location = find_location(tx, line.location_id).await?;
+                if product.tracking == "serial" && line.counted > 1 {
+                    return Err(AppError::bad_input(
+                        "counted",
+                        format!(
+                            "line {}: {} is serial-tracked: a serial number counts 0 or 1",
+                            index + 1,
+                            product.sku
+                        ),
+                    ));
+                }
                 let lot = resolve_lot(
                     tx,
                     &product,
@@ -961,7 +993,8 @@ pub async fn movements(
         query = query.filter(M::LotId.eq(lot_id));
     }
     if let Some(reason) = &filter.reason {
-        query = query.filter(M::Reason.eq(reason.as_str()));
+        // Reason codes are stored lower-cased, whatever the caller typed when posting.
+        query = query.filter(M::Reason.eq(reason.to_lowercase()));
     }
     if let Some(actor) = filter.actor_user_id {
         query = query.filter(M::ActorUserId.eq(actor));
@@ -1133,7 +1166,7 @@ pub async fn reverse(
         if already > 0 {
             return Err(AppError::Conflict("this movement was already reversed".into()));
         }
-        let product = find_product(tx, original.product_id).await?;
+        let product = posting_product(tx, original.product_id).await?;
         let lot = match original.lot_id {
             Some(lot_id) => tx.find_by_id::<lot::Entity>(lot_id).await?,
             None => None,
@@ -1146,9 +1179,11 @@ pub async fn reverse(
             ("in_transit", _) => Place::InTransit,
             _ => Place::Adjustment,
         };
-        // Stock goes back only to places that still take it.
-        for location in [original.from_location_id, original.to_location_id].into_iter().flatten() {
-            find_location(tx, location).await?;
+        // Stock goes back only to places that still take it, and only of a product that does.
+        lock_locations(tx, [original.from_location_id, original.to_location_id].into_iter().flatten())
+            .await?;
+        if original.from_location_id.is_some() {
+            check_receivable(&product)?;
         }
         let record = AuditRecord::new("stock.reverse", "movement", id).with_change(
             json!(null),

@@ -60,11 +60,23 @@ pub fn email(field: &'static str, value: &str) -> AppResult<String> {
     Ok(email)
 }
 
+/// The longest search text a list filter takes.
+pub const MAX_SEARCH_CHARS: usize = 200;
+
 /// A case-insensitive "contains" pattern for LIKE, or `None` when there is nothing to search
 /// for. The user's `%`, `_` and `\` are escaped, so `WID_01` finds exactly that (underscores are
 /// common in SKUs).
-pub fn search_pattern(search: Option<&str>) -> Option<sea_orm::sea_query::LikeExpr> {
-    let search = search.map(str::trim).filter(|s| !s.is_empty())?;
+pub fn search_pattern(search: Option<&str>) -> AppResult<Option<sea_orm::sea_query::LikeExpr>> {
+    let Some(search) = search.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    // Long patterns are refused before SQLite's LIKE refuses them ("pattern too complex").
+    if search.chars().count() > MAX_SEARCH_CHARS {
+        return Err(AppError::bad_input(
+            "filter.search",
+            format!("a search is at most {MAX_SEARCH_CHARS} characters"),
+        ));
+    }
     let mut pattern = String::from("%");
     for c in search.to_lowercase().chars() {
         if matches!(c, '%' | '_' | '\\') {
@@ -73,7 +85,9 @@ pub fn search_pattern(search: Option<&str>) -> Option<sea_orm::sea_query::LikeEx
         pattern.push(c);
     }
     pattern.push('%');
-    Some(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\'))
+    Ok(Some(
+        sea_orm::sea_query::LikeExpr::new(pattern).escape('\\'),
+    ))
 }
 
 /// `lower(column)`, for comparing with [`search_pattern`]: LIKE is case-sensitive on PostgreSQL

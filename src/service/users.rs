@@ -53,7 +53,7 @@ pub async fn list(
 ) -> AppResult<Page<user::Model>> {
     let tx = caller.db.read().await?;
     let mut query = user::Entity::find();
-    if let Some(pattern) = text::search_pattern(filter.search.as_deref()) {
+    if let Some(pattern) = text::search_pattern(filter.search.as_deref())? {
         query = query.filter(
             Condition::any()
                 .add(text::lower(user::Column::Email).like(pattern.clone()))

@@ -481,6 +481,46 @@ async fn password_change_ends_other_sessions(backend: Backend) {
     );
     assert!(body["data"]["changePassword"]["user"].is_null(), "{body}");
     app.login(&owner.email, "a brand new passphrase here").await;
+    // Guessing the current password counts against the account like failed sign-ins: after the
+    // limit (5 by default) the account is locked, and each failure is in the audit log.
+    let mut locked = None;
+    for guess in 0..6 {
+        let (_, body) = app
+            .graphql_in(
+                Some(&owner.session),
+                "mutation ($c: String!, $n: String!) { changePassword(input: {current: $c, new: $n}) { user { id } } }",
+                json!({ "c": format!("guess number {guess}"), "n": "another new passphrase" }),
+            )
+            .await;
+        if body["errors"][0]["extensions"]["reason"] == "LOCKED_OUT" {
+            locked = Some(guess);
+            break;
+        }
+    }
+    assert!(
+        locked.is_some_and(|guess| guess <= 5),
+        "locked after {locked:?}"
+    );
+    let (_, log) = app
+        .graphql_in(
+            Some(&owner.session),
+            "{ auditEvents(filter: {action: \"user.password_change\"}) { nodes { outcome } } }",
+            json!({}),
+        )
+        .await;
+    let failures = log["data"]["auditEvents"]["nodes"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["outcome"] == "failure")
+        .count();
+    assert!(failures >= 5, "{log}");
+    // The lock holds for sign-in too.
+    assert!(
+        app.try_login(&owner.email, "a brand new passphrase here")
+            .await
+            .is_err()
+    );
 }
 
 async fn sessions_can_be_listed_and_revoked(backend: Backend) {
