@@ -293,7 +293,7 @@ impl UsersMutation {
             users::set_active(signed_in(ctx)?, id, false).await
         }
         .await;
-        respond(ctx, into_payload(result)?).await
+        user_payload(ctx, into_payload(result)?).await
     }
 
     /// Reactivates a user.
@@ -311,7 +311,7 @@ impl UsersMutation {
             users::set_active(signed_in(ctx)?, id, true).await
         }
         .await;
-        respond(ctx, into_payload(result)?).await
+        user_payload(ctx, into_payload(result)?).await
     }
 
     /// Gives a user a one-time password and ends their sessions; they must change it at the next
@@ -365,7 +365,7 @@ impl UsersMutation {
             users::change_role(signed_in(ctx)?, id, role_id).await
         }
         .await;
-        respond(ctx, into_payload(result)?).await
+        user_payload(ctx, into_payload(result)?).await
     }
 
     /// Replaces a user's overrides: `grant` adds to the role, `revoke` takes away (and beats a
@@ -384,11 +384,12 @@ impl UsersMutation {
             users::set_overrides(signed_in(ctx)?, id, &input.grant, &input.revoke).await
         }
         .await;
-        respond(ctx, into_payload(result)?).await
+        user_payload(ctx, into_payload(result)?).await
     }
 }
 
-async fn respond(
+/// A user mutation's payload: the user with their role, or the validation failures.
+async fn user_payload(
     ctx: &Context<'_>,
     (model, user_errors): (Option<user::Model>, Vec<UserError>),
 ) -> ApiResult<UserPayload> {
