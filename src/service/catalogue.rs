@@ -353,6 +353,10 @@ pub async fn set_active(db: &TenantDb, id: ProductId, active: bool) -> AppResult
         .one(product::Entity::find_by_id(id).lock_exclusive())
         .await?
         .ok_or(AppError::NotFound { entity: "product" })?;
+    if before.is_active == active {
+        // Already so: nothing changes, so nothing is recorded (a retried archive is a no-op).
+        return Ok(before);
+    }
     tx.update_many(
         product::Entity::update_many()
             .col_expr(product::Column::IsActive, Expr::value(active))

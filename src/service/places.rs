@@ -269,6 +269,10 @@ pub async fn set_location_active(
         .one(location::Entity::find_by_id(id).lock_exclusive())
         .await?
         .ok_or(AppError::NotFound { entity: "location" })?;
+    if before.is_active == active {
+        // Already so: nothing changes, so nothing is recorded (a retried archive is a no-op).
+        return Ok(before);
+    }
     if active {
         let warehouse = tx
             .find_by_id::<warehouse::Entity>(before.warehouse_id)
@@ -337,6 +341,10 @@ pub async fn set_warehouse_active(
         .ok_or(AppError::NotFound {
             entity: "warehouse",
         })?;
+    if before.is_active == active {
+        // Already so: nothing changes, so nothing is recorded (a retried archive is a no-op).
+        return Ok(before);
+    }
     let mut archived_locations = Vec::new();
     if !active {
         let locations = tx

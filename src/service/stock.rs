@@ -731,6 +731,7 @@ pub async fn count_lines(
                         ),
                     ));
                 }
+                // Up to 1000 lines: a lot problem says which line it is on.
                 let lot = resolve_lot(
                     tx,
                     &product,
@@ -738,7 +739,16 @@ pub async fn count_lines(
                     ("counted", 1),
                     NewLots::Created,
                 )
-                .await?;
+                .await
+                .map_err(|err| match err {
+                    AppError::BadUserInput { field, message } if lines.len() > 1 => {
+                        AppError::BadUserInput {
+                            field,
+                            message: format!("line {}: {message}", index + 1),
+                        }
+                    }
+                    other => other,
+                })?;
                 let key = (
                     product.id,
                     location.id,

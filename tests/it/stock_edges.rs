@@ -190,6 +190,23 @@ async fn archived_things_take_no_stock(backend: Backend) {
         body["data"]["archiveLocation"]["location"]["active"], false,
         "{body}"
     );
+    // Archiving it again changes nothing and records nothing.
+    let count = "{ auditEvents { totalCount } }";
+    let before = call(&app, s, count, json!({})).await["data"]["auditEvents"]["totalCount"].clone();
+    let body = call(
+        &app,
+        s,
+        "mutation ($id: ID!) { archiveLocation(input: {id: $id}) { location { active } } }",
+        json!({ "id": w.b }),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["archiveLocation"]["location"]["active"], false,
+        "{body}"
+    );
+    let after = call(&app, s, count, json!({})).await["data"]["auditEvents"]["totalCount"].clone();
+    assert_eq!(before, after);
+    assert!(before.as_i64().is_some_and(|n| n > 0), "{before}");
     let body = call(&app, s, "mutation ($id: ID!) { reverseStockMovement(input: {movementId: $id}) { movements { id } } }", json!({ "id": taken })).await;
     assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
 
@@ -359,6 +376,26 @@ async fn lots_come_into_being_only_with_stock(backend: Backend) {
     let body = call(&app, s, transfer, json!({ "i": { "productId": fresh, "fromLocationId": w.a, "toLocationId": w.b, "quantity": 1, "lot": { "code": "NEVER-SEEN" } } })).await;
     assert_eq!(error_code(&body), Some("NOT_FOUND"), "{body}");
     assert_eq!(body["errors"][0]["message"], "lot not found", "{body}");
+    // In a cycle count of many lines, a lot problem names its line.
+    let post = "mutation ($i: PostStockCountInput!) { postStockCount(input: $i) { movements { id } userErrors { field message } } }";
+    let body = call(
+        &app,
+        s,
+        post,
+        json!({ "i": { "lines": [
+        { "productId": w.product, "locationId": w.a, "counted": 1 },
+        { "productId": fresh, "locationId": w.a, "counted": 1 },
+    ] } }),
+    )
+    .await;
+    let error = &body["data"]["postStockCount"]["userErrors"][0];
+    assert_eq!(error["field"], "lot", "{body}");
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("line 2: ")),
+        "{body}"
+    );
     // A serial number counts 0 or 1.
     let serial = product(&app, s, "SER-1", "serial").await;
     let count = "mutation ($i: CountStockInput!) { countStock(input: $i) { movements { id } userErrors { field code } } }";
