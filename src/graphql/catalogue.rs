@@ -17,7 +17,7 @@ use crate::service::catalogue;
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct Product {
-    id: ID,
+    pub(crate) id: ID,
     sku: String,
     name: String,
     description: String,

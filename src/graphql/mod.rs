@@ -6,6 +6,7 @@ mod health;
 pub mod ids;
 mod introspection;
 pub mod loaders;
+mod node;
 mod organisation;
 mod places;
 mod roles;
@@ -35,6 +36,7 @@ pub struct Query(
     catalogue::CatalogueQuery,
     places::PlacesQuery,
     stock::StockQuery,
+    node::NodeQuery,
 );
 
 #[derive(MergedObject, Default)]

@@ -16,7 +16,7 @@ use crate::service::places;
 /// A warehouse.
 #[derive(SimpleObject)]
 pub struct Warehouse {
-    id: ID,
+    pub(crate) id: ID,
     code: String,
     name: String,
     address_line1: String,
@@ -49,7 +49,7 @@ impl From<warehouse::Model> for Warehouse {
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct Location {
-    id: ID,
+    pub(crate) id: ID,
     warehouse_id: ID,
     code: String,
     /// `receiving`, `storage`, `picking`, `shipping` or `quarantine`.

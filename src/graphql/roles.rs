@@ -32,7 +32,7 @@ impl From<&role::Model> for RoleSummary {
 /// organisation; Owner always holds all 48.
 #[derive(SimpleObject)]
 pub struct Role {
-    id: ID,
+    pub(crate) id: ID,
     name: String,
     description: String,
     builtin: bool,

@@ -20,7 +20,7 @@ use crate::service::{organisations, users};
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct User {
-    id: ID,
+    pub(crate) id: ID,
     email: String,
     display_name: String,
     active: bool,

@@ -99,7 +99,7 @@ fn document(operation: &str, field: &Value, types: &[Value]) -> String {
     } else {
         format!("({})", args.join(", "))
     };
-    let selection = if base_kind(&field["type"]) == "OBJECT" {
+    let selection = if matches!(base_kind(&field["type"]), "OBJECT" | "INTERFACE") {
         " { __typename }"
     } else {
         ""

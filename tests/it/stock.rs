@@ -445,6 +445,21 @@ async fn another_organisations_ids_are_not_found(backend: Backend) {
             json!({ "id": no_product }),
         ),
         (
+            "query ($id: ID!) { node(id: $id) { id } }",
+            json!({ "id": theirs.product }),
+            json!({ "id": no_product }),
+        ),
+        (
+            "query ($id: ID!) { node(id: $id) { id } }",
+            json!({ "id": their_warehouse }),
+            json!({ "id": no_warehouse }),
+        ),
+        (
+            "query ($id: ID!) { node(id: $id) { id } }",
+            json!({ "id": theirs.a }),
+            json!({ "id": no_location }),
+        ),
+        (
             "query ($id: ID!) { warehouse(id: $id) { code } }",
             json!({ "id": their_warehouse }),
             json!({ "id": no_warehouse }),

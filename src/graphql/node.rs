@@ -1,0 +1,69 @@
+//! `node(id:)`: refetch any object the API handed out by its global id alone (Relay's object
+//! identification). Each type still needs its own view permission, checked here by type.
+
+use async_graphql::{Context, ID, Interface, Object};
+
+use super::catalogue::Product;
+use super::ids::decode;
+use super::places::{Location, Warehouse};
+use super::roles::Role;
+use super::users::User;
+use super::{ApiResult, parse_id, signed_in, tenant_db};
+use crate::auth::guard::RequireSession;
+use crate::auth::permission::Permission;
+use crate::error::AppError;
+use crate::service::{catalogue, places, roles, users};
+
+/// An object that can be fetched again by its global id with `node(id:)`.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "&ID"))]
+pub enum Node {
+    Product(Product),
+    Warehouse(Warehouse),
+    Location(Location),
+    User(User),
+    Role(Role),
+}
+
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// The product, warehouse, location, user or role with this id, if the caller may see that
+    /// type (FORBIDDEN names the permission). An id of any other kind, of another
+    /// organisation, or of nothing at all is NOT_FOUND.
+    #[graphql(guard = "RequireSession")]
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Node> {
+        let (type_name, _) =
+            decode(&id).ok_or_else(|| AppError::bad_input("id", "id is not a valid id"))?;
+        let caller = signed_in(ctx)?;
+        let db = tenant_db(ctx)?;
+        let needs = |permission: Permission| caller.require(permission);
+        Ok(match type_name.as_str() {
+            "Product" => {
+                needs(Permission::ProductsView)?;
+                Node::Product(catalogue::get(db, parse_id(&id, "id")?).await?.into())
+            }
+            "Warehouse" => {
+                needs(Permission::WarehousesView)?;
+                Node::Warehouse(places::warehouse(db, parse_id(&id, "id")?).await?.into())
+            }
+            "Location" => {
+                needs(Permission::LocationsView)?;
+                Node::Location(places::location(db, parse_id(&id, "id")?).await?.into())
+            }
+            "User" => {
+                needs(Permission::UsersView)?;
+                let model = users::get(caller, parse_id(&id, "id")?).await?;
+                let role = roles::get(db, model.role_id).await?;
+                Node::User(User::new(model, &role))
+            }
+            "Role" => {
+                needs(Permission::RolesView)?;
+                Node::Role(roles::get(db, parse_id(&id, "id")?).await?.into())
+            }
+            _ => return Err(AppError::NotFound { entity: "node" }.into()),
+        })
+    }
+}
