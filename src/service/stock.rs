@@ -387,7 +387,6 @@ async fn post(tx: &mut TenantTx, postings: Vec<Posting>) -> AppResult<StockResul
     })
 }
 
-/// Claims `key` for `operation` in this transaction. `Some(first result)` if it was used before.
 /// Who asks and what they ask for, hashed: a retry matches it, anything else does not.
 fn fingerprint(db: &TenantDb, operation: &str, request: &serde_json::Value) -> String {
     use sha2::{Digest, Sha256};
@@ -399,6 +398,8 @@ fn fingerprint(db: &TenantDb, operation: &str, request: &serde_json::Value) -> S
     hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
 }
 
+/// Claims `key` for `operation` in this transaction. `Some(first result)` if the same request
+/// used it before; CONFLICT if another request or operation did.
 async fn claim_key(
     tx: &mut TenantTx,
     key: &str,
@@ -723,7 +724,7 @@ pub async fn count_lines(
                 let location = find_location(tx, line.location_id).await?;
                 if product.tracking == "serial" && line.counted > 1 {
                     return Err(AppError::bad_input(
-                        "counted",
+                        if lines.len() > 1 { "lines" } else { "counted" },
                         format!(
                             "line {}: {} is serial-tracked: a serial number counts 0 or 1",
                             index + 1,
@@ -1192,7 +1193,8 @@ pub async fn reverse(
         // Stock goes back only to places that still take it, and only of a product that does.
         lock_locations(tx, [original.from_location_id, original.to_location_id].into_iter().flatten())
             .await?;
-        if original.from_location_id.is_some() {
+        // Undoing a transfer only moves stock back; undoing a removal to an account brings stock in.
+        if original.from_location_id.is_some() && original.to_location_id.is_none() {
             check_receivable(&product)?;
         }
         let record = AuditRecord::new("stock.reverse", "movement", id).with_change(

@@ -252,11 +252,14 @@ async fn demo_fills_a_believable_warehouse() {
             .all(entity::stock_movement::Entity::find())
             .await
             .expect("movements");
+        let mut transfers = 0;
         for movement in movements {
             if let (Some(from), Some(to)) = (movement.from_location_id, movement.to_location_id) {
                 assert_eq!(locations[&from], locations[&to], "{movement:?}");
+                transfers += 1;
             }
         }
+        assert!(transfers >= 200, "every product is put away: {transfers}");
         drop(tx);
         assert!(
             vaskem::service::stock::verify(&handle)

@@ -306,16 +306,6 @@ async fn every_list_pages_by_keyset_in_every_order(backend: Backend) {
     )
     .await;
     assert_eq!(ledger, [3, 1, 5, 2, 4].map(|n| json!(n)).to_vec());
-    let in_warehouse = walk(
-        &app,
-        s,
-        "stockMovements",
-        "filter: {warehouseId: $w}",
-        "quantity",
-        json!({ "w": w.warehouse }),
-    )
-    .await;
-    assert_eq!(in_warehouse.len(), 5);
     let newest = walk(
         &app,
         s,
@@ -328,8 +318,32 @@ async fn every_list_pages_by_keyset_in_every_order(backend: Backend) {
     assert_eq!(newest, [4, 2, 5, 1, 3].map(|n| json!(n)).to_vec());
 
     // Warehouses and locations.
+    let mut other_warehouses = Vec::new();
     for code in ["CPT1", "DUR1"] {
-        call(&app, s, "mutation ($c: String!) { createWarehouse(input: { code: $c, name: $c }) { warehouse { id } } }", json!({ "c": code })).await;
+        let body = call(&app, s, "mutation ($c: String!) { createWarehouse(input: { code: $c, name: $c }) { warehouse { id } } }", json!({ "c": code })).await;
+        other_warehouses.push(body["data"]["createWarehouse"]["warehouse"]["id"].clone());
+    }
+    // Stock and a bin in Cape Town too, so that the warehouse filters have something to leave out.
+    let body = call(&app, s, "mutation ($w: ID!) { createLocation(input: { warehouseId: $w, code: \"A-09-09\" }) { location { id } } }", json!({ "w": other_warehouses[0] })).await;
+    let cape_town_bin = body["data"]["createLocation"]["location"]["id"].clone();
+    call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": cape_town_bin, "change": 7, "reason": "found" } })).await;
+    for (warehouse, expected) in [
+        (json!(w.warehouse), vec![4, 2, 5, 1, 3]),
+        (other_warehouses[0].clone(), vec![7]),
+    ] {
+        let moved = walk(
+            &app,
+            s,
+            "stockMovements",
+            "filter: {warehouseId: $w}",
+            "quantity",
+            json!({ "w": warehouse }),
+        )
+        .await;
+        assert_eq!(
+            moved,
+            expected.into_iter().map(|n| json!(n)).collect::<Vec<_>>()
+        );
     }
     let codes = walk(
         &app,
@@ -414,6 +428,17 @@ async fn every_list_pages_by_keyset_in_every_order(backend: Backend) {
             "alice@alpha.example"
         ])
     );
+    call(&app, s, "mutation { createRole(input: { name: \"Auditor\", permissions: [AUDIT_VIEW] }) { role { id } } }", json!({})).await;
+    let custom = walk(
+        &app,
+        s,
+        "roles",
+        "filter: {builtin: false}",
+        "name",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(custom, strings(&["Auditor"]));
     let builtin = walk(
         &app,
         s,
@@ -440,16 +465,26 @@ async fn every_list_pages_by_keyset_in_every_order(backend: Backend) {
     .await;
     let expected: Vec<Value> = (1..=actions.len() as i64).map(|n| json!(n)).collect();
     assert_eq!(actions, expected);
-    let sessions = walk(
-        &app,
-        s,
-        "mySessions",
-        "sort: {field: LAST_SEEN_AT}",
-        "current",
-        Value::Null,
-    )
-    .await;
-    assert_eq!(sessions, [json!(true)]);
+    // Two newer sessions: this one was last seen first (a session is touched once a minute).
+    for _ in 0..2 {
+        app.login(&owner.email, crate::support::database::TEST_PASSWORD)
+            .await;
+    }
+    for (direction, expected) in [
+        ("DESC", [false, false, true]),
+        ("ASC", [true, false, false]),
+    ] {
+        let sessions = walk(
+            &app,
+            s,
+            "mySessions",
+            &format!("sort: {{field: LAST_SEEN_AT, direction: {direction}}}"),
+            "current",
+            Value::Null,
+        )
+        .await;
+        assert_eq!(sessions, expected.map(|b| json!(b)).to_vec(), "{direction}");
+    }
 }
 
 /// A cursor is read, not trusted: garbage, a cursor from another order and a forged cursor whose
@@ -519,12 +554,17 @@ async fn cursors_are_checked_not_trusted(backend: Backend) {
     assert_eq!(body["data"]["products"]["nodes"][0]["sku"], "A-3", "{body}");
 
     // A search longer than any SKU or name is the caller's mistake, not the database's.
-    let long = "a".repeat(50_001);
     for list in ["products", "warehouses", "locations", "users", "roles"] {
         let document =
             format!("query ($s: String) {{ {list}(filter: {{search: $s}}) {{ totalCount }} }}");
-        let body = call(&app, s, &document, json!({ "s": long })).await;
+        let body = call(&app, s, &document, json!({ "s": "a".repeat(201) })).await;
         assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{list}: {body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["field"], "filter.search",
+            "{body}"
+        );
+        let body = call(&app, s, &document, json!({ "s": "a".repeat(200) })).await;
+        assert!(body["errors"].is_null(), "{list}: {body}");
     }
 
     // Ids are opaque and typed: not a bare key, and malformed ones are refused as input.
@@ -658,16 +698,19 @@ async fn ties_page_by_id_and_searches_take_wildcards_literally(backend: Backend)
         "newest first"
     );
 
-    // A cursor belongs to its list: the same order on another list is refused.
+    // A cursor belongs to its list: the same columns and order on another list are refused.
+    call(&app, s, "mutation { createWarehouse(input: { code: \"W1\", name: \"Same name\" }) { warehouse { id } } }", json!({})).await;
     let body = call(&app, s, "{ warehouses(first: 1, sort: {field: NAME}) { pageInfo { endCursor } } products(first: 1, sort: {field: NAME}) { pageInfo { endCursor } } }", json!({})).await;
+    let warehouses_cursor = body["data"]["warehouses"]["pageInfo"]["endCursor"].clone();
     let products_cursor = body["data"]["products"]["pageInfo"]["endCursor"].clone();
-    let body = call(
-        &app,
-        s,
-        "query ($a: String) { roles(first: 1, after: $a) { nodes { name } } }",
-        json!({ "a": products_cursor }),
-    )
-    .await;
+    assert!(
+        warehouses_cursor.is_string() && products_cursor.is_string(),
+        "{body}"
+    );
+    let page = "query ($a: String) { products(first: 1, after: $a, sort: {field: NAME}) { nodes { sku } } }";
+    let body = call(&app, s, page, json!({ "a": products_cursor })).await;
+    assert!(body["errors"].is_null(), "its own cursor is fine: {body}");
+    let body = call(&app, s, page, json!({ "a": warehouses_cursor })).await;
     assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
 }
 
@@ -741,6 +784,24 @@ async fn validation_failures_come_back_in_user_errors(backend: Backend) {
         body["data"]["changePassword"]["userErrors"][0]["field"], "current",
         "{body}"
     );
+    let log = call(
+        &app,
+        s,
+        "{ auditEvents(first: 1) { totalCount nodes { action outcome } } }",
+        json!({}),
+    )
+    .await;
+    let events = &log["data"]["auditEvents"];
+    assert_eq!(
+        events["totalCount"].as_i64(),
+        after.as_i64().map(|n| n + 1),
+        "{log}"
+    );
+    assert_eq!(
+        events["nodes"][0]["action"], "user.password_change",
+        "{log}"
+    );
+    assert_eq!(events["nodes"][0]["outcome"], "failure", "{log}");
 }
 
 /// Objects come back with their keys in the order the document asked for them, however the

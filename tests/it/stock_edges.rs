@@ -577,10 +577,13 @@ async fn postgres_archive_and_receipt_race() {
         json!({}),
     )
     .await;
-    for balance in body["data"]["stockOnHand"]["nodes"]
+    let balances = body["data"]["stockOnHand"]["nodes"]
         .as_array()
         .expect("balances")
-    {
+        .clone();
+    // SKU-1 took one unit in every round the receipt won.
+    assert_eq!(balances.len(), 20 - archived_first, "{body}");
+    for balance in &balances {
         assert_eq!(
             balance["location"]["active"], true,
             "stock in an archived place: {body}"
