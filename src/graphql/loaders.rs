@@ -170,59 +170,30 @@ pub fn install(request: async_graphql::Request, db: &TenantDb) -> async_graphql:
         ))
 }
 
-/// Empties every loader's cache before each root mutation field. A query reads one moment, so
-/// its caches are right for the whole request; a document of several mutations changes data
-/// between fields, and the second must not show what the first read before it wrote.
-pub struct FreshAfterEachMutation;
-
-impl async_graphql::extensions::ExtensionFactory for FreshAfterEachMutation {
-    fn create(&self) -> std::sync::Arc<dyn async_graphql::extensions::Extension> {
-        std::sync::Arc::new(FreshAfterEachMutation)
+/// Turns caching off for every loader of this request (for mutations: see `per_operation`).
+pub fn disable_caches(ctx: &async_graphql::extensions::ExtensionContext<'_>) {
+    if let Some(loader) = ctx.data_opt::<Barcodes>() {
+        loader.enable_all_cache(false);
     }
-}
-
-#[async_trait::async_trait]
-impl async_graphql::extensions::Extension for FreshAfterEachMutation {
-    async fn resolve(
-        &self,
-        ctx: &async_graphql::extensions::ExtensionContext<'_>,
-        info: async_graphql::extensions::ResolveInfo<'_>,
-        next: async_graphql::extensions::NextResolve<'_>,
-    ) -> async_graphql::ServerResult<Option<async_graphql::Value>> {
-        if info.parent_type == "Mutation" {
-            forget::<Barcodes, ProductId>(ctx);
-            forget::<Units, ProductId>(ctx);
-            forget::<StockTotals, ProductId>(ctx);
-            forget::<Products, ProductId>(ctx);
-            forget::<Lots, entity::LotId>(ctx);
-            forget::<Locations, entity::LocationId>(ctx);
-            forget::<Warehouses, entity::WarehouseId>(ctx);
-            forget::<Roles, entity::RoleId>(ctx);
-        }
-        next.run(ctx, info).await
+    if let Some(loader) = ctx.data_opt::<Units>() {
+        loader.enable_all_cache(false);
     }
-}
-
-fn forget<L, K>(ctx: &async_graphql::extensions::ExtensionContext<'_>)
-where
-    L: ClearCache<K> + Send + Sync + 'static,
-{
-    if let Some(loader) = ctx.data_opt::<L>() {
-        loader.clear_cache();
+    if let Some(loader) = ctx.data_opt::<StockTotals>() {
+        loader.enable_all_cache(false);
     }
-}
-
-/// A cached loader keyed by `K`.
-trait ClearCache<K> {
-    fn clear_cache(&self);
-}
-
-impl<T, K> ClearCache<K> for DataLoader<T, HashMapCache>
-where
-    T: Loader<K>,
-    K: Send + Sync + Hash + Eq + Clone + 'static,
-{
-    fn clear_cache(&self) {
-        self.clear::<K>();
+    if let Some(loader) = ctx.data_opt::<Products>() {
+        loader.enable_all_cache(false);
+    }
+    if let Some(loader) = ctx.data_opt::<Lots>() {
+        loader.enable_all_cache(false);
+    }
+    if let Some(loader) = ctx.data_opt::<Locations>() {
+        loader.enable_all_cache(false);
+    }
+    if let Some(loader) = ctx.data_opt::<Warehouses>() {
+        loader.enable_all_cache(false);
+    }
+    if let Some(loader) = ctx.data_opt::<Roles>() {
+        loader.enable_all_cache(false);
     }
 }

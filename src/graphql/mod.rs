@@ -2,12 +2,14 @@
 
 mod audit;
 mod catalogue;
+mod field_order;
 mod health;
 pub mod ids;
 mod introspection;
 pub mod loaders;
 mod node;
 mod organisation;
+mod per_operation;
 mod places;
 mod roles;
 mod session;
@@ -119,7 +121,7 @@ fn build(limits: QueryLimits, signed_in: bool) -> VaskemSchema {
         .limit_complexity(limits.complexity)
         .limit_directives(limits.directives)
         .limit_recursive_depth(limits.recursive_depth)
-        .extension(loaders::FreshAfterEachMutation);
+        .extension(per_operation::PerOperation);
     if signed_in {
         builder.finish()
     } else {

@@ -155,18 +155,7 @@ async fn execute(
         }
         None => &state.schemas.anonymous,
     };
-    let (query, operation_name, variables) = (
-        request.query.clone(),
-        request.operation_name.clone(),
-        request.variables.clone(),
-    );
     let mut response = schema.execute(request).await;
-    super::field_order::reorder(
-        &mut response.data,
-        &query,
-        operation_name.as_deref(),
-        &variables,
-    );
     for error in &mut response.errors {
         let has_code = error
             .extensions

@@ -1,6 +1,5 @@
 //! The HTTP edge: routes, request limits, and the GraphQL transport rules.
 
-mod field_order;
 mod graphiql;
 mod graphql;
 

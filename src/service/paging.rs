@@ -93,8 +93,6 @@ enum KeyValue {
     Int(i64),
     #[serde(rename = "u")]
     Uuid(uuid::Uuid),
-    #[serde(rename = "b")]
-    Bool(bool),
     #[serde(rename = "t")]
     Time(chrono::DateTime<chrono::Utc>),
 }
@@ -104,9 +102,7 @@ impl KeyValue {
         Ok(match value {
             Value::String(Some(s)) => Self::Text(s),
             Value::BigInt(Some(i)) => Self::Int(i),
-            Value::Int(Some(i)) => Self::Int(i.into()),
             Value::Uuid(Some(u)) => Self::Uuid(u),
-            Value::Bool(Some(b)) => Self::Bool(b),
             Value::ChronoDateTimeUtc(Some(t)) => Self::Time(t),
             other => {
                 return Err(AppError::Internal(format!(
@@ -123,9 +119,7 @@ impl KeyValue {
         match (self, column_type) {
             (Self::Text(s), T::String(_) | T::Text | T::Char(_)) => Some(s.into()),
             (Self::Int(i), T::BigInteger) => Some(i.into()),
-            (Self::Int(i), T::Integer) => i32::try_from(i).ok().map(Into::into),
             (Self::Uuid(u), T::Uuid) => Some(u.into()),
-            (Self::Bool(b), T::Boolean) => Some(b.into()),
             (Self::Time(t), T::TimestampWithTimeZone) => {
                 crate::service::bounds::check_time("after", t).ok()?;
                 Some(t.into())

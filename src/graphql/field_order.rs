@@ -2,26 +2,27 @@
 //!
 //! The GraphQL spec asks for it (responses are "ordered maps"), but async-graphql resolves sibling
 //! fields concurrently and writes each when it finishes (async-graphql issue #612), so the order
-//! changed from run to run. Reordering here, by the document the client sent, restores it
-//! without giving up the concurrency.
+//! changed from run to run. Reordering by the document the client sent (already parsed: see
+//! `per_operation`) restores it without giving up the concurrency.
 
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::Positioned;
-use async_graphql::parser::parse_query;
 use async_graphql::parser::types::{Directive, ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Name, Value, Variables};
 
-/// Reorders `data` (the response's `data`) by the operation `operation_name` of `query`.
-pub fn reorder(data: &mut Value, query: &str, operation_name: Option<&str>, variables: &Variables) {
-    let Ok(document) = parse_query(query) else {
-        return;
-    };
+/// Reorders `data` (the response's `data`) by the operation `operation_name` of `document`.
+pub fn reorder(
+    data: &mut Value,
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+    variables: &Variables,
+) {
     let operation = document.operations.iter().find(|(name, _)| {
         operation_name.is_none_or(|wanted| name.is_some_and(|name| name.as_str() == wanted))
     });
     if let Some((_, operation)) = operation {
         let walk = Walk {
-            document: &document,
+            document,
             variables,
         };
         walk.apply(data, &[&operation.node.selection_set.node]);
@@ -141,7 +142,8 @@ mod tests {
         }))
         .expect("value");
         let variables = Variables::from_json(serde_json::json!({ "x": true }));
-        reorder(&mut data, query, Some("Q"), &variables);
+        let document = async_graphql::parser::parse_query(query).expect("query");
+        reorder(&mut data, &document, Some("Q"), &variables);
         let text = serde_json::to_string(&data).expect("json");
         assert_eq!(text, r#"{"b":{"a":1,"z":2},"c":[{"y":2,"x":1}]}"#);
     }
