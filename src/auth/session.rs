@@ -237,11 +237,13 @@ fn account_key(email: &str) -> String {
     format!("account:{}", hex::encode(Sha256::digest(email.as_bytes())))
 }
 
-fn client_key(origin: &RequestOrigin) -> Option<String> {
-    origin
-        .client_addr
-        .as_ref()
-        .map(|addr| format!("client:{addr}"))
+/// The client address's throttle key. Callers whose address is unknown (behind a proxy that sent
+/// none usable) share one key: not knowing an address must not exempt anyone from the limit.
+fn client_key(origin: &RequestOrigin) -> String {
+    format!(
+        "client:{}",
+        origin.client_addr.as_deref().unwrap_or("unknown")
+    )
 }
 
 /// Checks an email and password and opens a new session.
@@ -260,26 +262,26 @@ pub async fn login(
     let email = normalise_email(email);
     let window_seconds = throttle.window_minutes * 60;
     let lockout_seconds = throttle.lockout_minutes * 60;
-    let mut keys = vec![(
-        account_key(&email),
-        AttemptLimits {
-            max_failures: throttle.account_max_failures,
-            window_seconds,
-            lockout_seconds,
-        },
-        true,
-    )];
-    if let Some(key) = client_key(&origin) {
-        keys.push((
-            key,
+    let keys = [
+        (
+            account_key(&email),
+            AttemptLimits {
+                max_failures: throttle.account_max_failures,
+                window_seconds,
+                lockout_seconds,
+            },
+            true,
+        ),
+        (
+            client_key(&origin),
             AttemptLimits {
                 max_failures: throttle.client_max_failures,
                 window_seconds,
                 lockout_seconds,
             },
             false,
-        ));
-    }
+        ),
+    ];
     let now = Utc::now().timestamp();
     // Take an attempt on every key before any password is checked.
     let mut taken = Vec::with_capacity(keys.len());

@@ -35,29 +35,42 @@ struct Walk<'a> {
     variables: &'a Variables,
 }
 
+/// The response keys of one object in request order, each with its sub-fields' selection sets.
+type KeyOrder<'a> = IndexMap<&'a Name, Vec<&'a SelectionSet>>;
+
 impl<'a> Walk<'a> {
+    /// Every object of `value` reordered; `sets` are the selection sets that produced it. Linear
+    /// in the response: a list's items share one key order, and each key moves once.
     fn apply(&self, value: &mut Value, sets: &[&'a SelectionSet]) {
         match value {
-            Value::List(items) => {
-                for item in items {
-                    self.apply(item, sets);
-                }
-            }
-            Value::Object(fields) => {
-                let mut order: Vec<(&Name, Vec<&SelectionSet>)> = Vec::new();
+            Value::List(_) | Value::Object(_) => {
+                let mut order = KeyOrder::new();
                 for set in sets {
                     self.collect(set, &mut order, 0);
                 }
+                self.apply_ordered(value, &order);
+            }
+            _ => {}
+        }
+    }
+
+    fn apply_ordered(&self, value: &mut Value, order: &KeyOrder<'a>) {
+        match value {
+            Value::List(items) => {
+                for item in items {
+                    self.apply_ordered(item, order);
+                }
+            }
+            Value::Object(fields) => {
                 let mut unordered = std::mem::take(fields);
                 let mut ordered = IndexMap::with_capacity(unordered.len());
                 for (key, children) in order {
-                    if let Some(mut child) = unordered.shift_remove(key) {
-                        self.apply(&mut child, &children);
-                        ordered.insert(key.clone(), child);
+                    if let Some(mut child) = unordered.swap_remove(*key) {
+                        self.apply(&mut child, children);
+                        ordered.insert((*key).clone(), child);
                     }
                 }
-                // Anything the walk did not name (there should be nothing) keeps its place at
-                // the end.
+                // Anything the walk did not name (there should be nothing) goes at the end.
                 ordered.extend(unordered);
                 *fields = ordered;
             }
@@ -68,12 +81,7 @@ impl<'a> Walk<'a> {
     /// The response keys of `set` in request order, fragments expanded and skipped selections
     /// left out, each with the selection sets of its sub-fields (a key selected twice merges
     /// them, as execution does).
-    fn collect(
-        &self,
-        set: &'a SelectionSet,
-        order: &mut Vec<(&'a Name, Vec<&'a SelectionSet>)>,
-        depth: usize,
-    ) {
+    fn collect(&self, set: &'a SelectionSet, order: &mut KeyOrder<'a>, depth: usize) {
         // Validation rejects fragment cycles before anything is resolved; this is only a backstop.
         if depth > 64 {
             return;
@@ -86,10 +94,7 @@ impl<'a> Walk<'a> {
                     }
                     let key = &field.node.response_key().node;
                     let children = &field.node.selection_set.node;
-                    match order.iter_mut().find(|(existing, _)| *existing == key) {
-                        Some((_, sets)) => sets.push(children),
-                        None => order.push((key, vec![children])),
-                    }
+                    order.entry(key).or_default().push(children);
                 }
                 Selection::FragmentSpread(spread) => {
                     if !self.included(&spread.node.directives) {

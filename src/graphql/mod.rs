@@ -1,5 +1,6 @@
 //! The GraphQL schema: one module per domain, merged here.
 
+pub mod admission;
 mod audit;
 mod catalogue;
 mod field_order;
@@ -71,6 +72,21 @@ pub struct QueryLimits {
         default_value_t = 1000
     )]
     pub complexity: usize,
+    /// Most fields a document may select, every operation and `__typename` included, with each
+    /// fragment spread counted as the fields it expands to.
+    #[arg(
+        long = "max-query-fields",
+        env = "VASKEM_MAX_QUERY_FIELDS",
+        default_value_t = 1000
+    )]
+    pub fields: usize,
+    /// Most aliased fields a document may select, fragments expanded.
+    #[arg(
+        long = "max-aliases",
+        env = "VASKEM_MAX_ALIASES",
+        default_value_t = 100
+    )]
+    pub aliases: usize,
     /// Most directives accepted on one field (async-graphql ≥ 7.0.10 enforces this).
     #[arg(
         long = "max-directives",
@@ -78,7 +94,8 @@ pub struct QueryLimits {
         default_value_t = 5
     )]
     pub directives: usize,
-    /// Deepest recursion accepted while parsing (nested lists, fragments).
+    /// Deepest nesting accepted anywhere in a document or its variables: brackets of selection
+    /// sets, arguments and list or object values, and fragments within fragments.
     #[arg(
         long = "max-recursive-depth",
         env = "VASKEM_MAX_RECURSIVE_DEPTH",
@@ -92,6 +109,8 @@ impl Default for QueryLimits {
         Self {
             depth: 16,
             complexity: 1000,
+            fields: 1000,
+            aliases: 100,
             directives: 5,
             recursive_depth: 32,
         }
@@ -104,6 +123,7 @@ impl Default for QueryLimits {
 pub struct Schemas {
     pub anonymous: VaskemSchema,
     pub signed_in: VaskemSchema,
+    limits: QueryLimits,
 }
 
 impl Schemas {
@@ -111,7 +131,17 @@ impl Schemas {
         Self {
             anonymous: build(limits, false),
             signed_in: build(limits, true),
+            limits,
         }
+    }
+
+    /// Checks `request` against the limits the engine does not enforce itself (see
+    /// [`admission`]), before anything else is done for it.
+    pub fn admit(
+        &self,
+        request: &mut async_graphql::Request,
+    ) -> Result<(), async_graphql::ServerError> {
+        admission::admit(request, &self.limits)
     }
 }
 

@@ -53,7 +53,7 @@ pub(super) async fn post(
             );
         }
     };
-    execute(&state, peer, &headers, cookies, request).await
+    execute(&state, peer, &headers, cookies, request, Transport::Post).await
 }
 
 pub(super) async fn get(
@@ -63,34 +63,77 @@ pub(super) async fn get(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let mut request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or(""))
-    {
-        Ok(request) => request,
-        Err(err) => {
+    let request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or("")) {
+        Ok(request) if !request.query.trim().is_empty() => request,
+        Ok(_) => {
             return error_response(
                 StatusCode::BAD_REQUEST,
                 ErrorCode::BadUserInput,
-                &format!("not a GraphQL request: {err}"),
+                "GET /graphql takes the document in a `query` parameter",
+            );
+        }
+        Err(_) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                "GET /graphql takes `query`, and optionally `operationName` and `variables` (JSON)",
             );
         }
     };
+    execute(&state, peer, &headers, cookies, request, Transport::Get).await
+}
+
+/// How the request arrived: GET may only read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Transport {
+    Get,
+    Post,
+}
+
+/// Whether the operation `request` would run is a query (a document that does not parse is
+/// treated as one: its errors are reported by execution, in the usual shape).
+fn runs_a_query(request: &mut async_graphql::Request) -> bool {
     let operation_name = request.operation_name.clone();
-    let is_mutation = match request.parsed_query() {
-        // Parse errors are reported by execution, with the usual shape.
-        Err(_) => false,
-        Ok(document) => match &document.operations {
-            DocumentOperations::Single(operation) => operation.node.ty != OperationType::Query,
-            DocumentOperations::Multiple(operations) => match &operation_name {
-                Some(name) => operations
-                    .get(name.as_str())
-                    .is_some_and(|operation| operation.node.ty != OperationType::Query),
-                None => operations
-                    .values()
-                    .any(|operation| operation.node.ty != OperationType::Query),
-            },
-        },
+    let Ok(document) = request.parsed_query() else {
+        return true;
     };
-    if is_mutation {
+    match &document.operations {
+        DocumentOperations::Single(operation) => operation.node.ty == OperationType::Query,
+        DocumentOperations::Multiple(operations) => match &operation_name {
+            Some(name) => operations
+                .get(name.as_str())
+                .is_none_or(|operation| operation.node.ty == OperationType::Query),
+            None => operations
+                .values()
+                .all(|operation| operation.node.ty == OperationType::Query),
+        },
+    }
+}
+
+/// The answer for a document refused before execution: the GraphQL error shape, as execution
+/// would give it.
+fn refused(error: async_graphql::ServerError) -> Response {
+    let mut response = Json(async_graphql::Response::from_errors(vec![error])).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+async fn execute(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    cookies: Cookies,
+    mut request: async_graphql::Request,
+    transport: Transport,
+) -> Response {
+    // Before anything else is done for it (no session lookup, no parse by the engine).
+    if let Err(error) = state.schemas.admit(&mut request) {
+        return refused(error);
+    }
+    if transport == Transport::Get && !runs_a_query(&mut request) {
         let mut response = error_response(
             StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::BadUserInput,
@@ -101,18 +144,8 @@ pub(super) async fn get(
             .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         return response;
     }
-    execute(&state, peer, &headers, cookies, request).await
-}
-
-async fn execute(
-    state: &AppState,
-    peer: SocketAddr,
-    headers: &HeaderMap,
-    cookies: Cookies,
-    request: async_graphql::Request,
-) -> Response {
     let origin = RequestOrigin {
-        client_addr: Some(client_address(state, peer, headers)),
+        client_addr: client_address(state, peer, headers),
         request_id: headers
             .get(super::REQUEST_ID)
             .and_then(|value| value.to_str().ok())
@@ -180,20 +213,24 @@ async fn execute(
 }
 
 /// The caller's address: the TCP peer, or behind a trusted proxy the address it appended last to
-/// `X-Forwarded-For` (earlier entries are the client's own claims and are ignored).
-fn client_address(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> String {
-    if state.trust_forwarded_for
-        && let Some(forwarded) = headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(','))
-            .map(str::trim)
-            .rfind(|entry| entry.parse::<std::net::IpAddr>().is_ok())
-    {
-        return forwarded.to_owned();
+/// `X-Forwarded-For`. Only that last entry is the proxy's word: earlier ones are whatever the
+/// client sent, so when the last is no address the caller is unknown (`None`), never an earlier one.
+fn client_address(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Option<String> {
+    if !state.trust_forwarded_for {
+        return Some(peer.ip().to_string());
     }
-    peer.ip().to_string()
+    let last = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .next_back()?
+        .to_str()
+        .ok()?
+        .rsplit(',')
+        .next()?
+        .trim();
+    last.parse::<std::net::IpAddr>()
+        .ok()
+        .map(|address| address.to_string())
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

@@ -1,5 +1,6 @@
 //! The HTTP edge: routes, request limits, and the GraphQL transport rules.
 
+mod body;
 mod graphiql;
 mod graphql;
 
@@ -7,7 +8,7 @@ use std::sync::Arc;
 
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::{map_request, map_response};
+use axum::middleware::{from_fn, map_request};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router, extract::State};
@@ -15,7 +16,6 @@ use serde_json::json;
 use tower::ServiceBuilder;
 use tower_cookies::CookieManagerLayer;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -57,15 +57,9 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
         .layer(CookieManagerLayer::new())
         .layer(
+            // Outermost first. Every response, refusals included, passes through the request id
+            // and security header layers: nothing that answers early sits outside them.
             ServiceBuilder::new()
-                .layer(CatchPanicLayer::custom(|_| {
-                    error_response(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        ErrorCode::Internal,
-                        "internal error",
-                    )
-                }))
-                .layer(map_response(json_body_for_too_large))
                 .layer(map_request(drop_unusable_request_id))
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(TraceLayer::new_for_http().make_span_with(request_span))
@@ -86,8 +80,14 @@ pub fn app(state: AppState) -> Router {
                     header::REFERRER_POLICY,
                     HeaderValue::from_static("no-referrer"),
                 ))
-                // async-graphql-axum streams the body, so axum's default limit would not apply.
-                .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES)),
+                .layer(CatchPanicLayer::custom(|_| {
+                    error_response(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        ErrorCode::Internal,
+                        "internal error",
+                    )
+                }))
+                .layer(from_fn(body::read_within_limit)),
         )
 }
 
@@ -124,23 +124,16 @@ fn request_span(request: &Request) -> tracing::Span {
     )
 }
 
-/// The body limit answers 413 in plain text; clients get the usual error document instead.
-async fn json_body_for_too_large(response: Response) -> Response {
-    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return error_response(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::BadUserInput,
-            "request body is larger than 1 MiB",
-        );
-    }
-    response
-}
-
 /// A GraphQL-shaped error document for failures outside GraphQL execution.
 pub(crate) fn error_response(status: StatusCode, code: ErrorCode, message: &str) -> Response {
     let body =
         json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] });
-    (status, Json(body)).into_response()
+    (
+        status,
+        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        Json(body),
+    )
+        .into_response()
 }
 
 /// The process is up.

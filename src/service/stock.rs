@@ -564,7 +564,12 @@ pub async fn adjust(db: &TenantDb, input: AdjustInput) -> AppResult<StockResult>
             "an adjustment must change something",
         ));
     }
-    check_quantity("change", input.change.saturating_abs(), 1)?;
+    if input.change.saturating_abs() > MAX_UNITS {
+        return Err(AppError::bad_input(
+            "change",
+            format!("change must be -{MAX_UNITS} to {MAX_UNITS} (negative takes stock out), not 0"),
+        ));
+    }
     let reason = reason_code(&input.reason)?;
     let note = text::multi_line("note", &input.note, 1000)?;
     let request = json!({

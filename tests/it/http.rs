@@ -262,7 +262,7 @@ async fn limits_refuse_deep_complex_and_directive_heavy_documents(backend: Backe
         depth: 2,
         complexity: 3,
         directives: 2,
-        recursive_depth: 32,
+        ..QueryLimits::default()
     };
     let app = TestApp::start_with(TestDatabase::new(backend).await, limits).await;
     let (_, ok) = app.graphql("{ health { status } }", json!({})).await;

@@ -111,6 +111,18 @@ impl TestDatabase {
 }
 
 impl TestDatabase {
+    /// How many audit events `tenant` has.
+    pub async fn audit_event_count(&self, tenant: TenantId) -> u64 {
+        use sea_orm::EntityTrait;
+        let tx = vaskem::tenancy::TenantDb::for_operator(&self.db, tenant)
+            .read()
+            .await
+            .expect("read");
+        tx.count(entity::audit_event::Entity::find())
+            .await
+            .expect("count")
+    }
+
     /// A user of `tenant` holding exactly `permissions` (through a custom role made for them),
     /// signed in with [`TEST_PASSWORD`]; returns the email.
     pub async fn user_with_permissions(

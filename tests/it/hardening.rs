@@ -1,0 +1,407 @@
+//! What an attacker tried from outside: documents that crashed or stalled the service, answers
+//! that differed at the edge, forged forwarded addresses. Each case failed before its fix.
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::on_both_databases;
+use crate::stock::{ADJUST, warehouse};
+use crate::support::app::{TestOptions, error_code};
+use crate::support::{Backend, TestApp, TestDatabase};
+
+on_both_databases!(
+    deep_values_are_refused_without_crashing,
+    alias_floods_and_fragment_bombs_are_refused_before_validation,
+    a_document_hashes_at_most_one_password,
+    a_document_verifies_the_chain_at_most_once,
+    only_the_proxys_forwarded_entry_counts,
+    every_refusal_has_the_same_edge,
+    oversized_bodies_can_always_read_their_413,
+    adjust_stock_bounds_say_negative_is_allowed,
+);
+
+fn message(body: &Value) -> &str {
+    body["errors"][0]["message"].as_str().unwrap_or("")
+}
+
+async fn still_healthy(app: &TestApp) {
+    let health = app
+        .client
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .expect("the server is still up");
+    assert_eq!(health.status(), 200);
+}
+
+async fn deep_values_are_refused_without_crashing(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let deep_list = format!("{}1{}", "[".repeat(5_000), "]".repeat(5_000));
+    let deep_object = format!("{}1{}", "{a: ".repeat(5_000), "}".repeat(5_000));
+    let documents = [
+        format!("{{ health(x: {deep_list}) {{ status }} }}"),
+        format!("{{ health(x: {deep_object}) {{ status }} }}"),
+        format!("query ($v: [Int] = {deep_list}) {{ health {{ status }} }}"),
+        format!("{{ health @include(if: {deep_list}) {{ status }} }}"),
+        format!(
+            "{{ health {} status {} }}",
+            "{ a ".repeat(5_000),
+            "}".repeat(5_000)
+        ),
+    ];
+    for document in &documents {
+        let (status, body) = app.graphql(document, json!({})).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+        assert!(message(&body).contains("nests deeper than"), "{body}");
+        // Over GET too, where the document used to be parsed to tell queries from mutations.
+        let response = app
+            .client
+            .get(app.url("/graphql"))
+            .query(&[("query", document)])
+            .send()
+            .await
+            .expect("GET");
+        let body: Value = response.json().await.expect("JSON");
+        assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    }
+    // Variables nested deep are refused the same way.
+    let mut value = json!(1);
+    for _ in 0..60 {
+        value = json!([value]);
+    }
+    let (_, body) = app
+        .graphql(
+            "query ($v: Int) { health { status } }",
+            json!({ "v": value }),
+        )
+        .await;
+    assert!(message(&body).contains("variables nest"), "{body}");
+    still_healthy(&app).await;
+}
+
+async fn alias_floods_and_fragment_bombs_are_refused_before_validation(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    // 50,000 aliases of __typename (about 750 KB): once quadratic in the count, now one counter.
+    let flood: String = (0..50_000).map(|n| format!(" a{n}:__typename")).collect();
+    let (_, body) = app.graphql(&format!("{{{flood} }}"), json!({})).await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    assert!(message(&body).contains("50000 fields"), "{body}");
+    // Without aliases __typename still counts as a field.
+    let plain = " __typename".repeat(50_000);
+    let (_, body) = app.graphql(&format!("{{{plain} }}"), json!({})).await;
+    assert!(message(&body).contains("50000 fields"), "{body}");
+    // Fragments that each spread the next one twice: 2^30 fields in under 2 KB.
+    let mut bomb = String::from("query { ...F0 }\n");
+    for level in 0..30 {
+        bomb.push_str(&format!(
+            "fragment F{level} on Query {{ ...F{next} ...F{next} }}\n",
+            next = level + 1
+        ));
+    }
+    bomb.push_str("fragment F30 on Query { __typename }\n");
+    let (_, body) = app.graphql(&bomb, json!({})).await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    assert!(message(&body).contains("1073741824 fields"), "{body}");
+    // Aliases have their own, lower cap.
+    let aliased: String = (0..101)
+        .map(|n| format!(" a{n}: health {{ status }}"))
+        .collect();
+    let (_, body) = app.graphql(&format!("{{{aliased} }}"), json!({})).await;
+    assert!(message(&body).contains("101 aliases"), "{body}");
+    // What the limits admit still runs, in request order.
+    let admitted: String = (0..100).map(|n| format!(" a{n}: __typename")).collect();
+    let (_, body) = app.graphql(&format!("{{{admitted} }}"), json!({})).await;
+    assert!(body["errors"].is_null(), "{body}");
+    let keys: Vec<&String> = body["data"].as_object().expect("data").keys().collect();
+    assert_eq!(keys.len(), 100);
+    assert_eq!(keys[0], "a0");
+    assert_eq!(keys[99], "a99");
+    still_healthy(&app).await;
+}
+
+async fn a_document_hashes_at_most_one_password(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let member = app.member_of_new_organisation("Alpha").await;
+    let events_before = app.database.audit_event_count(member.tenant).await;
+    let login = |alias: &str| {
+        format!(
+            "{alias}: login(input: {{email: \"{}\", password: \"wrong password attempt\"}}) {{ user {{ id }} }}",
+            member.email
+        )
+    };
+    // Two aliases, or one hidden in a fragment: refused before either is tried.
+    for document in [
+        format!("mutation {{ {} {} }}", login("a"), login("b")),
+        format!(
+            "mutation {{ {} ...M }} fragment M on Mutation {{ {} }}",
+            login("a"),
+            login("b")
+        ),
+        format!(
+            "mutation {{ {} changePassword(input: {{current: \"x\", new: \"y\"}}) {{ user {{ id }} }} }}",
+            login("a")
+        ),
+    ] {
+        let (_, body) = app
+            .graphql_in(Some(&member.session), &document, json!({}))
+            .await;
+        assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+        assert!(message(&body).contains("at most one of"), "{body}");
+        assert!(body["data"].is_null(), "nothing ran: {body}");
+    }
+    // Nothing was tried: no failure was audited or counted (five more failures would lock).
+    assert_eq!(
+        app.database.audit_event_count(member.tenant).await,
+        events_before
+    );
+    for _ in 0..4 {
+        let (_, body) = app
+            .graphql(&format!("mutation {{ {} }}", login("a")), json!({}))
+            .await;
+        assert_ne!(
+            body["errors"][0]["extensions"]["reason"], "LOCKED_OUT",
+            "{body}"
+        );
+    }
+    app.login(&member.email, crate::support::database::TEST_PASSWORD)
+        .await;
+}
+
+async fn a_document_verifies_the_chain_at_most_once(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let member = app.member_of_new_organisation("Alpha").await;
+    let (_, body) = app
+        .graphql_in(
+            Some(&member.session),
+            "{ a: verifyAuditChain { intact } b: verifyAuditChain { intact } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    assert!(
+        message(&body).contains("verifyAuditChain at most once"),
+        "{body}"
+    );
+    let (_, body) = app
+        .graphql_in(
+            Some(&member.session),
+            "{ verifyAuditChain { intact } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(body["data"]["verifyAuditChain"]["intact"], true, "{body}");
+}
+
+async fn only_the_proxys_forwarded_entry_counts(backend: Backend) {
+    let database = TestDatabase::new(backend).await;
+    let (_, email) = database.organisation("Alpha").await;
+    let app = TestApp::start_configured(
+        std::sync::Arc::new(database),
+        TestOptions {
+            trust_forwarded_for: true,
+            ..TestOptions::default()
+        },
+    )
+    .await;
+    let sessions_seen_from = |forwarded: &'static str| {
+        let app = &app;
+        let email = email.clone();
+        async move {
+            let response = app
+                .client
+                .post(app.url("/graphql"))
+                .header("x-forwarded-for", forwarded)
+                .json(&json!({
+                    "query": "mutation ($e: String!, $p: String!) { login(input: {email: $e, password: $p}) { user { id } } }",
+                    "variables": { "e": email, "p": crate::support::database::TEST_PASSWORD },
+                }))
+                .send()
+                .await
+                .expect("login");
+            let cookie = response
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .filter_map(|value| value.to_str().ok())
+                .find_map(|value| value.split(';').next())
+                .expect("session cookie")
+                .to_owned();
+            let body: Value = app
+                .client
+                .post(app.url("/graphql"))
+                .header("cookie", cookie)
+                .json(&json!({ "query": "{ mySessions(first: 1) { nodes { clientAddress current } } }" }))
+                .send()
+                .await
+                .expect("mySessions")
+                .json()
+                .await
+                .expect("JSON");
+            body["data"]["mySessions"]["nodes"][0]["clientAddress"].clone()
+        }
+    };
+    assert_eq!(
+        sessions_seen_from("203.0.113.9, 198.51.100.7").await,
+        "198.51.100.7"
+    );
+    // The proxy's own entry is no address: unknown, never the client's claim before it.
+    assert_eq!(
+        sessions_seen_from("203.0.113.9, not-an-address").await,
+        Value::Null
+    );
+    assert_eq!(sessions_seen_from("203.0.113.9, ").await, Value::Null);
+}
+
+/// The headers every answer carries, whoever gives it.
+fn assert_edge(response: &reqwest::Response, what: &str) {
+    let headers = response.headers();
+    assert!(headers.contains_key("x-request-id"), "{what}: {headers:?}");
+    assert_eq!(headers["x-content-type-options"], "nosniff", "{what}");
+    assert_eq!(headers["x-frame-options"], "DENY", "{what}");
+    assert_eq!(headers["referrer-policy"], "no-referrer", "{what}");
+    assert!(
+        headers.contains_key("content-security-policy"),
+        "{what}: {headers:?}"
+    );
+}
+
+async fn every_refusal_has_the_same_edge(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let oversized = format!(
+        r#"{{"query":"{{ health {{ status }} }}"{}}}"#,
+        " ".repeat(vaskem::http::MAX_BODY_BYTES)
+    );
+    let post = |content_type: &'static str, body: String| {
+        app.client
+            .post(app.url("/graphql"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let cases = [
+        ("413", post("application/json", oversized).await),
+        ("415", post("text/plain", "{}".into()).await),
+        ("400", post("application/json", "[{}]".into()).await),
+        (
+            "405",
+            app.client
+                .get(app.url("/graphql"))
+                .query(&[("query", "mutation { logout { sessionId } }")])
+                .send()
+                .await,
+        ),
+        (
+            "GET without query",
+            app.client.get(app.url("/graphql")).send().await,
+        ),
+    ];
+    for (what, response) in cases {
+        let response = response.expect(what);
+        assert_edge(&response, what);
+        let status = response.status().as_u16();
+        assert!((400..500).contains(&status), "{what}: {status}");
+        let body: Value = response.json().await.expect("a JSON error document");
+        assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{what}: {body}");
+        assert_eq!(body["errors"].as_array().map(Vec::len), Some(1), "{what}");
+    }
+    let response = app
+        .client
+        .get(app.url("/graphql"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.expect("JSON");
+    assert!(message(&body).contains("`query` parameter"), "{body}");
+    // A subscription is refused once, not once per layer that noticed.
+    let (_, body) = app
+        .graphql("subscription { health { status } }", json!({}))
+        .await;
+    assert_eq!(body["errors"].as_array().map(Vec::len), Some(1), "{body}");
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+}
+
+/// Sends `head` and then `body_bytes` spaces over a raw connection and returns what came back.
+async fn raw_exchange(app: &TestApp, head: &str, body_bytes: usize) -> String {
+    let address = app.base_url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    stream.write_all(head.as_bytes()).await.expect("head");
+    // The server may answer (and close) before the whole body is sent; that is its right when
+    // the declared length is absurd, so write errors are not the test's concern, reading is.
+    let chunk = vec![b' '; 64 * 1024];
+    let mut sent = 0;
+    while sent < body_bytes {
+        let size = chunk.len().min(body_bytes - sent);
+        if stream.write_all(&chunk[..size]).await.is_err() {
+            break;
+        }
+        sent += size;
+    }
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+async fn oversized_bodies_can_always_read_their_413(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let too_big = vaskem::http::MAX_BODY_BYTES + 1;
+    // A declared length over the limit: the whole body is still read, so the client sees the 413.
+    for _ in 0..5 {
+        let head = format!(
+            "POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {too_big}\r\n\r\n"
+        );
+        let answer = raw_exchange(&app, &head, too_big).await;
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer:.200}");
+        assert!(answer.contains("x-request-id"), "{answer:.400}");
+    }
+    // Chunked, with no declared length: the same.
+    let head = "POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nconnection: close\r\ntransfer-encoding: chunked\r\n\r\n";
+    let address = app.base_url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    stream.write_all(head.as_bytes()).await.expect("head");
+    let chunk = format!("10000\r\n{}\r\n", " ".repeat(0x10000));
+    for _ in 0..(too_big / 0x10000 + 2) {
+        stream.write_all(chunk.as_bytes()).await.expect("chunk");
+    }
+    stream.write_all(b"0\r\n\r\n").await.expect("end");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer:.200}");
+    // An absurd declared length is refused at once, unread, and the connection closed.
+    let head = "POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100000000000\r\n\r\n";
+    let answer = raw_exchange(&app, head, 0).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer:.200}");
+    assert!(
+        answer.to_ascii_lowercase().contains("connection: close"),
+        "{answer:.400}"
+    );
+    still_healthy(&app).await;
+}
+
+async fn adjust_stock_bounds_say_negative_is_allowed(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let member = app.member_of_new_organisation("Alpha").await;
+    let w = warehouse(&app, &member.session).await;
+    let (_, body) = app
+        .graphql_in(
+            Some(&member.session),
+            ADJUST,
+            json!({ "i": { "productId": w.product, "locationId": w.a, "change": -2_000_000_000, "reason": "x" } }),
+        )
+        .await;
+    let error = &body["data"]["adjustStock"]["userErrors"][0];
+    assert_eq!(error["field"], "change", "{body}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("-1000000000 to 1000000000"),
+        "{body}"
+    );
+}
