@@ -2,11 +2,13 @@
 
 use std::io::{BufRead, IsTerminal};
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use entity::TenantId;
 
+use crate::audit::keys::{self, AuditKeys};
 use crate::auth::AuthSettings;
 use crate::auth::password::{
     DEFAULT_MIN_LENGTH, DEFAULT_ROUNDS, LOWEST_MIN_LENGTH, PasswordHasher,
@@ -25,6 +27,13 @@ pub const BROKEN_CHAIN_EXIT: u8 = 3;
 /// The SQLite file used when no database is named: created in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://vaskem.db?mode=rwc";
 
+/// The audit key file used when no key is configured: created in the working directory by the
+/// first command that writes an audit event.
+pub const DEFAULT_AUDIT_KEY_FILE: &str = "vaskem-audit.key";
+
+/// The environment variable that may hold the audit key itself (containers without a key file).
+pub const AUDIT_KEY_ENV: &str = "VASKEM_AUDIT_KEY";
+
 #[derive(Parser, Debug)]
 #[command(
     name = "vaskem",
@@ -34,6 +43,86 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://vaskem.db?mode=rwc";
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    audit_keys: AuditKeyArgs,
+}
+
+/// Where the audit keys come from. The key itself is taken only from a file or the environment
+/// (`VASKEM_AUDIT_KEY`), never from a flag, which other users could read in the process list.
+#[derive(Args, Debug, Clone)]
+pub struct AuditKeyArgs {
+    /// File of audit keys, one base64 key (32 bytes) per line; the last signs, all verify.
+    /// Without it (and without VASKEM_AUDIT_KEY), `vaskem-audit.key` in the working directory,
+    /// created on first use.
+    #[arg(long, global = true, env = "VASKEM_AUDIT_KEY_FILE")]
+    pub audit_key_file: Option<PathBuf>,
+}
+
+/// What a command needs the audit keys for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum KeyUse {
+    /// It appends events: with no key configured, the default key file is created.
+    Sign,
+    /// It only verifies: a missing key is an error (a new key would verify nothing).
+    Verify,
+}
+
+impl AuditKeyArgs {
+    /// The key ring, from `VASKEM_AUDIT_KEY` or a key file; setting both is an error rather than
+    /// a silent choice, since two nodes configured differently would sign with different keys.
+    fn load(&self, usage: KeyUse) -> anyhow::Result<AuditKeys> {
+        let inline = std::env::var(AUDIT_KEY_ENV)
+            .ok()
+            .filter(|value| !value.trim().is_empty());
+        match (inline, &self.audit_key_file) {
+            (Some(_), Some(_)) => anyhow::bail!(
+                "both {AUDIT_KEY_ENV} and an audit key file (--audit-key-file or \
+                 VASKEM_AUDIT_KEY_FILE) are set; use one"
+            ),
+            (Some(value), None) => AuditKeys::parse_inline(&value)
+                .map_err(|err| anyhow::anyhow!("{AUDIT_KEY_ENV}: {err}")),
+            (None, Some(path)) => AuditKeys::load(path)
+                .map_err(|err| anyhow::anyhow!("audit key file {}: {err}", path.display())),
+            (None, None) => {
+                let path = Path::new(DEFAULT_AUDIT_KEY_FILE);
+                if usage == KeyUse::Verify {
+                    return AuditKeys::load(path).map_err(|err| {
+                        anyhow::anyhow!(
+                            "no audit key: {DEFAULT_AUDIT_KEY_FILE} in the working directory: \
+                             {err}; name the key file with --audit-key-file or \
+                             VASKEM_AUDIT_KEY_FILE, or give the key in {AUDIT_KEY_ENV}"
+                        )
+                    });
+                }
+                let (ring, created) = keys::load_or_create(path)
+                    .map_err(|err| anyhow::anyhow!("audit key file {}: {err}", path.display()))?;
+                if created {
+                    let shown = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+                    tracing::warn!(
+                        path = %shown.display(),
+                        "no audit key was configured: created a new one. Back this file up and \
+                         give every node the same copy (--audit-key-file or \
+                         VASKEM_AUDIT_KEY_FILE); without it the audit log cannot be verified"
+                    );
+                }
+                Ok(ring)
+            }
+        }
+    }
+
+    /// The key file `vaskem audit new-key` appends to.
+    fn file_to_rotate(&self) -> anyhow::Result<PathBuf> {
+        if self.audit_key_file.is_none() && std::env::var_os(AUDIT_KEY_ENV).is_some() {
+            anyhow::bail!(
+                "{AUDIT_KEY_ENV} is set, and new-key writes a key file: name one with \
+                 --audit-key-file, then move its keys into {AUDIT_KEY_ENV}"
+            );
+        }
+        Ok(self
+            .audit_key_file
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_AUDIT_KEY_FILE)))
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -158,6 +247,9 @@ enum AuditCommand {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Append a fresh key to the audit key file (creating it if needed): it signs from now on,
+    /// the older keys still verify. Copy the file to every node and restart them.
+    NewKey,
 }
 
 /// Parses the command line and runs it.
@@ -174,7 +266,7 @@ pub fn run() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(dispatch(cli.command)) {
+    match runtime.block_on(dispatch(cli.command, cli.audit_keys)) {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
@@ -193,8 +285,8 @@ fn init_tracing() {
         .try_init();
 }
 
-async fn connect(args: &DatabaseArgs) -> anyhow::Result<Database> {
-    let db = Database::connect(&args.database_url)
+async fn connect(args: &DatabaseArgs, audit_keys: AuditKeys) -> anyhow::Result<Database> {
+    let db = Database::connect(&args.database_url, audit_keys)
         .await
         .map_err(|err| anyhow::anyhow!("cannot open the database: {err}"))?;
     db.migrate().await?;
@@ -202,16 +294,16 @@ async fn connect(args: &DatabaseArgs) -> anyhow::Result<Database> {
 }
 
 /// For commands that only read: an SQLite file that does not exist is an error, not a new file.
-async fn connect_existing(args: &DatabaseArgs) -> anyhow::Result<Database> {
+async fn connect_existing(args: &DatabaseArgs, audit_keys: AuditKeys) -> anyhow::Result<Database> {
     let url = args.database_url.replace("mode=rwc", "mode=rw");
-    connect(&DatabaseArgs { database_url: url }).await
+    connect(&DatabaseArgs { database_url: url }, audit_keys).await
 }
 
-async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+async fn dispatch(command: Command, key_args: AuditKeyArgs) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(args, key_args.load(KeyUse::Sign)?).await,
         Command::Migrate(database) => {
-            connect(&database).await?;
+            connect(&database, AuditKeys::none()).await?;
             println!("migrations applied");
             Ok(ExitCode::SUCCESS)
         }
@@ -222,7 +314,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             passwords,
         }) => {
             let admin_password = read_admin_password()?;
-            let db = connect(&database).await?;
+            let db = connect(&database, key_args.load(KeyUse::Sign)?).await?;
             let hasher = passwords.hasher();
             let created = organisations::create(
                 &db,
@@ -238,11 +330,13 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Org(OrgCommand::Deactivate(target)) => {
-            set_organisation_active(target, false).await
+            set_organisation_active(target, false, key_args.load(KeyUse::Sign)?).await
         }
-        Command::Org(OrgCommand::Activate(target)) => set_organisation_active(target, true).await,
+        Command::Org(OrgCommand::Activate(target)) => {
+            set_organisation_active(target, true, key_args.load(KeyUse::Sign)?).await
+        }
         Command::Stock(StockCommand::Verify(target)) => {
-            let db = connect_existing(&target.database).await?;
+            let db = connect_existing(&target.database, AuditKeys::none()).await?;
             let handle = TenantDb::for_operator(&db, target.organisation);
             if organisations::current(&handle).await.is_err() {
                 eprintln!("error: no organisation with id {}", target.organisation);
@@ -265,7 +359,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             organisation,
             database,
         }) => {
-            let db = connect_existing(&database).await?;
+            let db = connect_existing(&database, key_args.load(KeyUse::Verify)?).await?;
             let handle = TenantDb::for_operator(&db, organisation);
             if organisations::current(&handle).await.is_err() {
                 eprintln!("error: no organisation with id {organisation}");
@@ -275,8 +369,9 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             match report.first_broken_seq {
                 None => {
                     println!(
-                        "audit chain intact: {} events verified",
-                        report.events_checked
+                        "audit chain intact: {} events verified, last hash {}",
+                        report.events_checked,
+                        report.last_hash.unwrap_or_default()
                     );
                     Ok(ExitCode::SUCCESS)
                 }
@@ -290,8 +385,20 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        Command::Audit(AuditCommand::NewKey) => {
+            let path = key_args.file_to_rotate()?;
+            let key = keys::append_new_key(&path)
+                .map_err(|err| anyhow::anyhow!("audit key file {}: {err}", path.display()))?;
+            println!(
+                "appended audit key {} to {}: it signs from now on; copy the file to every node \
+                 and restart them",
+                key.id(),
+                path.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Demo(args) => {
-            let db = connect(&args.database).await?;
+            let db = connect(&args.database, key_args.load(KeyUse::Sign)?).await?;
             let demo = organisations::create_demo(&db, &args.passwords.hasher()).await?;
             print_demo_login(&demo);
             Ok(ExitCode::SUCCESS)
@@ -310,8 +417,9 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
 async fn set_organisation_active(
     target: OrganisationRef,
     active: bool,
+    audit_keys: AuditKeys,
 ) -> anyhow::Result<ExitCode> {
-    let db = connect_existing(&target.database).await?;
+    let db = connect_existing(&target.database, audit_keys).await?;
     let handle = TenantDb::for_operator(&db, target.organisation);
     match organisations::set_active(&handle, active).await {
         Ok(organisation) => {
@@ -358,12 +466,17 @@ fn read_admin_password() -> anyhow::Result<String> {
     Ok(password.strip_suffix('\r').unwrap_or(password).to_owned())
 }
 
-async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+async fn serve(args: ServeArgs, audit_keys: AuditKeys) -> anyhow::Result<ExitCode> {
     // Bind first: a demo password printed by a process that then cannot listen would be lost.
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|err| anyhow::anyhow!("cannot listen on {}: {err}", args.listen))?;
-    let db = connect(&args.database).await?;
+    tracing::info!(
+        signing = audit_keys.signing().map(|key| key.id()).unwrap_or_default(),
+        keys = audit_keys.ids().len(),
+        "audit keys loaded"
+    );
+    let db = connect(&args.database, audit_keys).await?;
     let hasher = args.passwords.hasher();
     if let Some(demo) = organisations::create_demo_if_empty(&db, &hasher).await? {
         println!("\nFirst start on an empty database: created the demo organisation.");

@@ -32,10 +32,14 @@ pub struct Model {
     /// JSON: `{"before": {...}, "after": {...}}` of the fields that changed; never a secret.
     /// Kept as text so the bytes hashed are the bytes stored.
     pub detail: String,
-    /// Hex SHA-256 of the previous event (64 zeros for the first).
+    /// The previous event's `hash` (64 zeros for the first).
     pub prev_hash: String,
-    /// Hex SHA-256(prev_hash || canonical encoding of this event).
+    /// Hex HMAC-SHA-256, under the key `key_id` names, of prev_hash || canonical encoding of this
+    /// event (key id included).
     pub hash: String,
+    /// Which audit key signed this event (16 hex digits derived from the key). `None` only on
+    /// events written before the chain was keyed, which no longer verify.
+    pub key_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,23 +1,29 @@
-//! The audit log: the append-only writer and the hash-chain verifier.
+//! The audit log: the append-only writer and the keyed hash-chain verifier.
 //!
 //! Each organisation's events form a chain: event n stores
-//! `hash = SHA-256(prev_hash || canonical(event n))`, where `prev_hash` is event n-1's hash (32 zero
-//! bytes for the first). Editing, deleting or reordering any stored event breaks every later link,
-//! which [`verify_chain`] finds. The database itself refuses UPDATE, DELETE and TRUNCATE.
+//! `hash = HMAC-SHA-256(key, prev_hash || canonical(event n))`, where `prev_hash` is event n-1's
+//! hash (32 zero bytes for the first) and `key` is the audit key the event's `key_id` names (see
+//! [`keys`]). Editing, deleting or reordering any stored event breaks every later link, which
+//! [`verify_chain`] finds. The database itself refuses UPDATE, DELETE and TRUNCATE, and it never
+//! holds the key: whoever can switch those triggers off (the database owner) still cannot
+//! recompute the hashes of a rewritten history.
+
+pub mod keys;
 
 use chrono::{SubsecRound, Utc};
 use entity::{audit_event, audit_head};
+use hmac::Mac;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, AppResult};
 use crate::service::bounds::check_time;
 use crate::service::paging::{self, ListOrder, Page, PageRequest};
 use crate::tenancy::{Actor, TenantDb, TenantTx};
+use keys::AuditKey;
 
 /// The hash that precedes an organisation's first event.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -100,8 +106,8 @@ fn diff(before: &Value, after: &Value) -> Value {
     }
 }
 
-/// The bytes hashed for one event: a JSON array of its fields in a fixed order. `detail` enters as
-/// the stored text, so what is hashed is exactly what is stored.
+/// The bytes hashed for one event: a JSON array of its fields in a fixed order, the signing key's
+/// id last. `detail` enters as the stored text, so what is hashed is exactly what is stored.
 fn canonical(event: &audit_event::Model) -> Vec<u8> {
     let fields = json!([
         event.tenant_id.to_string(),
@@ -119,19 +125,20 @@ fn canonical(event: &audit_event::Model) -> Vec<u8> {
         event.entity_type,
         event.entity_id,
         event.detail,
+        event.key_id,
     ]);
     fields.to_string().into_bytes()
 }
 
-fn chain_hash(prev_hash: &str, event: &audit_event::Model) -> String {
-    let mut hasher = Sha256::new();
+fn chain_hash(key: &AuditKey, prev_hash: &str, event: &audit_event::Model) -> String {
+    let mut mac = key.mac();
     // A malformed stored prev_hash still hashes (as its text) and so fails verification.
     match hex::decode(prev_hash) {
-        Ok(bytes) => hasher.update(&bytes),
-        Err(_) => hasher.update(prev_hash.as_bytes()),
+        Ok(bytes) => mac.update(&bytes),
+        Err(_) => mac.update(prev_hash.as_bytes()),
     }
-    hasher.update(canonical(event));
-    hex::encode(hasher.finalize())
+    mac.update(&canonical(event));
+    hex::encode(mac.finalize().into_bytes())
 }
 
 /// Appends one event to the transaction's organisation chain. Called through [`TenantTx::record`].
@@ -139,6 +146,9 @@ pub(crate) async fn append(
     tx: &mut TenantTx,
     record: AuditRecord,
 ) -> AppResult<audit_event::Model> {
+    let key = tx.audit_keys().signing().cloned().ok_or_else(|| {
+        AppError::Internal("no audit key is configured, so no event can be recorded".into())
+    })?;
     // Locking the head row serialises appends per organisation: a second writer waits here and then
     // reads the first one's committed head.
     let head = tx
@@ -166,8 +176,9 @@ pub(crate) async fn append(
         detail: record.detail.to_string(),
         prev_hash: head.last_hash.clone(),
         hash: String::new(),
+        key_id: Some(key.id().to_owned()),
     };
-    event.hash = chain_hash(&head.last_hash, &event);
+    event.hash = chain_hash(&key, &head.last_hash, &event);
     let stored = tx
         .insert(audit_event::ActiveModel::from(event).reset_all())
         .await?;
@@ -205,6 +216,10 @@ pub struct ChainReport {
     /// The first sequence number whose link does not hold, if any.
     pub first_broken_seq: Option<i64>,
     pub problem: Option<String>,
+    /// The last event's hash, when the chain is intact. The database owner can cut the newest
+    /// events off and rewind the head to match; an operator who notes this hash outside the
+    /// database can tell later.
+    pub last_hash: Option<String>,
 }
 
 impl ChainReport {
@@ -225,6 +240,7 @@ pub async fn verify_chain(db: &TenantDb) -> AppResult<ChainReport> {
         events_checked: checked,
         first_broken_seq: Some(seq),
         problem: Some(problem),
+        last_hash: None,
     };
     loop {
         let batch = tx
@@ -251,7 +267,21 @@ pub async fn verify_chain(db: &TenantDb) -> AppResult<ChainReport> {
                     "prev_hash does not match the previous event".into(),
                 ));
             }
-            if chain_hash(&prev_hash, &event) != event.hash {
+            let Some(key_id) = event.key_id.as_deref() else {
+                return Ok(broken(
+                    event.seq,
+                    checked,
+                    "event has no key id (written before the chain was keyed)".into(),
+                ));
+            };
+            let Some(key) = tx.audit_keys().get(key_id) else {
+                return Ok(broken(
+                    event.seq,
+                    checked,
+                    format!("signed with unknown key {key_id}"),
+                ));
+            };
+            if chain_hash(key, &prev_hash, &event) != event.hash {
                 return Ok(broken(
                     event.seq,
                     checked,
@@ -285,6 +315,7 @@ pub async fn verify_chain(db: &TenantDb) -> AppResult<ChainReport> {
         events_checked: checked,
         first_broken_seq: None,
         problem: None,
+        last_hash: Some(prev_hash),
     })
 }
 
@@ -354,6 +385,7 @@ mod tests {
 
     #[test]
     fn any_field_change_changes_the_hash() {
+        let key = AuditKey::from_bytes([1; keys::KEY_LEN]);
         let event = audit_event::Model {
             tenant_id: TenantId::generate(),
             seq: 1,
@@ -370,11 +402,18 @@ mod tests {
             detail: "{}".into(),
             prev_hash: GENESIS_HASH.into(),
             hash: String::new(),
+            key_id: Some(key.id().to_owned()),
         };
-        let original = chain_hash(GENESIS_HASH, &event);
+        let original = chain_hash(&key, GENESIS_HASH, &event);
         let mut edited = event.clone();
         edited.action = "organisation.delete".into();
-        assert_ne!(original, chain_hash(GENESIS_HASH, &edited));
-        assert_ne!(original, chain_hash(&original, &event));
+        assert_ne!(original, chain_hash(&key, GENESIS_HASH, &edited));
+        assert_ne!(original, chain_hash(&key, &original, &event));
+        let mut relabelled = event.clone();
+        relabelled.key_id = Some("0123456789abcdef".into());
+        assert_ne!(original, chain_hash(&key, GENESIS_HASH, &relabelled));
+        // The same event under another key: someone without the key cannot recompute it.
+        let other = AuditKey::from_bytes([2; keys::KEY_LEN]);
+        assert_ne!(original, chain_hash(&other, GENESIS_HASH, &event));
     }
 }

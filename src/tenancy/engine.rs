@@ -14,6 +14,8 @@ use sea_orm::{
     DbErr, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 
+use crate::audit::keys::AuditKeys;
+
 /// Which database engine a [`Database`] talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
@@ -98,19 +100,27 @@ const MIGRATION_LOCK_KEY: i64 = 0x5641_534B_454D;
 pub struct Database {
     conn: DatabaseConnection,
     engine: Engine,
+    /// The audit key ring, held here so every tenant handle's audit writer and verifier reach it.
+    /// It never goes into the database.
+    audit_keys: Arc<AuditKeys>,
     /// Statements run through tenant handles, counted so tests can prove a page costs a fixed
     /// number of queries whatever its size (no N+1).
     statements: Arc<AtomicU64>,
 }
 
 impl Database {
-    /// Connects with a pool sized for a small service.
-    pub async fn connect(url: &str) -> Result<Self, DbErr> {
-        Self::connect_with_pool(url, 10).await
+    /// Connects with a pool sized for a small service; audit events are signed and verified with
+    /// `audit_keys`.
+    pub async fn connect(url: &str, audit_keys: AuditKeys) -> Result<Self, DbErr> {
+        Self::connect_with_pool(url, 10, audit_keys).await
     }
 
     /// Connects with at most `max_connections` pooled connections.
-    pub async fn connect_with_pool(url: &str, max_connections: u32) -> Result<Self, DbErr> {
+    pub async fn connect_with_pool(
+        url: &str,
+        max_connections: u32,
+        audit_keys: AuditKeys,
+    ) -> Result<Self, DbErr> {
         let engine = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Engine::Postgres
         } else if url.starts_with("sqlite:") {
@@ -135,6 +145,7 @@ impl Database {
         Ok(Self {
             conn,
             engine,
+            audit_keys: Arc::new(audit_keys),
             statements: Arc::default(),
         })
     }
@@ -150,6 +161,10 @@ impl Database {
 
     pub(crate) fn statement_counter(&self) -> Arc<AtomicU64> {
         self.statements.clone()
+    }
+
+    pub(crate) fn audit_keys(&self) -> Arc<AuditKeys> {
+        self.audit_keys.clone()
     }
 
     /// Applies pending migrations. On PostgreSQL they run in one transaction holding an advisory

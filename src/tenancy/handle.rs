@@ -11,7 +11,7 @@ use sea_orm::{
 };
 
 use super::{Database, Privilege};
-use crate::audit::{self, AuditRecord};
+use crate::audit::{self, AuditRecord, keys::AuditKeys};
 use crate::error::{AppError, AppResult};
 
 /// Who is acting, for the audit log.
@@ -115,6 +115,7 @@ impl TenantDb {
         Ok(TenantTx {
             tx,
             statements,
+            audit_keys: self.db.audit_keys(),
             tenant: self.tenant,
             actor: self.actor.clone(),
             origin: self.origin.clone(),
@@ -128,6 +129,7 @@ impl TenantDb {
 pub struct TenantTx {
     tx: DatabaseTransaction,
     statements: Arc<AtomicU64>,
+    audit_keys: Arc<AuditKeys>,
     tenant: TenantId,
     actor: Actor,
     origin: RequestOrigin,
@@ -292,5 +294,9 @@ impl TenantTx {
 
     pub(crate) fn origin(&self) -> &RequestOrigin {
         &self.origin
+    }
+
+    pub(crate) fn audit_keys(&self) -> &AuditKeys {
+        &self.audit_keys
     }
 }

@@ -11,13 +11,23 @@ on_both_databases!(
     org_create_then_audit_verify,
     org_create_reads_password_from_stdin,
     org_deactivate_ends_sessions_at_once,
+    audit_keys_rotate_through_the_key_file,
 );
 
-fn vaskem(database_url: &str, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vaskem"))
+/// `vaskem` on `database`, with its audit key.
+pub fn command(database: &TestDatabase) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_vaskem"));
+    command
+        .env("DATABASE_URL", &database.url)
+        .env("VASKEM_AUDIT_KEY", database.audit_key.to_base64())
+        .env_remove("VASKEM_AUDIT_KEY_FILE")
+        .env("VASKEM_PASSWORD_ROUNDS", "1000");
+    command
+}
+
+pub fn vaskem(database: &TestDatabase, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = command(database)
         .args(args)
-        .env("DATABASE_URL", database_url)
-        .env("VASKEM_PASSWORD_ROUNDS", "1000")
         .env_remove("VASKEM_ADMIN_PASSWORD")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -34,7 +44,7 @@ fn vaskem(database_url: &str, args: &[&str], stdin: Option<&str>) -> Output {
 
 async fn org_create_then_audit_verify(backend: Backend) {
     let database = TestDatabase::new(backend).await;
-    let output = Command::new(env!("CARGO_BIN_EXE_vaskem"))
+    let output = command(&database)
         .args([
             "org",
             "create",
@@ -43,8 +53,6 @@ async fn org_create_then_audit_verify(backend: Backend) {
             "--admin-email",
             "Boss@Gamma.example",
         ])
-        .env("DATABASE_URL", &database.url)
-        .env("VASKEM_PASSWORD_ROUNDS", "1000")
         .env("VASKEM_ADMIN_PASSWORD", TEST_PASSWORD)
         .output()
         .expect("org create");
@@ -62,7 +70,7 @@ async fn org_create_then_audit_verify(backend: Backend) {
         "prints the organisation id as the API shows it: {id}"
     );
 
-    let verify = vaskem(&database.url, &["audit", "verify", "--org", &id], None);
+    let verify = vaskem(&database, &["audit", "verify", "--org", &id], None);
     assert!(verify.status.success());
     assert!(String::from_utf8_lossy(&verify.stdout).contains("intact: 2 events"));
 
@@ -71,7 +79,7 @@ async fn org_create_then_audit_verify(backend: Backend) {
         "UPDATE audit_events SET actor_label = 'someone else' WHERE seq = 1",
     )
     .await;
-    let verify = vaskem(&database.url, &["audit", "verify", "--org", &id], None);
+    let verify = vaskem(&database, &["audit", "verify", "--org", &id], None);
     assert_eq!(
         verify.status.code(),
         Some(i32::from(vaskem::cli::BROKEN_CHAIN_EXIT))
@@ -86,7 +94,7 @@ async fn org_create_then_audit_verify(backend: Backend) {
 async fn org_create_reads_password_from_stdin(backend: Backend) {
     let database = TestDatabase::new(backend).await;
     let output = vaskem(
-        &database.url,
+        &database,
         &[
             "org",
             "create",
@@ -105,7 +113,7 @@ async fn org_create_reads_password_from_stdin(backend: Backend) {
 
     // A short password is refused with a clear message and creates nothing.
     let output = vaskem(
-        &database.url,
+        &database,
         &[
             "org",
             "create",
@@ -127,6 +135,8 @@ fn migrate_creates_the_default_sqlite_file() {
         .arg("migrate")
         .current_dir(dir.path())
         .env_remove("DATABASE_URL")
+        .env_remove("VASKEM_AUDIT_KEY")
+        .env_remove("VASKEM_AUDIT_KEY_FILE")
         .output()
         .expect("migrate");
     assert!(
@@ -135,6 +145,10 @@ fn migrate_creates_the_default_sqlite_file() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(dir.path().join("vaskem.db").exists());
+    assert!(
+        !dir.path().join("vaskem-audit.key").exists(),
+        "migrating writes no audit event, so it needs no key"
+    );
 }
 
 async fn org_deactivate_ends_sessions_at_once(backend: Backend) {
@@ -148,7 +162,7 @@ async fn org_deactivate_ends_sessions_at_once(backend: Backend) {
 
     let tenant = member.tenant.to_string();
     let output = vaskem(
-        &app.database.url,
+        &app.database,
         &["org", "deactivate", "--org", &tenant],
         None,
     );
@@ -167,7 +181,7 @@ async fn org_deactivate_ends_sessions_at_once(backend: Backend) {
     assert!(app.try_login(&member.email, TEST_PASSWORD).await.is_err());
 
     let output = vaskem(
-        &app.database.url,
+        &app.database,
         // As the API shows it (`organisation { id }`), or the bare key above: both name it.
         &[
             "org",
@@ -182,16 +196,12 @@ async fn org_deactivate_ends_sessions_at_once(backend: Backend) {
 
     let unknown = uuid::Uuid::now_v7().to_string();
     let output = vaskem(
-        &app.database.url,
+        &app.database,
         &["org", "deactivate", "--org", &unknown],
         None,
     );
     assert_eq!(output.status.code(), Some(1));
-    let output = vaskem(
-        &app.database.url,
-        &["audit", "verify", "--org", &unknown],
-        None,
-    );
+    let output = vaskem(&app.database, &["audit", "verify", "--org", &unknown], None);
     assert_eq!(
         output.status.code(),
         Some(1),
@@ -205,7 +215,7 @@ async fn org_deactivate_ends_sessions_at_once(backend: Backend) {
 async fn demo_fills_a_believable_warehouse() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let database = TestDatabase::new(backend).await;
-        let output = vaskem(&database.url, &["demo"], None);
+        let output = vaskem(&database, &["demo"], None);
         assert!(
             output.status.success(),
             "{}",
@@ -274,4 +284,208 @@ async fn demo_fills_a_believable_warehouse() {
                 .is_intact()
         );
     }
+}
+
+/// `vaskem` on `database` with the audit keys taken from `key_file` only.
+fn with_key_file(database: &TestDatabase, key_file: &std::path::Path, args: &[&str]) -> Output {
+    command(database)
+        .env_remove("VASKEM_AUDIT_KEY")
+        .args(args)
+        .arg("--audit-key-file")
+        .arg(key_file)
+        .output()
+        .expect("run vaskem")
+}
+
+/// Rotation: `audit new-key` appends a key that signs from then on; a chain signed partly with the
+/// old key verifies while the file still holds it, and breaks at the first old event once it goes.
+async fn audit_keys_rotate_through_the_key_file(backend: Backend) {
+    let database = TestDatabase::new(backend).await;
+    let old = database.audit_key.clone();
+    let dir = tempfile::tempdir().expect("dir");
+    let key_file = dir.path().join("audit.key");
+    std::fs::write(&key_file, format!("# the test key\n{}\n", old.to_base64())).expect("write");
+    // Signed in-process with the old key: events 1 and 2.
+    let (alpha, _) = database.organisation("Alpha").await;
+    let org = alpha.to_string();
+
+    let output = with_key_file(&database, &key_file, &["audit", "new-key"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let keys = vaskem::audit::keys::AuditKeys::load(&key_file).expect("key file");
+    assert_eq!(keys.ids().len(), 2);
+    let new_id = keys.signing().expect("signing key").id().to_owned();
+    assert_ne!(new_id, old.id());
+    assert!(String::from_utf8_lossy(&output.stdout).contains(&new_id));
+
+    // Events 3 and 4, signed by the CLI with the new key.
+    for action in ["deactivate", "activate"] {
+        let output = with_key_file(&database, &key_file, &["org", action, "--org", &org]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let tx = vaskem::tenancy::TenantDb::for_operator(&database.db, alpha)
+        .read()
+        .await
+        .expect("read");
+    use sea_orm::{EntityTrait, QueryOrder};
+    let signers: Vec<Option<String>> = tx
+        .all(entity::audit_event::Entity::find().order_by_asc(entity::audit_event::Column::Seq))
+        .await
+        .expect("events")
+        .into_iter()
+        .map(|event| event.key_id)
+        .collect();
+    drop(tx);
+    let old_id = Some(old.id().to_owned());
+    assert_eq!(
+        signers,
+        [
+            old_id.clone(),
+            old_id,
+            Some(new_id.clone()),
+            Some(new_id.clone())
+        ]
+    );
+
+    let verify = with_key_file(&database, &key_file, &["audit", "verify", "--org", &org]);
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+    assert!(String::from_utf8_lossy(&verify.stdout).contains("intact: 4 events"));
+
+    // The same two keys inline in VASKEM_AUDIT_KEY, the last signing, verify as well.
+    let keys_text = std::fs::read_to_string(&key_file).expect("read");
+    let inline: Vec<&str> = keys_text
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .collect();
+    let verify = command(&database)
+        .env("VASKEM_AUDIT_KEY", inline.join(" "))
+        .args(["audit", "verify", "--org", &org])
+        .output()
+        .expect("verify");
+    assert!(verify.status.success());
+    // Both a key file and VASKEM_AUDIT_KEY: refused rather than one silently chosen.
+    let both = command(&database)
+        .args(["audit", "verify", "--org", &org, "--audit-key-file"])
+        .arg(&key_file)
+        .output()
+        .expect("verify");
+    assert_eq!(both.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&both.stderr).contains("use one"));
+
+    // Without the old key, the first event it signed is unverifiable.
+    std::fs::write(&key_file, format!("{}\n", inline[1])).expect("write");
+    let verify = with_key_file(&database, &key_file, &["audit", "verify", "--org", &org]);
+    assert_eq!(
+        verify.status.code(),
+        Some(i32::from(vaskem::cli::BROKEN_CHAIN_EXIT))
+    );
+    assert!(
+        String::from_utf8_lossy(&verify.stdout).contains(&format!(
+            "BROKEN at event 1: signed with unknown key {}",
+            old.id()
+        )),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+}
+
+/// A bare machine needs no configuration: the first command that writes creates a private key
+/// file in the working directory and says so; verifying without any key is an error, not a pass.
+#[test]
+fn first_write_creates_a_private_default_key_file() {
+    let dir = tempfile::tempdir().expect("dir");
+    let bare = |cwd: &std::path::Path, args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_vaskem"))
+            .args(args)
+            .current_dir(cwd)
+            .env_remove("DATABASE_URL")
+            .env_remove("VASKEM_AUDIT_KEY")
+            .env_remove("VASKEM_AUDIT_KEY_FILE")
+            .env("VASKEM_PASSWORD_ROUNDS", "1000")
+            .env("VASKEM_ADMIN_PASSWORD", TEST_PASSWORD)
+            .output()
+            .expect("run vaskem")
+    };
+    let output = bare(
+        dir.path(),
+        &[
+            "org",
+            "create",
+            "--name",
+            "Eta",
+            "--admin-email",
+            "ops@eta.example",
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let key_file = dir.path().join("vaskem-audit.key");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("vaskem-audit.key") && stderr.contains("Back this file up"),
+        "{stderr}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file)
+            .expect("key file")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let org = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    let verify = bare(dir.path(), &["audit", "verify", "--org", &org]);
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+
+    // Elsewhere, with the database but not the key: refused, and no key file is made up.
+    let elsewhere = tempfile::tempdir().expect("dir");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("vaskem.db").display()
+    );
+    let verify = bare(
+        elsewhere.path(),
+        &["audit", "verify", "--org", &org, "--database-url", &url],
+    );
+    assert_eq!(verify.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&verify.stderr).contains("no audit key"));
+    assert!(!elsewhere.path().join("vaskem-audit.key").exists());
+    let key = key_file.to_string_lossy().into_owned();
+    let verify = bare(
+        elsewhere.path(),
+        &[
+            "audit",
+            "verify",
+            "--org",
+            &org,
+            "--database-url",
+            &url,
+            "--audit-key-file",
+            &key,
+        ],
+    );
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
 }

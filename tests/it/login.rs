@@ -404,14 +404,16 @@ struct ServiceProcess {
 }
 
 impl ServiceProcess {
-    fn start(database_url: &str) -> Self {
+    fn start(database: &TestDatabase) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .expect("free port")
             .port();
         let child = Command::new(env!("CARGO_BIN_EXE_vaskem"))
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .env("DATABASE_URL", database_url)
+            .env("DATABASE_URL", &database.url)
+            .env("VASKEM_AUDIT_KEY", database.audit_key.to_base64())
+            .env_remove("VASKEM_AUDIT_KEY_FILE")
             .env("VASKEM_PASSWORD_ROUNDS", TEST_ROUNDS.to_string())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -474,8 +476,8 @@ async fn postgres_two_processes_behave_as_one() {
     let database = TestDatabase::new(Backend::Postgres).await;
     let (_, email) = database.organisation("Alpha").await;
     let (_, colleague_email) = database.organisation("Beta").await;
-    let a = ServiceProcess::start(&database.url);
-    let b = ServiceProcess::start(&database.url);
+    let a = ServiceProcess::start(&database);
+    let b = ServiceProcess::start(&database);
     a.wait_ready().await;
     b.wait_ready().await;
     let login = "mutation ($e: String!, $p: String!) { login(input: {email: $e, password: $p}) { user { id } } }";

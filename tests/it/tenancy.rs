@@ -302,7 +302,7 @@ async fn postgres_pool_of_one_does_not_carry_the_tenant_over() {
     tx.commit().await.expect("commit");
 
     // The service's own pool of one behaves the same through the handle.
-    let pool_of_one = TestDatabase::with_pool_for(&database.url, 1).await;
+    let pool_of_one = database.another_pool(1).await;
     for (tenant, expected) in [(alpha, alpha), (beta, beta)] {
         let tx = TenantDb::for_operator(&pool_of_one, tenant)
             .read()
@@ -332,7 +332,12 @@ async fn postgres_nodes_starting_together_migrate_once() {
     let nodes = (0..4).map(|_| {
         let url = url.clone();
         tokio::spawn(async move {
-            let db = vaskem::tenancy::Database::connect_with_pool(&url, 2).await?;
+            let db = vaskem::tenancy::Database::connect_with_pool(
+                &url,
+                2,
+                vaskem::audit::keys::AuditKeys::none(),
+            )
+            .await?;
             db.migrate().await
         })
     });

@@ -63,7 +63,7 @@ impl TestApp {
 
     /// Another node of the same service: its own connection pool on the same database.
     pub async fn another_node(&self, options: TestOptions) -> Self {
-        let pool = TestDatabase::with_pool_for(&self.database.url, 5).await;
+        let pool = self.database.another_pool(5).await;
         Self::serve(self.database.clone(), pool, options).await
     }
 

@@ -6,6 +6,7 @@
 
 use entity::TenantId;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
+use vaskem::audit::keys::{AuditKey, AuditKeys};
 use vaskem::auth::password::PasswordHasher;
 use vaskem::service::organisations::{self, NewOrganisation};
 use vaskem::tenancy::Database;
@@ -28,6 +29,8 @@ pub fn admin_url() -> String {
 pub struct TestDatabase {
     pub url: String,
     pub db: Database,
+    /// This database's audit key, random per test database; every pool and CLI run on it uses it.
+    pub audit_key: AuditKey,
     _dir: Option<tempfile::TempDir>,
     pg_name: Option<String>,
 }
@@ -62,23 +65,33 @@ impl TestDatabase {
                 (url, None, Some(name))
             }
         };
-        let db = Database::connect_with_pool(&url, max_connections)
-            .await
-            .expect("connect to test database");
+        let audit_key = AuditKey::generate().expect("audit key");
+        let db = Database::connect_with_pool(
+            &url,
+            max_connections,
+            AuditKeys::new(vec![audit_key.clone()]),
+        )
+        .await
+        .expect("connect to test database");
         db.migrate().await.expect("migrate test database");
         Self {
             url,
             db,
+            audit_key,
             _dir: dir,
             pg_name,
         }
     }
 
-    /// Another pool on an existing test database.
-    pub async fn with_pool_for(url: &str, max_connections: u32) -> Database {
-        Database::connect_with_pool(url, max_connections)
-            .await
-            .expect("connect")
+    /// Another pool on this test database, with its audit key.
+    pub async fn another_pool(&self, max_connections: u32) -> Database {
+        Database::connect_with_pool(
+            &self.url,
+            max_connections,
+            AuditKeys::new(vec![self.audit_key.clone()]),
+        )
+        .await
+        .expect("connect")
     }
 
     /// A plain connection as the owner, for looking behind the service's back.
