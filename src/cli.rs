@@ -11,7 +11,7 @@ use entity::TenantId;
 use crate::audit::keys::{self, AuditKeys};
 use crate::auth::AuthSettings;
 use crate::auth::password::{
-    DEFAULT_MIN_LENGTH, DEFAULT_ROUNDS, LOWEST_MIN_LENGTH, PasswordHasher,
+    DEFAULT_MIN_LENGTH, DEFAULT_MIN_SCORE, DEFAULT_ROUNDS, LOWEST_MIN_LENGTH, PasswordHasher,
 };
 use crate::auth::session::{LoginThrottle, SessionPolicy};
 use crate::graphql::{QueryLimits, Schemas, global_id, parse_id};
@@ -161,15 +161,21 @@ pub struct PasswordArgs {
     #[arg(long, env = "VASKEM_PASSWORD_ROUNDS", default_value_t = DEFAULT_ROUNDS,
           value_parser = clap::value_parser!(u32).range(1_000..=10_000_000))]
     pub password_rounds: u32,
-    /// Shortest password accepted (8 at the least).
+    /// Shortest new password accepted, in characters (8 to 64; passwords of up to 128 are
+    /// accepted, never truncated).
     #[arg(long, env = "VASKEM_PASSWORD_MIN_LENGTH", default_value_t = DEFAULT_MIN_LENGTH as u16,
           value_parser = clap::value_parser!(u16).range(LOWEST_MIN_LENGTH as i64..=64))]
     pub password_min_length: u16,
+    /// Lowest strength a new password must reach, as scored by zxcvbn (0 to 4).
+    #[arg(long, env = "VASKEM_PASSWORD_MIN_SCORE", default_value_t = DEFAULT_MIN_SCORE,
+          value_parser = clap::value_parser!(u8).range(0..=4))]
+    pub password_min_score: u8,
 }
 
 impl PasswordArgs {
     fn hasher(&self) -> PasswordHasher {
         PasswordHasher::new(self.password_rounds, usize::from(self.password_min_length))
+            .with_min_score(self.password_min_score)
     }
 }
 

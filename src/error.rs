@@ -56,6 +56,10 @@ pub enum AppError {
     },
     #[error("{0}")]
     Conflict(String),
+    /// Taking `requested` would leave less than is reserved at one place. A CONFLICT whose
+    /// message names only what the caller may see: see [`InsufficientStock::message_for`].
+    #[error("{}", .0.message_for(true, true, true))]
+    InsufficientStock(Box<InsufficientStock>),
     #[error("database error: {0}")]
     Database(DbErr),
     #[error("{0}")]
@@ -95,7 +99,7 @@ impl AppError {
             Self::Forbidden { .. } | Self::PasswordChangeRequired => ErrorCode::Forbidden,
             Self::NotFound { .. } => ErrorCode::NotFound,
             Self::BadUserInput { .. } => ErrorCode::BadUserInput,
-            Self::Conflict(_) => ErrorCode::Conflict,
+            Self::Conflict(_) | Self::InsufficientStock(_) => ErrorCode::Conflict,
             Self::Database(_) | Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -139,3 +143,33 @@ impl AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// What a shortfall is about. Moving stock is not seeing it: the SKU, the location and the
+/// quantities are each named only to a caller who may view them, or the message would hand out
+/// what the permissions hide (try to take a million, read how many there are).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InsufficientStock {
+    pub sku: String,
+    pub location: String,
+    pub available: i64,
+    pub requested: i64,
+}
+
+impl InsufficientStock {
+    pub fn message_for(&self, sees_product: bool, sees_location: bool, sees_stock: bool) -> String {
+        let mut message = String::from("insufficient stock");
+        if sees_product {
+            message.push_str(&format!(" of {}", self.sku));
+        }
+        if sees_location {
+            message.push_str(&format!(" at {}", self.location));
+        }
+        if sees_stock {
+            message.push_str(&format!(
+                ": {} available, {} requested",
+                self.available, self.requested
+            ));
+        }
+        message
+    }
+}

@@ -181,7 +181,7 @@ pub struct ProductFilter {
     search: Option<String>,
     #[graphql(default)]
     include_archived: bool,
-    /// Only products whose available stock is below their reorder point.
+    /// Only products whose available stock is below their reorder point (needs STOCK_VIEW).
     #[graphql(default)]
     below_reorder_point: bool,
     /// Only products tracked this way: `none`, `lot` or `serial`.
@@ -294,6 +294,11 @@ impl CatalogueQuery {
     ) -> ApiResult<ListConnection<Product>> {
         let request = page_request(ctx, first, after)?;
         let filter = filter.unwrap_or_default();
+        if filter.below_reorder_point {
+            // The filter compares stock with the reorder point: with PRODUCTS_EDIT, moving a
+            // reorder point and filtering again would read the exact stock.
+            super::signed_in(ctx)?.require(Permission::StockView)?;
+        }
         let sort = sort.unwrap_or_default();
         let page = catalogue::page(
             tenant_db(ctx)?,

@@ -290,8 +290,8 @@ impl StockPayload {
     }
 }
 
-fn payload(result: Result<StockResult, AppError>) -> ApiResult<StockPayload> {
-    let (result, user_errors) = into_payload(result)?;
+fn payload(ctx: &Context<'_>, result: Result<StockResult, AppError>) -> ApiResult<StockPayload> {
+    let (result, user_errors) = into_payload(result.map_err(|err| shown_to_caller(ctx, err)))?;
     let (movements, balances) =
         result.map_or((Vec::new(), Vec::new()), |r| (r.movements, r.balances));
     Ok(StockPayload {
@@ -299,6 +299,22 @@ fn payload(result: Result<StockResult, AppError>) -> ApiResult<StockPayload> {
         balances: balances.into_iter().map(StockBalance::from).collect(),
         user_errors,
     })
+}
+
+/// A shortfall names what the caller may view and nothing more (no FORBIDDEN errors are added:
+/// the caller asked to move stock, not to see it).
+fn shown_to_caller(ctx: &Context<'_>, err: AppError) -> AppError {
+    let AppError::InsufficientStock(shortfall) = err else {
+        return err;
+    };
+    let holds = |permission| {
+        super::signed_in(ctx).is_ok_and(|signed_in| signed_in.permissions.contains(permission))
+    };
+    AppError::Conflict(shortfall.message_for(
+        holds(Permission::ProductsView),
+        holds(Permission::LocationsView),
+        holds(Permission::StockView),
+    ))
 }
 
 /// Correct a movement by posting its exact opposite.
@@ -562,7 +578,7 @@ impl StockMutation {
             stock::adjust(tenant_db(ctx)?, request).await
         }
         .await;
-        payload(result)
+        payload(ctx, result)
     }
 
     /// Moves stock between two locations. Audited as `stock.transfer`.
@@ -588,11 +604,12 @@ impl StockMutation {
             stock::transfer(tenant_db(ctx)?, request).await
         }
         .await;
-        payload(result)
+        payload(ctx, result)
     }
 
     /// Corrects a movement by posting its exact opposite (the ledger is never edited). A movement
-    /// can be reversed once. Audited as `stock.reverse`.
+    /// can be reversed once; reversing a transfer also needs STOCK_TRANSFER. Audited as
+    /// `stock.reverse`.
     #[graphql(
         guard = "RequirePermission(Permission::StockAdjust)",
         directive = requires::apply(Permission::StockAdjust)
@@ -604,10 +621,18 @@ impl StockMutation {
     ) -> ApiResult<StockPayload> {
         let result: Result<_, AppError> = async {
             let id = parse_id(&input.movement_id, "movementId")?;
-            stock::reverse(tenant_db(ctx)?, id, input.note, input.idempotency_key).await
+            let caller = super::signed_in(ctx)?;
+            stock::reverse(
+                &caller.db,
+                caller.permissions,
+                id,
+                input.note,
+                input.idempotency_key,
+            )
+            .await
         }
         .await;
-        payload(result)
+        payload(ctx, result)
     }
 
     /// Posts a cycle count: the variance of every line (1 to 1000) at once, in one transaction.
@@ -643,7 +668,7 @@ impl StockMutation {
             stock::count_lines(tenant_db(ctx)?, lines, input.note, input.idempotency_key).await
         }
         .await;
-        payload(result)
+        payload(ctx, result)
     }
 
     /// Records a stocktake count and posts the variance as a movement at once, so it needs the
@@ -670,6 +695,6 @@ impl StockMutation {
             stock::count(tenant_db(ctx)?, request).await
         }
         .await;
-        payload(result)
+        payload(ctx, result)
     }
 }

@@ -266,11 +266,17 @@ pub async fn update(
             "built-in roles cannot be renamed".into(),
         ));
     }
-    // Both what the role gains and what it held: changing a role is acting on its holders.
-    check_can_grant(
-        caller,
-        permissions.union(PermissionSet::from_stored(before.permissions)),
-    )?;
+    // Changing a role is acting on everyone who holds it, so the caller needs what the role
+    // gains, what it held, and everything each holder holds (per-user grants included): the rule
+    // for acting on a user.
+    let holders = tx
+        .all(user::Entity::find().filter(user::Column::RoleId.eq(id)))
+        .await?;
+    let held = holders.iter().fold(
+        PermissionSet::from_stored(before.permissions),
+        |held, holder| held.union(super::users::effective(holder, &before)),
+    );
+    check_can_grant(caller, permissions.union(held))?;
     ensure_name_free(&tx, &name, Some(id)).await?;
     tx.update_many(
         role::Entity::update_many()

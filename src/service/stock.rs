@@ -23,7 +23,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::AuditRecord;
-use crate::error::{AppError, AppResult};
+use crate::auth::permission::{Permission, PermissionSet};
+use crate::error::{AppError, AppResult, InsufficientStock};
 use crate::service::bounds::{MAX_UNITS, check_day, check_quantity, check_time};
 use crate::service::paging::{self, ListOrder, Page, PageRequest};
 use crate::service::text;
@@ -313,11 +314,12 @@ async fn post(tx: &mut TenantTx, postings: Vec<Posting>) -> AppResult<StockResul
                 .await
                 .map(|l| l.code)
                 .unwrap_or_default();
-            return Err(AppError::Conflict(format!(
-                "insufficient stock of {product} at {location}: {} available, {} requested",
-                balance.on_hand - balance.reserved,
-                -change
-            )));
+            return Err(AppError::InsufficientStock(Box::new(InsufficientStock {
+                sku: product,
+                location,
+                available: balance.on_hand - balance.reserved,
+                requested: -change,
+            })));
         }
         tx.update_many(
             stock_balance::Entity::update_many()
@@ -1162,6 +1164,7 @@ pub async fn totals_for(
 /// be reversed once; a reversal cannot itself be reversed.
 pub async fn reverse(
     db: &TenantDb,
+    caller: PermissionSet,
     id: MovementId,
     note: String,
     idempotency_key: Option<String>,
@@ -1173,6 +1176,13 @@ pub async fn reverse(
             .find_by_id::<stock_movement::Entity>(id)
             .await?
             .ok_or(AppError::NotFound { entity: "movement" })?;
+        // Undoing a transfer is a transfer (back): it needs what the transfer needed.
+        if original.from_location_id.is_some()
+            && original.to_location_id.is_some()
+            && !caller.contains(Permission::StockTransfer)
+        {
+            return Err(AppError::Forbidden { permission: Permission::StockTransfer.name() });
+        }
         if original.reverses_id.is_some() {
             return Err(AppError::Conflict("a reversal cannot be reversed; post a new movement".into()));
         }

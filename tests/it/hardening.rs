@@ -18,6 +18,7 @@ on_both_databases!(
     every_refusal_has_the_same_edge,
     oversized_bodies_can_always_read_their_413,
     adjust_stock_bounds_say_negative_is_allowed,
+    guessable_passwords_are_refused_with_advice,
 );
 
 fn message(body: &Value) -> &str {
@@ -404,4 +405,28 @@ async fn adjust_stock_bounds_say_negative_is_allowed(backend: Backend) {
             .contains("-1000000000 to 1000000000"),
         "{body}"
     );
+}
+
+async fn guessable_passwords_are_refused_with_advice(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let member = app.member_of_new_organisation("Alpha").await;
+    for weak in [
+        "aaaaaaaaaaaaaaa",
+        "123456789012345",
+        "passwordpassword",
+        "qwertyuiopasdfgh",
+    ] {
+        let (_, body) = app
+            .graphql_in(
+                Some(&member.session),
+                "mutation ($c: String!, $n: String!) { changePassword(input: {current: $c, new: $n}) { user { id } userErrors { field message code } } }",
+                json!({ "c": crate::support::database::TEST_PASSWORD, "n": weak }),
+            )
+            .await;
+        let error = &body["data"]["changePassword"]["userErrors"][0];
+        assert_eq!(error["code"], "BAD_USER_INPUT", "{weak}: {body}");
+        let text = error["message"].as_str().unwrap_or("");
+        assert!(text.contains("too easy to guess"), "{weak}: {body}");
+        assert!(body["data"]["changePassword"]["user"].is_null(), "{body}");
+    }
 }
