@@ -215,6 +215,10 @@ enum OrgCommand {
     Create {
         #[arg(long)]
         name: String,
+        /// What sign-in names the organisation by: 3 to 63 of a-z, 0-9 and '-', unique (made
+        /// from the name when not given).
+        #[arg(long)]
+        slug: Option<String>,
         #[arg(long)]
         admin_email: String,
         #[command(flatten)]
@@ -315,6 +319,7 @@ async fn dispatch(command: Command, key_args: AuditKeyArgs) -> anyhow::Result<Ex
         }
         Command::Org(OrgCommand::Create {
             name,
+            slug,
             admin_email,
             database,
             passwords,
@@ -327,12 +332,15 @@ async fn dispatch(command: Command, key_args: AuditKeyArgs) -> anyhow::Result<Ex
                 &hasher,
                 NewOrganisation {
                     name,
+                    slug,
                     admin_email,
                     admin_password,
                 },
             )
             .await?;
+            // Stdout is the id alone, for scripts; people read the sign-in name on stderr.
             println!("{}", global_id(created.organisation_id).as_str());
+            eprintln!("sign in with organisation: {}", created.slug);
             Ok(ExitCode::SUCCESS)
         }
         Command::Org(OrgCommand::Deactivate(target)) => {
@@ -448,8 +456,9 @@ async fn set_organisation_active(
 /// Printed once, to the console only: the password is stored nowhere in clear.
 fn print_demo_login(demo: &organisations::DemoCredentials) {
     println!(
-        "  organisation: {}\n  email:        {}\n  password:     {}\n\
+        "  organisation: {}\n  id:           {}\n  email:        {}\n  password:     {}\n\
          This password is shown only now.\n",
+        demo.slug,
         global_id(demo.organisation_id).as_str(),
         demo.email,
         demo.password

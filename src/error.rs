@@ -35,8 +35,8 @@ impl ErrorCode {
 pub enum AppError {
     #[error("not signed in")]
     Unauthenticated,
-    /// Wrong email, wrong password, unknown or deactivated account: one answer for all.
-    #[error("invalid email or password")]
+    /// Unknown organisation or email, wrong password, deactivated account: one answer for all.
+    #[error("invalid organisation, email or password")]
     InvalidCredentials,
     /// Too many failed sign-ins for this email or from this address.
     #[error("too many failed sign-ins: wait {retry_after_seconds} seconds and try again")]

@@ -10,6 +10,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: TenantId,
     pub name: String,
+    /// Unique and URL-safe: what sign-in names the organisation by.
+    pub slug: String,
     pub is_active: bool,
     pub created_at: DateTimeUtc,
 }

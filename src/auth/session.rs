@@ -25,18 +25,20 @@ const TOUCH_INTERVAL_SECONDS: i64 = 60;
 /// Session lifetimes, configurable on `vaskem serve`.
 #[derive(Clone, Copy, Debug, clap::Args)]
 pub struct SessionPolicy {
-    /// Minutes without a request after which a session ends.
+    /// Minutes without a request after which a session ends (1 to 1440).
     #[arg(
         long = "session-idle-minutes",
         env = "VASKEM_SESSION_IDLE_MINUTES",
-        default_value_t = 30
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u32).range(1..=1440)
     )]
     pub idle_minutes: u32,
-    /// Hours after sign-in at which a session ends, however active.
+    /// Hours after sign-in at which a session ends, however active (1 to 720).
     #[arg(
         long = "session-lifetime-hours",
         env = "VASKEM_SESSION_LIFETIME_HOURS",
-        default_value_t = 12
+        default_value_t = 12,
+        value_parser = clap::value_parser!(u32).range(1..=720)
     )]
     pub lifetime_hours: u32,
 }
@@ -181,39 +183,46 @@ pub async fn authenticate(
 /// every node enforces the same limits.
 #[derive(Clone, Copy, Debug, clap::Args)]
 pub struct LoginThrottle {
-    /// Failed sign-ins for one email (known or not) before it is locked.
+    /// Failed sign-ins for one organisation's account (known or not) before it is locked (1 to
+    /// 1000).
     #[arg(
         long = "login-max-failures-per-account",
         env = "VASKEM_LOGIN_MAX_FAILURES_PER_ACCOUNT",
-        default_value_t = 5
+        default_value_t = 5,
+        value_parser = clap::value_parser!(i32).range(1..=1000)
     )]
     pub account_max_failures: i32,
-    /// Failed sign-ins from one client address before it is locked.
+    /// Failed sign-ins from one client address before it is locked (1 to 100000).
     #[arg(
         long = "login-max-failures-per-client",
         env = "VASKEM_LOGIN_MAX_FAILURES_PER_CLIENT",
-        default_value_t = 20
+        default_value_t = 20,
+        value_parser = clap::value_parser!(i32).range(1..=100_000)
     )]
     pub client_max_failures: i32,
-    /// Minutes over which failures are counted.
+    /// Minutes over which failures are counted (1 to 1440).
     #[arg(
         long = "login-failure-window-minutes",
         env = "VASKEM_LOGIN_FAILURE_WINDOW_MINUTES",
-        default_value_t = 15
+        default_value_t = 15,
+        value_parser = clap::value_parser!(i64).range(1..=1440)
     )]
     pub window_minutes: i64,
-    /// Minutes a locked account or address must wait.
+    /// Minutes a locked account or address must wait (1 to 1440).
     #[arg(
         long = "login-lockout-minutes",
         env = "VASKEM_LOGIN_LOCKOUT_MINUTES",
-        default_value_t = 15
+        default_value_t = 15,
+        value_parser = clap::value_parser!(i64).range(1..=1440)
     )]
     pub lockout_minutes: i64,
-    /// Extra delay per failure already counted, from the second failure on (milliseconds).
+    /// Extra delay per failure already counted, from the second failure on (milliseconds, 0 to
+    /// 5000; one sign-in waits at most 5 s).
     #[arg(
         long = "login-slowdown-ms",
         env = "VASKEM_LOGIN_SLOWDOWN_MS",
-        default_value_t = 500
+        default_value_t = 500,
+        value_parser = clap::value_parser!(u64).range(0..=5000)
     )]
     pub slowdown_ms: u64,
 }
@@ -233,8 +242,14 @@ impl Default for LoginThrottle {
 /// The most a single sign-in is slowed down.
 const MAX_SLOWDOWN_MS: u64 = 5_000;
 
-fn account_key(email: &str) -> String {
-    format!("account:{}", hex::encode(Sha256::digest(email.as_bytes())))
+/// One organisation's account: the same email in another organisation is another account, with
+/// its own count (an unknown organisation or email is counted the same way).
+fn account_key(organisation: &str, email: &str) -> String {
+    let account = format!("{organisation}\n{email}");
+    format!(
+        "account:{}",
+        hex::encode(Sha256::digest(account.as_bytes()))
+    )
 }
 
 /// The client address's throttle key. Callers whose address is unknown (behind a proxy that sent
@@ -246,25 +261,33 @@ fn client_key(origin: &RequestOrigin) -> String {
     )
 }
 
-/// Checks an email and password and opens a new session.
+/// Checks an organisation's account (its slug, an email) and password and opens a new session.
 ///
-/// Before checking, a locked email or client address is refused and repeated failures are slowed
-/// down; each failure counts against both. An unknown email is treated exactly like a known one.
+/// Before checking, a locked account or client address is refused and repeated failures are
+/// slowed down; each failure counts against both, and is audited in the account's organisation.
+/// An unknown organisation, an unknown email and a wrong password are treated exactly alike.
+/// Nothing here reads or changes another organisation's accounts.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the settings and the three credentials"
+)]
 pub async fn login(
     db: &Database,
     hasher: &PasswordHasher,
     policy: &SessionPolicy,
     throttle: &LoginThrottle,
+    organisation: &str,
     email: &str,
     password: String,
     origin: RequestOrigin,
 ) -> AppResult<NewSession> {
+    let slug = organisation.trim().to_lowercase();
     let email = normalise_email(email);
     let window_seconds = throttle.window_minutes * 60;
     let lockout_seconds = throttle.lockout_minutes * 60;
     let keys = [
         (
-            account_key(&email),
+            account_key(&slug, &email),
             AttemptLimits {
                 max_failures: throttle.account_max_failures,
                 window_seconds,
@@ -318,7 +341,7 @@ pub async fn login(
         tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
     }
 
-    let outcome = check_credentials(db, hasher, &email, password.clone()).await?;
+    let outcome = check_credentials(db, hasher, &slug, &email, password.clone()).await?;
     let Some(user) = outcome.user else {
         let mut locked = None;
         for (key, limits, _, number) in &taken {
@@ -329,7 +352,7 @@ pub async fn login(
         match outcome.known_user {
             Some(known) => record_failed_login(db, &known, origin.clone(), locked).await?,
             None if locked.is_some() => {
-                tracing::warn!(client = ?origin.client_addr, "sign-in locked for an email no single account owns");
+                tracing::warn!(client = ?origin.client_addr, "sign-in locked for an unknown organisation or email");
             }
             None => {}
         }
@@ -414,68 +437,38 @@ struct CredentialCheck {
 async fn check_credentials(
     db: &Database,
     hasher: &PasswordHasher,
+    slug: &str,
     email: &str,
     password: String,
 ) -> AppResult<CredentialCheck> {
-    // No stored email holds control characters, and PostgreSQL cannot even compare a NUL byte.
-    let candidates = if email.chars().any(char::is_control) {
-        Vec::new()
+    // No stored slug or email holds control characters, and PostgreSQL cannot even compare a
+    // NUL byte.
+    let plausible = !slug.chars().any(char::is_control)
+        && !email.chars().any(char::is_control)
+        && slug.len() <= crate::service::text::MAX_SLUG_CHARS
+        && email.len() <= 254;
+    let found = if plausible {
+        db.find_login_account(slug, email).await?
     } else {
-        db.find_users_by_login_email(email).await?
+        None
     };
-    if candidates.is_empty() {
-        // The same work as a real check, so timing does not tell which emails exist.
+    let Some((organisation, Some(account))) = found else {
+        // The same work as a real check, so timing does not tell which organisations and
+        // emails exist.
         hasher.hash(password).await?;
         return Ok(CredentialCheck {
             user: None,
             known_user: None,
         });
-    }
-    for candidate in &candidates {
-        if hasher
-            .verify(password.clone(), candidate.password_hash.clone())
-            .await?
-        {
-            let active = candidate.is_active && organisation_is_active(db, candidate).await?;
-            return Ok(CredentialCheck {
-                user: active.then(|| candidate.clone()),
-                known_user: Some(candidate.clone()),
-            });
-        }
-    }
-    // A failure is audited in the account's organisation only when exactly one account has
-    // this email: where several organisations share an address, auditing in any of them would
-    // show one organisation another's sign-in attempts (and a tenant could register an address
-    // just to watch). Those failures go to the server log instead.
-    let known_user = match candidates.as_slice() {
-        [only] => Some(only.clone()),
-        _ => {
-            tracing::warn!(
-                accounts = candidates.len(),
-                "failed sign-in for an email several organisations share"
-            );
-            None
-        }
     };
+    let matches = hasher
+        .verify(password, account.password_hash.clone())
+        .await?;
+    let active = account.is_active && organisation.is_active;
     Ok(CredentialCheck {
-        user: None,
-        known_user,
+        user: (matches && active).then(|| account.clone()),
+        known_user: Some(account),
     })
-}
-
-async fn organisation_is_active(db: &Database, user: &user::Model) -> AppResult<bool> {
-    let handle = TenantDb::for_user(
-        db,
-        user.tenant_id,
-        user.id,
-        user.email.clone(),
-        RequestOrigin::default(),
-    );
-    let tx = handle.read().await?;
-    Ok(tx
-        .find_by_id::<organisation::Entity>(user.tenant_id)
-        .await?
-        .is_some_and(|organisation| organisation.is_active))
 }
 
 /// Audits a failed (and, if it tipped the limit, locked) sign-in in the named account's
@@ -526,7 +519,8 @@ pub async fn change_password(
 ) -> AppResult<()> {
     // Guessing `current` is guessing the password: it counts against the same per-account limit
     // as sign-in, so a stolen session cannot brute-force its way around the lockout.
-    let key = account_key(&normalise_email(&signed_in.user.email));
+    let organisation = crate::service::organisations::current(&signed_in.db).await?;
+    let key = account_key(&organisation.slug, &normalise_email(&signed_in.user.email));
     let limits = AttemptLimits {
         max_failures: throttle.account_max_failures,
         window_seconds: throttle.window_minutes * 60,

@@ -9,7 +9,8 @@
 //! 1. the raw text: brackets of any kind may nest at most `max_recursive_depth` deep (strings and
 //!    comments skipped), before the parser recurses over it;
 //! 2. the variables: the same nesting bound;
-//! 3. the parsed document: fields (every one, `__typename` included) and aliases are counted with
+//! 3. the parsed document: fields (every one, `__typename` included, and every fragment spread or
+//!    inline fragment) and aliases are counted with
 //!    each fragment spread replaced by its fragment's memoised count, across every operation, and
 //!    refused over `max_fields` or `max_aliases`; fragment cycles are refused here too;
 //! 4. expensive fields: at most one field per document that hashes a password, and at most one
@@ -172,7 +173,7 @@ pub fn check_document(
     }
     if total.fields > limits.fields as u64 {
         return Err(refusal(format!(
-            "the document selects {} fields once its fragments are expanded; at most {} are accepted",
+            "the document selects {} fields and fragments once its fragments are expanded; at most {} are accepted",
             total.fields, limits.fields
         )));
     }
@@ -226,10 +227,20 @@ impl<'a> Counter<'a> {
                     });
                     cost.add(self.selection_set(&field.node.selection_set.node, depth)?);
                 }
+                // Fragments count as selections themselves: a chain of spreads that ends in
+                // nothing (an unknown fragment) still costs every walk that expands it.
                 Selection::InlineFragment(inline) => {
+                    cost.add(Cost {
+                        fields: 1,
+                        ..Cost::default()
+                    });
                     cost.add(self.selection_set(&inline.node.selection_set.node, depth)?);
                 }
                 Selection::FragmentSpread(spread) => {
+                    cost.add(Cost {
+                        fields: 1,
+                        ..Cost::default()
+                    });
                     cost.add(self.fragment(&spread.node.fragment_name.node, depth + 1)?);
                 }
             }
@@ -304,9 +315,15 @@ mod tests {
         query.push_str("fragment F40 on Query { __typename }\n");
         let message = check(&query).expect_err("bomb");
         assert!(
-            message.contains("fields once its fragments are expanded"),
+            message.contains("once its fragments are expanded"),
             "{message}"
         );
+        // A bomb whose last fragment selects nothing the engine knows costs its spreads.
+        let hollow = query.replace(
+            "fragment F40 on Query { __typename }",
+            "fragment F40 on Query { ...Nowhere }",
+        );
+        assert!(check(&hollow).is_err());
     }
 
     #[test]

@@ -58,48 +58,56 @@ pub type VaskemSchema = Schema<Query, Mutation, EmptySubscription>;
 /// Abuse limits for every document, each configurable (see `vaskem serve --help`).
 #[derive(Clone, Copy, Debug, clap::Args)]
 pub struct QueryLimits {
-    /// Deepest selection nesting accepted (GraphiQL's introspection query needs 14).
+    /// Deepest selection nesting accepted, 1 to 64 (GraphiQL's introspection query needs 14).
     #[arg(
         long = "max-query-depth",
         env = "VASKEM_MAX_QUERY_DEPTH",
-        default_value_t = 16
+        default_value_t = 16,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64)
     )]
     pub depth: usize,
-    /// Highest query complexity accepted (each field counts 1 unless it says otherwise).
+    /// Highest query complexity accepted, 1 to 100000 (each field counts 1 unless it says
+    /// otherwise).
     #[arg(
         long = "max-query-complexity",
         env = "VASKEM_MAX_QUERY_COMPLEXITY",
-        default_value_t = 1000
+        default_value_t = 1000,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000)
     )]
     pub complexity: usize,
     /// Most fields a document may select, every operation and `__typename` included, with each
-    /// fragment spread counted as the fields it expands to.
+    /// fragment spread counted once itself and again for what it expands to (1 to 100000).
     #[arg(
         long = "max-query-fields",
         env = "VASKEM_MAX_QUERY_FIELDS",
-        default_value_t = 1000
+        default_value_t = 1000,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000)
     )]
     pub fields: usize,
-    /// Most aliased fields a document may select, fragments expanded.
+    /// Most aliased fields a document may select, fragments expanded (0 to 10000).
     #[arg(
         long = "max-aliases",
         env = "VASKEM_MAX_ALIASES",
-        default_value_t = 100
+        default_value_t = 100,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=10_000)
     )]
     pub aliases: usize,
-    /// Most directives accepted on one field (async-graphql ≥ 7.0.10 enforces this).
+    /// Most directives accepted on one field, 1 to 50 (async-graphql ≥ 7.0.10 enforces this).
     #[arg(
         long = "max-directives",
         env = "VASKEM_MAX_DIRECTIVES",
-        default_value_t = 5
+        default_value_t = 5,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=50)
     )]
     pub directives: usize,
-    /// Deepest nesting accepted anywhere in a document or its variables: brackets of selection
-    /// sets, arguments and list or object values, and fragments within fragments.
+    /// Deepest nesting accepted anywhere in a document or its variables, 8 to 128: brackets of
+    /// selection sets, arguments and list or object values, and selection sets with fragments
+    /// expanded.
     #[arg(
         long = "max-recursive-depth",
         env = "VASKEM_MAX_RECURSIVE_DEPTH",
-        default_value_t = 32
+        default_value_t = 32,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(8..=128)
     )]
     pub recursive_depth: usize,
 }

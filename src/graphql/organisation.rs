@@ -13,6 +13,8 @@ use crate::service::organisations;
 pub struct Organisation {
     id: ID,
     name: String,
+    /// Unique and URL-safe: what `login` names the organisation by.
+    slug: String,
     /// Deactivated organisations cannot sign in.
     active: bool,
 }
@@ -22,6 +24,7 @@ impl From<organisation::Model> for Organisation {
         Self {
             id: global_id(model.id),
             name: model.name,
+            slug: model.slug,
             active: model.is_active,
         }
     }

@@ -122,6 +122,8 @@ pub struct SessionSort {
 /// An email and password to sign in with.
 #[derive(InputObject)]
 pub struct LoginInput {
+    /// The organisation's slug (`Organisation.slug`), as its administrator was given it.
+    organisation: String,
     email: String,
     password: String,
 }
@@ -175,10 +177,12 @@ pub struct SessionMutation;
 
 #[Object]
 impl SessionMutation {
-    /// Signs in with email and password and sets the session cookie (`__Host-vaskem_session`:
-    /// Secure, HttpOnly, SameSite=Strict). Wrong email and wrong password fail alike
-    /// (UNAUTHENTICATED); repeated failures are slowed down and then locked out for a while
-    /// (`extensions.reason` is `LOCKED_OUT`, with `retryAfterSeconds`).
+    /// Signs in to one organisation (its slug) with email and password and sets the session
+    /// cookie (`__Host-vaskem_session`: Secure, HttpOnly, SameSite=Strict). An unknown
+    /// organisation, an unknown email and a wrong password fail alike (UNAUTHENTICATED);
+    /// repeated failures, counted per organisation account and per client address, are slowed
+    /// down and then locked out for a while (`extensions.reason` is `LOCKED_OUT`, with
+    /// `retryAfterSeconds`).
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> ApiResult<LoginPayload> {
         let services = services(ctx)?;
         let new_session = session::login(
@@ -186,6 +190,7 @@ impl SessionMutation {
             &services.auth.hasher,
             &services.auth.sessions,
             &services.auth.throttle,
+            &input.organisation,
             &input.email,
             input.password,
             services.origin.clone(),

@@ -42,8 +42,9 @@ pub struct User {
 
 #[async_graphql::ComplexObject]
 impl User {
-    /// The organisation the user belongs to (always the caller's own): part of who the user
-    /// is, so it needs no permission; its settings are behind `organisation` (ORGANISATION_VIEW).
+    /// The organisation the user belongs to (always the caller's own). Every member sees all of
+    /// its fields (id, name, slug, active): they are who the member is and how they sign in, and
+    /// none is a setting; `organisation` and what may come there are behind ORGANISATION_VIEW.
     async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Organisation> {
         if let Some(organisation) = &self.preloaded_organisation {
             return Ok(organisation.clone().into());

@@ -2,7 +2,10 @@
 
 use chrono::Utc;
 use entity::{TenantId, UserId, organisation, user};
-use sea_orm::{ActiveValue::Set, EntityTrait, sea_query::Expr};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, SqlErr,
+    sea_query::Expr,
+};
 use serde_json::json;
 
 use crate::audit::{self, AuditRecord};
@@ -14,14 +17,17 @@ use crate::tenancy::{Database, TenantDb};
 /// What `vaskem org create` asks for.
 pub struct NewOrganisation {
     pub name: String,
+    /// What sign-in names the organisation by; made from the name when not given.
+    pub slug: Option<String>,
     pub admin_email: String,
     pub admin_password: String,
 }
 
 /// The ids a new organisation starts with.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct CreatedOrganisation {
     pub organisation_id: TenantId,
+    pub slug: String,
     pub admin_user_id: UserId,
 }
 
@@ -36,6 +42,12 @@ pub async fn create(
     input: NewOrganisation,
 ) -> AppResult<CreatedOrganisation> {
     let name = clean_name(&input.name)?;
+    let slug = match &input.slug {
+        Some(slug) => text::slug("slug", slug)?,
+        None => text::slug("slug", &text::slug_from_name(&name)).map_err(|_| {
+            AppError::bad_input("slug", "no slug can be made from this name: give one")
+        })?,
+    };
     let email = text::email("adminEmail", &input.admin_email)?;
     hasher.check_policy(&input.admin_password, &email)?;
     let password_hash = hasher.hash(input.admin_password).await?;
@@ -47,10 +59,18 @@ pub async fn create(
     tx.insert(organisation::ActiveModel {
         id: Set(organisation_id),
         name: Set(name.clone()),
+        slug: Set(slug.clone()),
         is_active: Set(true),
         created_at: Set(now),
     })
-    .await?;
+    .await
+    .map_err(|err| match err.sql_err() {
+        // Slugs are the one key shared by all organisations: only the operator creates them.
+        Some(SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict(format!(
+            "an organisation with the slug {slug:?} already exists"
+        )),
+        _ => err.into(),
+    })?;
     audit::start_chain(&mut tx).await?;
     let owner_role = roles::create_builtin(&mut tx).await?;
     tx.insert(user::ActiveModel {
@@ -69,7 +89,7 @@ pub async fn create(
     .await?;
     tx.record(
         AuditRecord::new("organisation.create", "organisation", organisation_id)
-            .with_change(json!(null), json!({ "name": name })),
+            .with_change(json!(null), json!({ "name": name, "slug": slug })),
     )
     .await?;
     tx.record(
@@ -82,6 +102,7 @@ pub async fn create(
     tx.commit().await?;
     Ok(CreatedOrganisation {
         organisation_id,
+        slug,
         admin_user_id,
     })
 }
@@ -123,6 +144,8 @@ pub async fn rename(db: &TenantDb, new_name: &str) -> AppResult<organisation::Mo
 /// The demo organisation's credentials, returned once so the console can show them.
 pub struct DemoCredentials {
     pub organisation_id: TenantId,
+    /// `demo`, or `demo-` and a random suffix when that is taken.
+    pub slug: String,
     pub email: String,
     pub password: String,
 }
@@ -134,7 +157,6 @@ pub async fn create_demo_if_empty(
     db: &Database,
     hasher: &PasswordHasher,
 ) -> AppResult<Option<DemoCredentials>> {
-    use sea_orm::PaginatorTrait;
     if db.engine() != crate::tenancy::Engine::Sqlite {
         return Ok(None);
     }
@@ -151,11 +173,23 @@ pub async fn create_demo_if_empty(
 pub async fn create_demo(db: &Database, hasher: &PasswordHasher) -> AppResult<DemoCredentials> {
     let email = "admin@demo.vaskem.example".to_owned();
     let password = password::generate()?;
+    // The operator's command: reading whether the slug is free crosses tenants on purpose.
+    let taken = organisation::Entity::find()
+        .filter(organisation::Column::Slug.eq("demo"))
+        .count(db.connection())
+        .await?
+        > 0;
+    let slug = if taken {
+        format!("demo-{}", password::generate()?[..6].to_lowercase())
+    } else {
+        "demo".to_owned()
+    };
     let created = create(
         db,
         hasher,
         NewOrganisation {
             name: "Demo Warehouse Co".into(),
+            slug: Some(slug.clone()),
             admin_email: email.clone(),
             admin_password: password.clone(),
         },
@@ -164,6 +198,7 @@ pub async fn create_demo(db: &Database, hasher: &PasswordHasher) -> AppResult<De
     crate::service::demo::fill(&TenantDb::for_operator(db, created.organisation_id)).await?;
     Ok(DemoCredentials {
         organisation_id: created.organisation_id,
+        slug,
         email,
         password,
     })

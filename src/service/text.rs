@@ -60,6 +60,46 @@ pub fn email(field: &'static str, value: &str) -> AppResult<String> {
     Ok(email)
 }
 
+/// The longest organisation slug (a DNS label's limit, so a slug can become a host name).
+pub const MAX_SLUG_CHARS: usize = 63;
+
+/// An organisation's slug: 3 to 63 of `a-z`, `0-9` and `-`, starting and ending with a letter or
+/// digit, so it is safe in a URL and a host name as it stands.
+pub fn slug(field: &'static str, value: &str) -> AppResult<String> {
+    let slug = value.trim().to_lowercase();
+    let well_formed = (3..=MAX_SLUG_CHARS).contains(&slug.len())
+        && slug
+            .bytes()
+            .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-');
+    if well_formed {
+        Ok(slug)
+    } else {
+        Err(AppError::bad_input(
+            field,
+            format!(
+                "a slug is 3 to {MAX_SLUG_CHARS} of a-z, 0-9 and '-', starting and ending with a letter or digit"
+            ),
+        ))
+    }
+}
+
+/// A slug made from a name: ASCII letters and digits kept (lower-cased), every other run of
+/// characters one '-'. May be too short to be a slug; the caller decides what then.
+pub fn slug_from_name(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.trim().chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    slug.truncate(MAX_SLUG_CHARS);
+    slug.trim_end_matches('-').to_owned()
+}
+
 /// The longest search text a list filter takes.
 pub const MAX_SEARCH_CHARS: usize = 200;
 

@@ -1,13 +1,14 @@
 //! The two reads the service makes before it knows whose request it is: a session by its token
-//! hash, and users by email at login. Nothing else runs without a tenant.
+//! hash, and at sign-in an organisation by its slug and its account by email. Nothing else runs
+//! without a tenant.
 //!
 //! On PostgreSQL each runs as the service role with only its own key set (`app.session_token_hash`
-//! or `app.login_email`), which a narrow SELECT policy matches; the explicit filter below is the
+//! or `app.login_slug` and `app.login_email`), which narrow SELECT policies match; the explicit filter below is the
 //! first wall, as everywhere else.
 
-use entity::{session, user};
+use entity::{organisation, session, user};
 use sea_orm::{
-    ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, TransactionTrait,
 };
 
 use super::{Database, Engine};
@@ -19,7 +20,7 @@ impl Database {
         token_hash: &str,
     ) -> Result<Option<session::Model>, DbErr> {
         let tx = self
-            .begin_lookup("app.session_token_hash", token_hash)
+            .begin_lookup(&[("app.session_token_hash", token_hash)])
             .await?;
         let found = session::Entity::find()
             .filter(session::Column::TokenHash.eq(token_hash))
@@ -29,29 +30,42 @@ impl Database {
         Ok(found)
     }
 
-    /// Every user with this (normalised) email, oldest first.
-    pub(crate) async fn find_users_by_login_email(
+    /// The organisation with this slug and, if it has one, its account with this (normalised)
+    /// email: all sign-in reads before it knows whose request it is.
+    pub(crate) async fn find_login_account(
         &self,
+        slug: &str,
         email: &str,
-    ) -> Result<Vec<user::Model>, DbErr> {
-        let tx = self.begin_lookup("app.login_email", email).await?;
-        let found = user::Entity::find()
+    ) -> Result<Option<(organisation::Model, Option<user::Model>)>, DbErr> {
+        let tx = self
+            .begin_lookup(&[("app.login_slug", slug), ("app.login_email", email)])
+            .await?;
+        let Some(organisation) = organisation::Entity::find()
+            .filter(organisation::Column::Slug.eq(slug))
+            .one(&tx)
+            .await?
+        else {
+            tx.commit().await?;
+            return Ok(None);
+        };
+        let account = user::Entity::find()
+            .filter(user::Column::TenantId.eq(organisation.id))
             .filter(user::Column::Email.eq(email))
-            .order_by_asc(user::Column::CreatedAt)
-            .all(&tx)
+            .one(&tx)
             .await?;
         tx.commit().await?;
-        Ok(found)
+        Ok(Some((organisation, account)))
     }
 
     async fn begin_lookup(
         &self,
-        setting: &'static str,
-        value: &str,
+        settings: &[(&'static str, &str)],
     ) -> Result<DatabaseTransaction, DbErr> {
         let tx = self.connection().begin().await?;
         if self.engine() == Engine::Postgres {
-            self.engine().enter_lookup(&tx, setting, value).await?;
+            for (setting, value) in settings {
+                self.engine().enter_lookup(&tx, setting, value).await?;
+            }
         }
         Ok(tx)
     }

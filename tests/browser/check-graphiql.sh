@@ -14,7 +14,8 @@ port=${PORT:-18181}
   exec "$binary" serve --listen "127.0.0.1:$port" >"$work/out.log" 2>"$work/err.log") &
 server=$!
 for _ in $(seq 1 60); do grep -q 'password:' "$work/out.log" 2>/dev/null && break; sleep 1; done
+organisation=$(awk '/organisation:/ {print $2}' "$work/out.log")
 email=$(awk '/email:/ {print $2}' "$work/out.log")
 password=$(awk '/password:/ {print $2}' "$work/out.log")
 for _ in $(seq 1 30); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 1; done
-node "$here/graphiql.mjs" "http://127.0.0.1:$port" "$email" "$password" "${SCREENSHOT:-$here/graphiql.png}"
+node "$here/graphiql.mjs" "http://127.0.0.1:$port" "$organisation" "$email" "$password" "${SCREENSHOT:-$here/graphiql.png}"

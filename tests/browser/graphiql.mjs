@@ -2,7 +2,7 @@
 // exactly as an organisation admin would. Usage: node graphiql.mjs BASE_URL EMAIL PASSWORD SHOT.png
 import { chromium } from 'playwright-core';
 
-const [base, email, password, screenshot] = process.argv.slice(2);
+const [base, organisation, email, password, screenshot] = process.argv.slice(2);
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -40,7 +40,7 @@ async function run(document, expect) {
 await page.goto(`${base}/graphiql`);
 await page.waitForSelector('.graphiql-container', { timeout: 20000 });
 const login = await run(
-  `mutation { login(input: {email: ${JSON.stringify(email)}, password: ${JSON.stringify(password)}}) { user { email } } }`,
+  `mutation { login(input: {organisation: ${JSON.stringify(organisation)}, email: ${JSON.stringify(email)}, password: ${JSON.stringify(password)}}) { user { email } } }`,
   email);
 const me = await run('{ me { email organisation { name } } __schema { queryType { name } } }', '"Query"');
 await page.screenshot({ path: screenshot });

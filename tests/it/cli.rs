@@ -222,9 +222,15 @@ async fn demo_fills_a_believable_warehouse() {
             String::from_utf8_lossy(&output.stderr)
         );
         let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            stdout
+                .lines()
+                .any(|line| line.trim() == "organisation: demo"),
+            "the slug to sign in with: {stdout}"
+        );
         let organisation: entity::TenantId = stdout
             .lines()
-            .find_map(|line| line.trim().strip_prefix("organisation:"))
+            .find_map(|line| line.trim().strip_prefix("id:"))
             .and_then(|id| {
                 vaskem::graphql::parse_id(&async_graphql::ID(id.trim().to_owned()), "id").ok()
             })

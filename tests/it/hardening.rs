@@ -103,7 +103,20 @@ async fn alias_floods_and_fragment_bombs_are_refused_before_validation(backend: 
     bomb.push_str("fragment F30 on Query { __typename }\n");
     let (_, body) = app.graphql(&bomb, json!({})).await;
     assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
-    assert!(message(&body).contains("1073741824 fields"), "{body}");
+    // 2^30 __typename and 2^31 - 1 spreads.
+    assert!(message(&body).contains("3221225471 fields"), "{body}");
+    // The same chain ending in a fragment nobody defined selects no field, but every walk over
+    // it would still expand 2^31 spreads.
+    let hollow = bomb.replace(
+        "fragment F30 on Query { __typename }",
+        "fragment F30 on Query { ...Nowhere }",
+    );
+    let (_, body) = app.graphql(&hollow, json!({})).await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    assert!(
+        message(&body).contains("once its fragments are expanded"),
+        "{body}"
+    );
     // Aliases have their own, lower cap.
     let aliased: String = (0..101)
         .map(|n| format!(" a{n}: health {{ status }}"))
@@ -125,9 +138,10 @@ async fn a_document_hashes_at_most_one_password(backend: Backend) {
     let app = TestApp::start(backend).await;
     let member = app.member_of_new_organisation("Alpha").await;
     let events_before = app.database.audit_event_count(member.tenant).await;
+    let organisation = app.database.slug_of(&member.email).await;
     let login = |alias: &str| {
         format!(
-            "{alias}: login(input: {{email: \"{}\", password: \"wrong password attempt\"}}) {{ user {{ id }} }}",
+            "{alias}: login(input: {{organisation: \"{organisation}\", email: \"{}\", password: \"wrong password attempt\"}}) {{ user {{ id }} }}",
             member.email
         )
     };
@@ -214,8 +228,12 @@ async fn only_the_proxys_forwarded_entry_counts(backend: Backend) {
                 .post(app.url("/graphql"))
                 .header("x-forwarded-for", forwarded)
                 .json(&json!({
-                    "query": "mutation ($e: String!, $p: String!) { login(input: {email: $e, password: $p}) { user { id } } }",
-                    "variables": { "e": email, "p": crate::support::database::TEST_PASSWORD },
+                    "query": crate::support::app::LOGIN,
+                    "variables": {
+                        "organisation": app.database.slug_of(&email).await,
+                        "email": email,
+                        "password": crate::support::database::TEST_PASSWORD,
+                    },
                 }))
                 .send()
                 .await
@@ -428,5 +446,49 @@ async fn guessable_passwords_are_refused_with_advice(backend: Backend) {
         let text = error["message"].as_str().unwrap_or("");
         assert!(text.contains("too easy to guess"), "{weak}: {body}");
         assert!(body["data"]["changePassword"]["user"].is_null(), "{body}");
+    }
+}
+
+/// GraphiQL opens with a document a newcomer runs first: it must be valid against the schema
+/// (it once held a `login` that failed validation).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graphiqls_starting_document_is_valid() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let script = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/graphiql/init.js"
+    ))
+    .expect("init.js");
+    let document: String = script
+        .lines()
+        .skip_while(|line| !line.contains("var defaultQuery"))
+        .skip(1)
+        .take_while(|line| !line.contains("].join"))
+        .filter_map(|line| {
+            let line = line.trim().trim_end_matches(',');
+            line.strip_prefix('\'')?
+                .strip_suffix('\'')
+                .map(str::to_owned)
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(document.contains("organisation: \"demo\""), "{document}");
+    for operation in ["SignIn", "WhoAmI"] {
+        let body: Value = app
+            .client
+            .post(app.url("/graphql"))
+            .json(&json!({ "query": document, "operationName": operation }))
+            .send()
+            .await
+            .expect("post")
+            .json()
+            .await
+            .expect("JSON");
+        // Valid: it runs, and fails only for want of the real password or a session.
+        assert_eq!(
+            error_code(&body),
+            Some("UNAUTHENTICATED"),
+            "{operation}: {body}"
+        );
     }
 }

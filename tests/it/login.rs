@@ -18,9 +18,9 @@ use crate::support::{Backend, TestApp, TestDatabase};
 
 on_both_databases!(
     an_account_locks_after_repeated_failures_on_every_node,
-    aliased_logins_count_one_by_one,
+    aliased_logins_are_refused_whole,
     parallel_attempts_cannot_outrun_the_limit,
-    a_shared_email_audits_failures_nowhere,
+    sign_in_is_per_organisation,
     unknown_emails_are_throttled_like_known_ones,
     one_client_address_locks_across_accounts,
     failures_are_slowed_down,
@@ -113,41 +113,36 @@ async fn an_account_locks_after_repeated_failures_on_every_node(backend: Backend
     assert!(events.iter().all(|e| !e.detail.contains("wrong password")));
 }
 
-async fn aliased_logins_count_one_by_one(backend: Backend) {
+async fn aliased_logins_are_refused_whole(backend: Backend) {
     let app = TestApp::start_configured(
         Arc::new(TestDatabase::new(backend).await),
         options(strict()),
     )
     .await;
     let (_, email) = app.database.organisation("Alpha").await;
-    // Twenty guesses in one document, the last one right.
+    let organisation = app.database.slug_of(&email).await;
+    // Twenty guesses in one document, the last one right: refused before any is tried (a
+    // document may hash one password), so none counts and the account is not locked.
     let mut fields: Vec<String> = (0..19)
         .map(|n| {
             format!(
-                "a{n}: login(input: {{email: \"{email}\", password: \"wrong guess number {n}\"}}) {{ user {{ id }} }}"
+                "a{n}: login(input: {{organisation: \"{organisation}\", email: \"{email}\", password: \"wrong guess number {n}\"}}) {{ user {{ id }} }}"
             )
         })
         .collect();
     fields.push(format!(
-        "right: login(input: {{email: \"{email}\", password: \"{TEST_PASSWORD}\"}}) {{ user {{ id }} }}"
+        "right: login(input: {{organisation: \"{organisation}\", email: \"{email}\", password: \"{TEST_PASSWORD}\"}}) {{ user {{ id }} }}"
     ));
     let (_, body) = app
         .graphql(&format!("mutation {{ {} }}", fields.join(" ")), json!({}))
         .await;
     let errors = body["errors"].as_array().expect("errors");
-    assert_eq!(errors.len(), 20, "every attempt failed: {body}");
-    let locked = errors
-        .iter()
-        .filter(|e| e["extensions"]["reason"] == "LOCKED_OUT")
-        .count();
-    assert_eq!(
-        locked, 18,
-        "the third failure locks; the rest are refused: {body}"
-    );
-    assert!(body["data"].is_null() || body["data"]["right"].is_null());
+    assert_eq!(errors.len(), 1, "{body}");
+    assert_eq!(errors[0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+    assert!(body["data"].is_null(), "{body}");
     assert!(
-        app.try_login(&email, TEST_PASSWORD).await.is_err(),
-        "still locked"
+        app.try_login(&email, TEST_PASSWORD).await.is_ok(),
+        "nothing was counted"
     );
 }
 
@@ -185,12 +180,16 @@ async fn parallel_attempts_cannot_outrun_the_limit(backend: Backend) {
     );
 }
 
-async fn a_shared_email_audits_failures_nowhere(backend: Backend) {
+/// The attack that worked while sign-in took whichever account an email matched: another
+/// organisation registers the same address, then clears its lockout by signing in there.
+async fn sign_in_is_per_organisation(backend: Backend) {
     let database = Arc::new(TestDatabase::new(backend).await);
     let app = TestApp::start_configured(database.clone(), options(strict())).await;
     let (alpha, email) = app.database.organisation("Alpha").await;
-    // Another organisation registers the same address (through its own admin).
+    let alpha_slug = app.database.slug_of(&email).await;
     let beta = app.member_of_new_organisation("Beta").await;
+    let beta_slug = app.database.slug_of(&beta.email).await;
+    // Beta's admin invites Alpha's admin's address, and that account takes the same password.
     let (_, roles) = app
         .graphql_in(
             Some(&beta.session),
@@ -208,32 +207,122 @@ async fn a_shared_email_audits_failures_nowhere(backend: Backend) {
     let (_, body) = app
         .graphql_in(
             Some(&beta.session),
-            "mutation ($i: InviteUserInput!) { inviteUser(input: $i) { user { id } } }",
+            "mutation ($i: InviteUserInput!) { inviteUser(input: $i) { temporaryPassword } }",
             json!({ "i": { "email": email, "roleId": viewer } }),
         )
         .await;
-    assert!(body["errors"].is_null(), "{body}");
-    app.try_login(&email, "a wrong password for the shared address")
+    let temporary = body["data"]["inviteUser"]["temporaryPassword"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    let shared = app
+        .try_login_to(&beta_slug, &email, &temporary)
         .await
-        .expect_err("wrong");
-    for tenant in [alpha, beta.tenant] {
-        let tx = TenantDb::for_operator(&database.db, tenant)
-            .read()
+        .expect("the invited account signs in to Beta");
+    let (_, body) = app
+        .graphql_in(
+            Some(&shared),
+            "mutation ($c: String!, $n: String!) { changePassword(input: {current: $c, new: $n}) { userErrors { message } } }",
+            json!({ "c": temporary, "n": TEST_PASSWORD }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    // Same email, same password: each organisation's account signs in to its own organisation.
+    for (slug, tenant) in [(&alpha_slug, alpha), (&beta_slug, beta.tenant)] {
+        let session = app
+            .try_login_to(slug, &email, TEST_PASSWORD)
             .await
-            .expect("read");
-        let events = tx
-            .all(<entity::audit_event::Entity as sea_orm::EntityTrait>::find())
-            .await
-            .expect("events");
-        assert!(
-            !events
-                .iter()
-                .any(|e| e.action == "user.login" && e.outcome == "failure"),
-            "neither organisation sees attempts on a shared address"
+            .expect("signs in");
+        let (_, body) = app
+            .graphql_in(
+                Some(&session),
+                "{ me { organisation { id slug } } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(body["data"]["me"]["organisation"]["slug"], slug.as_str());
+        assert_eq!(
+            body["data"]["me"]["organisation"]["id"],
+            crate::support::gid(tenant)
         );
     }
-    // The right password still signs in to the account it belongs to.
-    app.login(&email, TEST_PASSWORD).await;
+    // Two failures on Alpha's account, then a success at Beta: Alpha's count is not cleared,
+    // so its third failure locks it (the limit is 3).
+    let events_at_beta = app.database.audit_event_count(beta.tenant).await;
+    for _ in 0..2 {
+        app.try_login_to(&alpha_slug, &email, "a wrong guess at alpha")
+            .await
+            .expect_err("wrong");
+    }
+    app.try_login_to(&beta_slug, &email, TEST_PASSWORD)
+        .await
+        .expect("Beta signs in");
+    let body = app
+        .try_login_to(&alpha_slug, &email, "a third wrong guess")
+        .await
+        .expect_err("wrong");
+    assert_eq!(
+        body["errors"][0]["extensions"]["reason"], "LOCKED_OUT",
+        "{body}"
+    );
+    assert!(
+        app.try_login_to(&alpha_slug, &email, TEST_PASSWORD)
+            .await
+            .is_err()
+    );
+    // ...while Beta's account with the same email is untouched.
+    app.try_login_to(&beta_slug, &email, TEST_PASSWORD)
+        .await
+        .expect("Beta is not locked");
+    // Alpha's failures and lockout are audited in Alpha; Beta's log gained only its own sign-ins.
+    let failures = |tenant| {
+        let database = database.clone();
+        async move {
+            let tx = TenantDb::for_operator(&database.db, tenant)
+                .read()
+                .await
+                .expect("read");
+            tx.all(<entity::audit_event::Entity as sea_orm::EntityTrait>::find())
+                .await
+                .expect("events")
+                .into_iter()
+                .filter(|e| e.outcome == "failure" || e.action == "user.lockout")
+                .count()
+        }
+    };
+    assert!(failures(alpha).await >= 3, "Alpha sees its failures");
+    assert_eq!(failures(beta.tenant).await, 0, "Beta sees none of them");
+    assert_eq!(
+        app.database.audit_event_count(beta.tenant).await,
+        events_at_beta + 2,
+        "two sign-ins at Beta, nothing else"
+    );
+    // An unknown organisation, an unknown email and a wrong password fail alike.
+    let (fresh, fresh_email) = app.database.organisation("Gamma").await;
+    let _ = fresh;
+    let gamma = app.database.slug_of(&fresh_email).await;
+    let mut answers = Vec::new();
+    for (slug, address, password) in [
+        ("no-such-organisation", fresh_email.as_str(), TEST_PASSWORD),
+        (gamma.as_str(), "nobody@gamma.example", TEST_PASSWORD),
+        (
+            gamma.as_str(),
+            fresh_email.as_str(),
+            "not the password at all",
+        ),
+        (alpha_slug.as_str(), fresh_email.as_str(), TEST_PASSWORD),
+    ] {
+        let body = app
+            .try_login_to(slug, address, password)
+            .await
+            .expect_err("fails");
+        answers.push(body["errors"][0].clone());
+    }
+    assert!(
+        answers.windows(2).all(|pair| pair[0] == pair[1]),
+        "{answers:?}"
+    );
+    assert_eq!(answers[0]["extensions"]["code"], "UNAUTHENTICATED");
 }
 
 async fn unknown_emails_are_throttled_like_known_ones(backend: Backend) {
@@ -480,11 +569,17 @@ async fn postgres_two_processes_behave_as_one() {
     let b = ServiceProcess::start(&database);
     a.wait_ready().await;
     b.wait_ready().await;
-    let login = "mutation ($e: String!, $p: String!) { login(input: {email: $e, password: $p}) { user { id } } }";
+    let login = "mutation ($o: String!, $e: String!, $p: String!) { login(input: {organisation: $o, email: $e, password: $p}) { user { id } } }";
+    let alpha = database.slug_of(&email).await;
+    let beta = database.slug_of(&colleague_email).await;
     let me = "{ me { email } }";
 
     let (token, _) = a
-        .graphql(None, login, json!({ "e": email, "p": TEST_PASSWORD }))
+        .graphql(
+            None,
+            login,
+            json!({ "o": alpha, "e": email, "p": TEST_PASSWORD }),
+        )
         .await;
     let token = token.expect("session cookie from A");
     let (_, body) = b.graphql(Some(&token), me, json!({})).await;
@@ -508,7 +603,7 @@ async fn postgres_two_processes_behave_as_one() {
         .graphql(
             None,
             login,
-            json!({ "e": colleague_email, "p": TEST_PASSWORD }),
+            json!({ "o": beta, "e": colleague_email, "p": TEST_PASSWORD }),
         )
         .await;
     let owner = owner.expect("owner session");
@@ -531,7 +626,7 @@ async fn postgres_two_processes_behave_as_one() {
         .graphql(
             None,
             login,
-            json!({ "e": "worker@beta.example", "p": temporary }),
+            json!({ "o": beta, "e": "worker@beta.example", "p": temporary }),
         )
         .await;
     let worker = worker.expect("worker session");

@@ -37,6 +37,9 @@ impl Default for TestOptions {
     }
 }
 
+/// The sign-in mutation, taking `$organisation`, `$email` and `$password`.
+pub const LOGIN: &str = "mutation ($organisation: String!, $email: String!, $password: String!) { login(input: {organisation: $organisation, email: $email, password: $password}) { user { id email } } }";
+
 pub struct TestApp {
     /// Shared with any further node started on the same database.
     pub database: Arc<TestDatabase>,
@@ -148,14 +151,30 @@ impl TestApp {
             .unwrap_or_else(|body| panic!("login failed: {body}"))
     }
 
-    /// Signs in; on failure returns the response body.
+    /// Signs in to the organisation `email` belongs to (an email no organisation has tries one
+    /// that does not exist); on failure returns the response body.
     pub async fn try_login(&self, email: &str, password: &str) -> Result<Session, Value> {
+        let organisation = self
+            .database
+            .find_slug_of(email)
+            .await
+            .unwrap_or_else(|| "no-such-organisation".to_owned());
+        self.try_login_to(&organisation, email, password).await
+    }
+
+    /// Signs in to the organisation with this slug; on failure returns the response body.
+    pub async fn try_login_to(
+        &self,
+        organisation: &str,
+        email: &str,
+        password: &str,
+    ) -> Result<Session, Value> {
         let response = self
             .client
             .post(self.url("/graphql"))
             .json(&json!({
-                "query": "mutation ($email: String!, $password: String!) { login(input: {email: $email, password: $password}) { user { id email } } }",
-                "variables": { "email": email, "password": password },
+                "query": LOGIN,
+                "variables": { "organisation": organisation, "email": email, "password": password },
             }))
             .send()
             .await

@@ -113,6 +113,12 @@ impl TestDatabase {
             &PasswordHasher::with_rounds(TEST_ROUNDS),
             NewOrganisation {
                 name: name.to_owned(),
+                // Tests create many organisations of one name in a database: slugs stay unique.
+                slug: Some(format!(
+                    "{}-{}",
+                    vaskem::service::text::slug_from_name(name),
+                    &uuid::Uuid::new_v4().simple().to_string()[..8]
+                )),
                 admin_email: email.clone(),
                 admin_password: TEST_PASSWORD.to_owned(),
             },
@@ -124,6 +130,31 @@ impl TestDatabase {
 }
 
 impl TestDatabase {
+    /// The slug of the organisation whose account `email` is (test emails are unique across
+    /// organisations), read past the tenant wall as the database owner.
+    pub async fn slug_of(&self, email: &str) -> String {
+        self.find_slug_of(email)
+            .await
+            .unwrap_or_else(|| panic!("no account {email}"))
+    }
+
+    /// [`Self::slug_of`], or `None` for an email no organisation has.
+    pub async fn find_slug_of(&self, email: &str) -> Option<String> {
+        use sea_orm::ConnectionTrait;
+        let raw = self.raw().await;
+        let backend = raw.get_database_backend();
+        let row = raw
+            .query_one_raw(sea_orm::Statement::from_sql_and_values(
+                backend,
+                "SELECT o.slug FROM organisations o JOIN users u ON u.tenant_id = o.id
+                 WHERE u.email = $1",
+                [email.to_lowercase().into()],
+            ))
+            .await
+            .expect("slug query")?;
+        Some(row.try_get::<String>("", "slug").expect("slug"))
+    }
+
     /// How many audit events `tenant` has.
     pub async fn audit_event_count(&self, tenant: TenantId) -> u64 {
         use sea_orm::EntityTrait;
