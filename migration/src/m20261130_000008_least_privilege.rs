@@ -1,5 +1,5 @@
 //! Least privilege for the service role: where a request changes only some columns of a table, the
-//! service role may update only those columns, and it loses rights nothing uses.
+//! service role may update only those columns.
 //!
 //! Until now `vaskem_app` could update every column of the tables it updates at all; most to the
 //! point, `organisations.is_active`, so a request (or any SQL slipped into one) could reactivate a
@@ -13,7 +13,8 @@
 //! Unchanged, and checked: `audit_events` and `stock_movements` stay SELECT, INSERT (append-only,
 //! with triggers); `product_barcodes` and `product_units` keep DELETE (a product's barcodes and units
 //! are replaced on update), `roles` keeps DELETE (deleting a custom role), `login_throttles` keeps
-//! DELETE (a successful sign-in forgets the account's count). Nothing else may be deleted.
+//! DELETE (a successful sign-in forgets the account's count). Nothing else may be deleted, and no
+//! other right is granted to the service role, so nothing else is revoked.
 //! SQLite has no roles: nothing happens there.
 
 use sea_orm_migration::prelude::*;
@@ -53,10 +54,12 @@ const UPDATABLE_COLUMNS: &[(&str, &str)] = &[
     ("stock_requests", "result"),
     ("audit_heads", "last_seq, last_hash"),
     ("login_throttles", "failures, window_start, locked_until"),
+    // The service never updates a lot, but it locks serial lots `FOR UPDATE`, which PostgreSQL
+    // allows only with UPDATE on some column. `tenant_id` is the one column whose update row-level
+    // security already confines to a no-op (USING and WITH CHECK both pin it to the current
+    // tenant), so granting it gives the lock and nothing else.
+    ("lots", "tenant_id"),
 ];
-
-/// Tables the service never updates: a lot is written once.
-const NEVER_UPDATED: &[&str] = &["lots"];
 
 #[expect(
     elided_lifetimes_in_paths,
@@ -75,9 +78,6 @@ impl MigrationTrait for Migration {
                  GRANT UPDATE ({columns}) ON {table} TO {SERVICE_ROLE};\n"
             ));
         }
-        for table in NEVER_UPDATED {
-            sql.push_str(&format!("REVOKE UPDATE ON {table} FROM {SERVICE_ROLE};\n"));
-        }
         sql.push_str(&format!(
             "REVOKE ALL ON seaql_migrations FROM {SERVICE_ROLE};
              GRANT SELECT ON seaql_migrations TO {SERVICE_ROLE};"
@@ -90,9 +90,8 @@ impl MigrationTrait for Migration {
         if manager.get_database_backend() != DatabaseBackend::Postgres {
             return Ok(());
         }
-        let tables = UPDATABLE_COLUMNS.iter().map(|(table, _)| table);
         let mut sql = String::new();
-        for table in tables.chain(NEVER_UPDATED) {
+        for (table, _) in UPDATABLE_COLUMNS {
             sql.push_str(&format!("GRANT UPDATE ON {table} TO {SERVICE_ROLE};\n"));
         }
         sql.push_str(&format!(
