@@ -17,8 +17,9 @@ use crate::auth::session::{LoginThrottle, SessionPolicy};
 use crate::graphql::{QueryLimits, Schemas, global_id, parse_id};
 use crate::http::AppState;
 use crate::service::organisations::{self, NewOrganisation};
-use crate::tenancy::{Database, TenantDb};
+use crate::tenancy::{Database, Engine, TenantDb};
 use crate::{audit, graphql};
+use migration::tenant_wall::SERVICE_ROLE;
 
 /// The exit code of `vaskem audit verify` for a broken chain and of `vaskem stock verify` for a
 /// disagreeing balance (1 is any error, 2 a usage error).
@@ -127,7 +128,8 @@ impl AuditKeyArgs {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run the HTTP service (migrates the database first).
+    /// Run the HTTP service (migrates the database first; on PostgreSQL only over
+    /// --migrate-database-url, or the connection itself if --allow-owner-connection).
     Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate(DatabaseArgs),
@@ -205,6 +207,14 @@ struct ServeArgs {
     /// Behind a reverse proxy: take the client address from the last X-Forwarded-For entry.
     #[arg(long, env = "VASKEM_TRUST_FORWARDED_FOR", default_value_t = false)]
     trust_forwarded_for: bool,
+    /// PostgreSQL: the schema owner's URL, used only to apply migrations before serving; requests
+    /// go over `--database-url`, a login role that owns nothing.
+    #[arg(long, env = "VASKEM_MIGRATE_DATABASE_URL")]
+    migrate_database_url: Option<String>,
+    /// PostgreSQL: serve even over a superuser or table-owner connection (local use only; without
+    /// `--migrate-database-url` it then migrates over that connection).
+    #[arg(long, env = "VASKEM_ALLOW_OWNER_CONNECTION", default_value_t = false)]
+    allow_owner_connection: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -491,7 +501,7 @@ async fn serve(args: ServeArgs, audit_keys: AuditKeys) -> anyhow::Result<ExitCod
         keys = audit_keys.ids().len(),
         "audit keys loaded"
     );
-    let db = connect(&args.database, audit_keys).await?;
+    let db = connect_to_serve(&args, audit_keys).await?;
     let hasher = args.passwords.hasher();
     if let Some(demo) = organisations::create_demo_if_empty(&db, &hasher).await? {
         println!("\nFirst start on an empty database: created the demo organisation.");
@@ -515,6 +525,70 @@ async fn serve(args: ServeArgs, audit_keys: AuditKeys) -> anyhow::Result<ExitCod
     .with_graceful_shutdown(shutdown_signal())
     .await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Opens the serving pool. On PostgreSQL an owner connection is refused unless allowed, migrations
+/// run over `--migrate-database-url` when given, and a serving role that may not migrate refuses a
+/// schema with pending migrations instead of trying.
+async fn connect_to_serve(args: &ServeArgs, audit_keys: AuditKeys) -> anyhow::Result<Database> {
+    let db = Database::connect(&args.database.database_url, audit_keys)
+        .await
+        .map_err(|err| anyhow::anyhow!("cannot open the database: {err}"))?;
+    let role = db
+        .connection_role()
+        .await
+        .map_err(|err| anyhow::anyhow!("cannot check the database role: {err}"))?;
+    let owner = role.as_ref().is_some_and(|role| role.is_owner());
+    if let Some(role) = role.as_ref().filter(|role| role.is_owner()) {
+        let reasons = role.owner_reasons.join("; ");
+        if !args.allow_owner_connection {
+            anyhow::bail!(
+                "refusing to serve over an owner connection: role {} {reasons}, so a `RESET \
+                 ROLE` in any request would escape row-level security. Serve over a login role \
+                 that is a member of {SERVICE_ROLE} and owns nothing (README, \"PostgreSQL in \
+                 production\"), giving the owner's URL to --migrate-database-url; or, for local \
+                 use only, pass --allow-owner-connection",
+                role.name
+            );
+        }
+        tracing::warn!(
+            role = %role.name,
+            reasons = %reasons,
+            "serving over an owner connection because of --allow-owner-connection: for local \
+             use only, never in production (row-level security can be escaped with RESET ROLE)"
+        );
+    }
+    if let Some(url) = &args.migrate_database_url {
+        let owner_db = Database::connect_with_pool(url, 1, AuditKeys::none())
+            .await
+            .map_err(|err| anyhow::anyhow!("cannot open the migration database URL: {err}"))?;
+        owner_db.migrate().await?;
+    } else if db.engine() == Engine::Sqlite || owner {
+        db.migrate().await?;
+    } else {
+        let pending = db.pending_migrations().await.map_err(|err| {
+            anyhow::anyhow!(
+                "cannot read the schema version as this role ({err}); run `vaskem migrate` with \
+                 the owner's URL first, or give it to --migrate-database-url"
+            )
+        })?;
+        if !pending.is_empty() {
+            anyhow::bail!(
+                "the database has {} pending migration(s) ({}), and this role may not apply them: \
+                 run `vaskem migrate` with the owner's URL first, or give it to \
+                 --migrate-database-url",
+                pending.len(),
+                pending.join(", ")
+            );
+        }
+    }
+    if !db.may_act_as_service_role().await? {
+        anyhow::bail!(
+            "the database role may not act as {SERVICE_ROLE}, which every request runs as: \
+             `GRANT {SERVICE_ROLE} TO <role>` as the owner (README, \"PostgreSQL in production\")"
+        );
+    }
+    Ok(db)
 }
 
 /// Ctrl-C, or SIGTERM (what `docker stop` and systemd send).

@@ -11,6 +11,7 @@ mod m20261125_000003_login_throttles;
 mod m20261125_000004_warehouse_core;
 mod m20261125_000005_list_orders;
 mod m20261130_000007_audit_keys;
+mod m20261130_000008_least_privilege;
 mod m20261130_000009_organisation_slugs;
 pub mod tenant_wall;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_warehouse_core::Migration),
             Box::new(m20261125_000005_list_orders::Migration),
             Box::new(m20261130_000007_audit_keys::Migration),
+            Box::new(m20261130_000008_least_privilege::Migration),
             Box::new(m20261130_000009_organisation_slugs::Migration),
         ]
     }

@@ -27,7 +27,9 @@ pub enum Engine {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Privilege {
     /// Web requests: on PostgreSQL `SET LOCAL ROLE` to the service role, which owns nothing,
-    /// lacks BYPASSRLS and may only read and append the audit log.
+    /// lacks BYPASSRLS and may only read and append the audit log. `vaskem serve` connects as a
+    /// login role that is a member of the service role (see `serving.rs`), so even a `RESET ROLE`
+    /// leaves it without the owner's rights.
     Service,
     /// The operator's CLI (`vaskem org create`, `vaskem audit verify`): the connecting role.
     Operator,
@@ -47,7 +49,8 @@ impl Engine {
 
     /// Runs first in every tenant transaction. On PostgreSQL it sets `app.tenant_id` for this
     /// transaction only (`set_config(.., true)`: a plain `SET` would outlive the transaction and
-    /// leak to the next user of the pooled connection), then drops to the service role.
+    /// leak to the next user of the pooled connection) and, for requests, drops to the service
+    /// role in the same statement (`set_config('role', .., true)` is `SET LOCAL ROLE`).
     pub async fn enter_tenant(
         self,
         tx: &DatabaseTransaction,
@@ -57,16 +60,19 @@ impl Engine {
         if self != Engine::Postgres {
             return Ok(());
         }
-        tx.execute_raw(Statement::from_sql_and_values(
-            DatabaseBackend::Postgres,
-            "SELECT set_config('app.tenant_id', $1, true)",
-            [tenant.to_string().into()],
-        ))
-        .await?;
-        if privilege == Privilege::Service {
-            tx.execute_unprepared(&format!("SET LOCAL ROLE {SERVICE_ROLE}"))
-                .await?;
-        }
+        let statement = match privilege {
+            Privilege::Service => Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                "SELECT set_config('app.tenant_id', $1, true), set_config('role', $2, true)",
+                [tenant.to_string().into(), SERVICE_ROLE.into()],
+            ),
+            Privilege::Operator => Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                "SELECT set_config('app.tenant_id', $1, true)",
+                [tenant.to_string().into()],
+            ),
+        };
+        tx.execute_raw(statement).await?;
         Ok(())
     }
 }
@@ -82,12 +88,10 @@ impl Engine {
     ) -> Result<(), DbErr> {
         tx.execute_raw(Statement::from_sql_and_values(
             DatabaseBackend::Postgres,
-            "SELECT set_config($1, $2, true)",
-            [setting.into(), value.into()],
+            "SELECT set_config($1, $2, true), set_config('role', $3, true)",
+            [setting.into(), value.into(), SERVICE_ROLE.into()],
         ))
         .await?;
-        tx.execute_unprepared(&format!("SET LOCAL ROLE {SERVICE_ROLE}"))
-            .await?;
         Ok(())
     }
 }

@@ -9,8 +9,10 @@
 mod engine;
 mod handle;
 mod lookup;
+mod serving;
 mod throttle;
 
 pub use engine::{Database, Engine, Privilege};
 pub use handle::{Actor, RequestOrigin, TenantDb, TenantTx};
+pub use serving::ConnectionRole;
 pub use throttle::{Attempt, AttemptLimits};

@@ -5,6 +5,7 @@ use std::process::{Command, Output, Stdio};
 
 use crate::audit::tamper;
 use crate::on_both_databases;
+use crate::support::process::{ServiceProcess, serve_command};
 use crate::support::{Backend, TestDatabase, database::TEST_PASSWORD};
 
 on_both_databases!(
@@ -494,4 +495,59 @@ fn first_write_creates_a_private_default_key_file() {
         "{}",
         String::from_utf8_lossy(&verify.stderr)
     );
+}
+
+/// `vaskem serve` over the owner's (here a superuser's) URL refuses to start, naming the flag;
+/// with `--allow-owner-connection` it starts and says this is for local use only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_serve_refuses_an_owner_connection() {
+    let database = TestDatabase::new(Backend::Postgres).await;
+    let output = serve_command(&database, &database.url)
+        .args(["--listen", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run vaskem serve");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("owner connection"), "{stderr}");
+    assert!(stderr.contains("superuser"), "{stderr}");
+    assert!(stderr.contains("--allow-owner-connection"), "{stderr}");
+
+    let node = ServiceProcess::start_with(&database, &database.url, &["--allow-owner-connection"]);
+    node.wait_ready().await;
+    let log = node.log();
+    assert!(log.contains("for local use only"), "{log}");
+}
+
+/// Production's shape: requests over the login role, migrations over the owner's URL. Without the
+/// owner's URL, the login role refuses an unmigrated database instead of trying to migrate it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_serve_migrates_over_the_owner_url() {
+    let database = TestDatabase::unmigrated(Backend::Postgres).await;
+    let output = serve_command(&database, &database.serving_url)
+        .args(["--listen", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run vaskem serve");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("vaskem migrate"), "{stderr}");
+
+    let node = ServiceProcess::start_with(
+        &database,
+        &database.serving_url,
+        &["--migrate-database-url", &database.url],
+    );
+    node.wait_ready().await;
+    let (_, body) = node
+        .graphql(None, "{ __typename }", serde_json::json!({}))
+        .await;
+    assert_eq!(body["data"]["__typename"], "Query", "{body}");
+    let log = node.log();
+    assert!(!log.contains("owner connection"), "{log}");
+    drop(node);
+
+    // Migrated now: the login role alone serves.
+    let node = ServiceProcess::start(&database);
+    node.wait_ready().await;
 }

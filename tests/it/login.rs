@@ -1,19 +1,19 @@
 //! Signing in under attack: lockouts shared by every node, aliased attempts, unknown emails,
 //! hash upgrades, timing, and two real service processes on one PostgreSQL database.
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use vaskem::auth::AuthSettings;
 use vaskem::auth::password::PasswordHasher;
-use vaskem::auth::session::{LoginThrottle, SESSION_COOKIE, SessionPolicy};
+use vaskem::auth::session::{LoginThrottle, SessionPolicy};
 use vaskem::tenancy::TenantDb;
 
 use crate::on_both_databases;
 use crate::support::app::{TestOptions, error_code};
 use crate::support::database::{TEST_PASSWORD, TEST_ROUNDS};
+use crate::support::process::ServiceProcess;
 use crate::support::{Backend, TestApp, TestDatabase};
 
 on_both_databases!(
@@ -484,79 +484,6 @@ async fn unknown_and_known_emails_take_about_as_long(backend: Backend) {
         known[3], unknown[3]
     );
     assert!((0.2..5.0).contains(&ratio), "unknown/known = {ratio:.2}");
-}
-
-/// A real `vaskem serve` process; killed when dropped.
-struct ServiceProcess {
-    child: Child,
-    base_url: String,
-}
-
-impl ServiceProcess {
-    fn start(database: &TestDatabase) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("free port")
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_vaskem"))
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .env("DATABASE_URL", &database.url)
-            .env("VASKEM_AUDIT_KEY", database.audit_key.to_base64())
-            .env_remove("VASKEM_AUDIT_KEY_FILE")
-            .env("VASKEM_PASSWORD_ROUNDS", TEST_ROUNDS.to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start vaskem serve");
-        Self {
-            child,
-            base_url: format!("http://127.0.0.1:{port}"),
-        }
-    }
-
-    async fn wait_ready(&self) {
-        let client = reqwest::Client::new();
-        for _ in 0..100 {
-            if let Ok(response) = client.get(format!("{}/readyz", self.base_url)).send().await
-                && response.status() == 200
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("vaskem serve at {} did not become ready", self.base_url);
-    }
-
-    async fn graphql(
-        &self,
-        token: Option<&str>,
-        query: &str,
-        variables: serde_json::Value,
-    ) -> (Option<String>, serde_json::Value) {
-        let mut request = reqwest::Client::new()
-            .post(format!("{}/graphql", self.base_url))
-            .json(&json!({ "query": query, "variables": variables }));
-        if let Some(token) = token {
-            request = request.header("cookie", format!("{SESSION_COOKIE}={token}"));
-        }
-        let response = request.send().await.expect("post");
-        let token = response
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|v| v.strip_prefix(&format!("{SESSION_COOKIE}=")))
-            .and_then(|v| v.split(';').next())
-            .map(str::to_owned);
-        (token, response.json().await.expect("json"))
-    }
-}
-
-impl Drop for ServiceProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Two `vaskem serve` processes on one PostgreSQL database behave as one service.

@@ -779,9 +779,9 @@ async fn a_page_of_products_costs_the_same_queries_whatever_its_size(backend: Ba
         // A request first, so that the session's once-a-minute "last seen" write (if due) is not
         // counted against the page.
         call(&app, s, "{ me { id } }", json!({})).await;
-        let before = app.database.db.statements_run();
+        let before = app.database.serving.statements_run();
         let body = call(&app, s, page, json!({ "n": size })).await;
-        let after = app.database.db.statements_run();
+        let after = app.database.serving.statements_run();
         let edges = body["data"]["products"]["edges"]
             .as_array()
             .unwrap_or_else(|| panic!("{body}"));
@@ -818,9 +818,9 @@ async fn a_page_of_stock_costs_the_same_queries_whatever_its_size(backend: Backe
         let mut costs = Vec::new();
         for size in [5, 30] {
             call(&app, s, "{ me { id } }", json!({})).await;
-            let before = app.database.db.statements_run();
+            let before = app.database.serving.statements_run();
             let body = call(&app, s, document, json!({ "n": size })).await;
-            let after = app.database.db.statements_run();
+            let after = app.database.serving.statements_run();
             assert!(body["errors"].is_null(), "{body}");
             let page = &body["data"][field];
             let rows: Vec<Value> = match page["nodes"].as_array() {

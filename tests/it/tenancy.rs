@@ -214,7 +214,7 @@ async fn postgres_rls_alone_fences_reads_and_writes() {
     let updated = tx
         .execute_raw(Statement::from_string(
             DatabaseBackend::Postgres,
-            format!("UPDATE users SET display_name = 'x' WHERE tenant_id = '{beta}'"),
+            format!("UPDATE users SET is_active = false WHERE tenant_id = '{beta}'"),
         ))
         .await
         .expect("update");
@@ -233,7 +233,8 @@ async fn postgres_rls_alone_fences_reads_and_writes() {
     assert!(err.contains("row-level security"), "{err}");
     tx.rollback().await.expect("rollback");
 
-    // Moving one's own row to another tenant is refused too.
+    // Moving one's own row to another tenant is refused too (the service role may not update
+    // `tenant_id` at all, and WITH CHECK stands behind that).
     let tx = raw.begin().await.expect("begin");
     Engine::Postgres
         .enter_tenant(&tx, alpha, Privilege::Service)
@@ -360,4 +361,138 @@ async fn postgres_nodes_starting_together_migrate_once() {
     raw.execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
         .await
         .expect("drop");
+}
+
+async fn count_rows(conn: &impl ConnectionTrait, table: &str) -> i64 {
+    conn.query_one_raw(Statement::from_string(
+        DatabaseBackend::Postgres,
+        format!("SELECT count(*) AS n FROM {table}"),
+    ))
+    .await
+    .expect("count")
+    .expect("row")
+    .try_get("", "n")
+    .expect("n")
+}
+
+/// Tables where the organisation's creation leaves rows, so "none visible" means something.
+const SEEDED_TABLES: [&str; 5] = [
+    "organisations",
+    "users",
+    "roles",
+    "audit_events",
+    "audit_heads",
+];
+
+/// The login role `vaskem serve` uses cannot climb out of the service role: after `RESET ROLE`
+/// it sees no tenant row without `app.tenant_id`, it may not `SET ROLE` to the owner, and even
+/// inside its own tenant it may not reactivate (or deactivate) its organisation.
+#[tokio::test]
+async fn postgres_serving_role_cannot_become_the_owner() {
+    let database = TestDatabase::new(Backend::Postgres).await;
+    let (alpha, _) = database.organisation("Alpha").await;
+    let owner_conn = database.raw().await;
+    let owner: String = owner_conn
+        .query_one_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            "SELECT tableowner::text AS owner FROM pg_tables WHERE tablename = 'users'",
+        ))
+        .await
+        .expect("owner")
+        .expect("row")
+        .try_get("", "owner")
+        .expect("owner");
+
+    // What an owner connection (the only kind before) sees once a request's `RESET ROLE` runs.
+    let tx = owner_conn.begin().await.expect("begin");
+    Engine::Postgres
+        .enter_tenant(&tx, alpha, Privilege::Service)
+        .await
+        .expect("enter");
+    tx.execute_unprepared("RESET ROLE").await.expect("reset");
+    tx.execute_unprepared("SELECT set_config('app.tenant_id', '', true)")
+        .await
+        .expect("unset");
+    for table in SEEDED_TABLES {
+        assert!(count_rows(&tx, table).await > 0, "the owner sees {table}");
+    }
+    drop(tx);
+
+    let web = sea_orm::Database::connect(&database.serving_url)
+        .await
+        .expect("connect as the serving role");
+    // Without the tenant setting, and with no role to reset to but itself: nothing.
+    web.execute_unprepared("RESET ROLE").await.expect("reset");
+    for table in SEEDED_TABLES {
+        assert_eq!(count_rows(&web, table).await, 0, "{table} without a tenant");
+    }
+    // The same inside a request's transaction, after undoing its `SET LOCAL ROLE`.
+    let tx = web.begin().await.expect("begin");
+    Engine::Postgres
+        .enter_tenant(&tx, alpha, Privilege::Service)
+        .await
+        .expect("enter");
+    assert_eq!(count_rows(&tx, "users").await, 1, "the tenant's own user");
+    tx.execute_unprepared("RESET ROLE").await.expect("reset");
+    tx.execute_unprepared("SELECT set_config('app.tenant_id', '', true)")
+        .await
+        .expect("unset");
+    for table in SEEDED_TABLES {
+        assert_eq!(count_rows(&tx, table).await, 0, "{table} after RESET ROLE");
+    }
+    drop(tx);
+
+    for statement in [format!("SET ROLE {owner}"), format!("SET ROLE \"{owner}\"")] {
+        let err = web
+            .execute_unprepared(&statement)
+            .await
+            .expect_err("becoming the owner must fail");
+        assert!(err.to_string().contains("permission denied"), "{err}");
+    }
+    let err = web
+        .execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT set_config('role', $1, false)",
+            [owner.clone().into()],
+        ))
+        .await
+        .expect_err("becoming the owner through set_config must fail");
+    assert!(err.to_string().contains("permission denied"), "{err}");
+
+    // Inside its own tenant: the name is the service's to change, `is_active` the operator's.
+    for reset in [false, true] {
+        let tx = web.begin().await.expect("begin");
+        Engine::Postgres
+            .enter_tenant(&tx, alpha, Privilege::Service)
+            .await
+            .expect("enter");
+        if reset {
+            tx.execute_unprepared("RESET ROLE").await.expect("reset");
+        }
+        tx.execute_unprepared("UPDATE organisations SET name = 'Renamed'")
+            .await
+            .expect("renaming is the service's");
+        for value in ["true", "false"] {
+            let savepoint = tx.begin().await.expect("savepoint");
+            let err = savepoint
+                .execute_unprepared(&format!("UPDATE organisations SET is_active = {value}"))
+                .await
+                .expect_err("is_active is the operator's");
+            assert!(err.to_string().contains("permission denied"), "{err}");
+        }
+    }
+
+    // The start-up check tells the two connections apart.
+    let serving = database.serving.connection_role().await.expect("check");
+    let serving = serving.expect("a role on PostgreSQL");
+    assert!(!serving.is_owner(), "{serving:?}");
+    assert!(
+        database
+            .serving
+            .may_act_as_service_role()
+            .await
+            .expect("member")
+    );
+    let owning = database.db.connection_role().await.expect("check");
+    assert!(owning.expect("a role").is_owner());
 }

@@ -70,8 +70,10 @@ impl TestApp {
         Self::serve(self.database.clone(), pool, options).await
     }
 
+    /// Serves over the database's serving pool: on PostgreSQL a login role that owns nothing, as
+    /// in production.
     pub async fn start_configured(database: Arc<TestDatabase>, options: TestOptions) -> Self {
-        let pool = database.db.clone();
+        let pool = database.serving.clone();
         Self::serve(database, pool, options).await
     }
 

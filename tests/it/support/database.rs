@@ -26,9 +26,21 @@ pub fn admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
 }
 
+/// The login role PostgreSQL tests serve over, as production does: a member of the service role
+/// that owns nothing. Created once per cluster (roles are cluster-wide).
+pub const SERVING_ROLE: &str = "vaskem_test_web";
+const SERVING_PASSWORD: &str = "vaskem-test-web";
+
 pub struct TestDatabase {
+    /// The owner's URL (migrations, fixtures, the operator's CLI).
     pub url: String,
+    /// The owner's pool, for fixtures that create data directly.
     pub db: Database,
+    /// The URL `vaskem serve` uses: on PostgreSQL the login role [`SERVING_ROLE`], on SQLite the
+    /// same file as `url`.
+    pub serving_url: String,
+    /// The pool every [`super::TestApp`] serves over, on [`Self::serving_url`].
+    pub serving: Database,
     /// This database's audit key, random per test database; every pool and CLI run on it uses it.
     pub audit_key: AuditKey,
     _dir: Option<tempfile::TempDir>,
@@ -42,6 +54,16 @@ impl TestDatabase {
     }
 
     pub async fn with_pool(backend: Backend, max_connections: u32) -> Self {
+        Self::build(backend, max_connections, true).await
+    }
+
+    /// A new database with no tables at all (but the serving login role exists), for tests of
+    /// who migrates it.
+    pub async fn unmigrated(backend: Backend) -> Self {
+        Self::build(backend, 2, false).await
+    }
+
+    async fn build(backend: Backend, max_connections: u32, migrate: bool) -> Self {
         let (url, dir, pg_name) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
@@ -73,20 +95,41 @@ impl TestDatabase {
         )
         .await
         .expect("connect to test database");
-        db.migrate().await.expect("migrate test database");
+        if migrate {
+            db.migrate().await.expect("migrate test database");
+        }
+        let serving_url = match backend {
+            Backend::Sqlite => url.clone(),
+            Backend::Postgres => {
+                ensure_serving_role().await;
+                serving_url(&url)
+            }
+        };
+        let serving = match backend {
+            Backend::Sqlite => db.clone(),
+            Backend::Postgres => Database::connect_with_pool(
+                &serving_url,
+                max_connections,
+                AuditKeys::new(vec![audit_key.clone()]),
+            )
+            .await
+            .expect("connect as the serving role"),
+        };
         Self {
             url,
             db,
+            serving_url,
+            serving,
             audit_key,
             _dir: dir,
             pg_name,
         }
     }
 
-    /// Another pool on this test database, with its audit key.
+    /// Another serving pool on this test database, with its audit key.
     pub async fn another_pool(&self, max_connections: u32) -> Database {
         Database::connect_with_pool(
-            &self.url,
+            &self.serving_url,
             max_connections,
             AuditKeys::new(vec![self.audit_key.clone()]),
         )
@@ -223,6 +266,49 @@ impl TestDatabase {
         tx.commit().await.expect("commit");
         email
     }
+}
+
+/// Creates [`SERVING_ROLE`] if the cluster has none and makes it a member of the service role;
+/// tolerates other tests doing the same at the same moment.
+async fn ensure_serving_role() {
+    let admin = admin_connection().await;
+    let service = migration::tenant_wall::SERVICE_ROLE;
+    // The first migration creates the service role too; creating it here as well lets a test
+    // start from a database nothing has migrated yet.
+    admin
+        .execute_unprepared(&format!(
+            "DO $$ BEGIN
+               IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{service}') THEN
+                 CREATE ROLE {service} NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+               END IF;
+             EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+             END $$;
+             DO $$ BEGIN
+               IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{SERVING_ROLE}') THEN
+                 CREATE ROLE {SERVING_ROLE} LOGIN PASSWORD '{SERVING_PASSWORD}'
+                   NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+               END IF;
+             EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+             END $$;
+             DO $$ BEGIN
+               IF NOT pg_has_role('{SERVING_ROLE}', '{service}', 'MEMBER') THEN
+                 GRANT {service} TO {SERVING_ROLE};
+               END IF;
+             EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+             END $$;"
+        ))
+        .await
+        .expect("create the serving login role");
+}
+
+/// `owner_url` with the serving role's name and password in place of the owner's.
+fn serving_url(owner_url: &str) -> String {
+    let rest = owner_url
+        .strip_prefix("postgres://")
+        .or_else(|| owner_url.strip_prefix("postgresql://"))
+        .expect("a postgres:// URL");
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    format!("postgres://{SERVING_ROLE}:{SERVING_PASSWORD}@{host}")
 }
 
 async fn admin_connection() -> DatabaseConnection {

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod database;
+pub mod process;
 
 pub use app::{Session, TestApp};
 pub use database::{Backend, TestDatabase};
