@@ -5,6 +5,7 @@ mod support;
 mod audit;
 mod cli;
 mod conventions;
+mod fuzz;
 mod hardening;
 mod http;
 mod identity;
