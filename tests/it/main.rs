@@ -6,6 +6,7 @@ mod audit;
 mod cli;
 mod conventions;
 mod disclosure;
+mod fuzz;
 mod hardening;
 mod http;
 mod identity;
