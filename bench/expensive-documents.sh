@@ -70,36 +70,41 @@ docs = []  # (name, body, also anonymous)
 docs.append(("baseline { health { status } }", body("{ health { status } }"), True))
 docs.append(("1000 x __typename, no aliases", body("{" + " __typename" * 1000 + " }"), True))
 docs.append(("100 aliases x __typename", body("{" + "".join(f" a{n}: __typename" for n in range(100)) + " }"), True))
-# 8 levels of fragments each spreading the next twice (256 expansions of a 3-field leaf) plus 231
-# __typename at the root: 999 fields once expanded.
-chain = "query { ...F0" + " __typename" * 231 + " }\n"
-for level in range(8):
+# 7 levels of fragments each spreading the next twice: 255 spreads and 128 expansions of a
+# 3-field leaf, plus 360 __typename at the root: 999 fields and spreads once expanded.
+chain = "query { ...F0" + " __typename" * 360 + " }\n"
+for level in range(7):
     chain += f"fragment F{level} on Query {{ ...F{level + 1} ...F{level + 1} }}\n"
-chain += "fragment F8 on Query { __typename health { status } }\n"
+chain += "fragment F7 on Query { __typename health { status } }\n"
 docs.append(("fragment chain, 999 fields expanded", body(chain), True))
-# The same chain over a query the database answers: 256 expansions of products(first: 1).
-db_chain = "query { ...F0" + " __typename" * 231 + " }\n"
-for level in range(8):
+# The same shape over a query the database answers: 32 expansions of products(first: 1), each a
+# list query (complexity 32 x 23 = 736).
+db_chain = "query { ...F0 }\n"
+for level in range(5):
     db_chain += f"fragment F{level} on Query {{ ...F{level + 1} ...F{level + 1} }}\n"
-db_chain += "fragment F8 on Query { products(first: 1) { nodes { sku } } }\n"
-docs.append(("fragment chain over products, 999 fields", body(db_chain), False))
-# 100 aliases of a full page of products with their relations: 1000 fields, complexity 1000.
+db_chain += "fragment F5 on Query { products(first: 1) { nodes { sku } } }\n"
+docs.append(("fragment chain, 32 x products(first: 1)", body(db_chain), False))
+# As many list queries as the complexity admits: each costs 20 plus its rows' selection.
+one = "products(first: 1) { nodes { sku } }"
+docs.append(("45 aliases x products(first: 1)", body("{" + "".join(f" p{n}: {one}" for n in range(45)) + " }"), False))
+# The largest page with relations the complexity admits (20 + 100 x 9 = 920).
 page = "products(first: 100) { nodes { id sku name barcodes units { name } stock { onHand } } }"
-docs.append(("100 aliases x products(first: 100)", body("{" + "".join(f" p{n}: {page}" for n in range(100)) + " }"), False))
-stock = "stockOnHand(first: 100) { nodes { onHand product { sku } location { code } lot { code } } }"
-docs.append(("100 aliases x stockOnHand(first: 100)", body("{" + "".join(f" s{n}: {stock}" for n in range(100)) + " }"), False))
 docs.append(("one products(first: 100) page", body("{ " + page + " }"), False))
-# A small query padded with comments and whitespace to just under 1 MiB of body.
+stock = "stockOnHand(first: 100) { nodes { onHand product { sku } location { code } lot { code } } }"
+docs.append(("one stockOnHand(first: 100) page", body("{ " + stock + " }"), False))
+# A small query padded with comments and whitespace to just under the 64 KiB document limit.
 small = "{ health { status } }"
-padding = ("# " + "x" * 60 + "\n") * 8000
-spaces = 1024 * 1024 - len(json.dumps({"query": padding + small})) - 64
-docs.append(("1 MiB of comments and spaces", body(padding + " " * spaces + small), True))
+padding = ("# " + "x" * 60 + "\n") * 1000
+spaces = 65536 - len(padding) - len(small) - 16
+docs.append(("64 KiB of comments and spaces", body(padding + " " * spaces + small), True))
 docs.append(("brackets nested 32 deep (inline fragments)",
              body("{" + " ... on Query {" * 30 + " health { status }" + " }" * 30 + " }"), True))
 docs.append(("list literal nested 32 deep",
              body("{ health(x: " + "[" * 30 + "1" + "]" * 30 + ") { status } }"), True))
 # Refused, just past the limits.
 docs.append(("REFUSED 1001 x __typename", body("{" + " __typename" * 1001 + " }"), True))
+docs.append(("REFUSED 2 x products(first: 100) page", body("{ a: " + page + " b: " + page + " }"), False))
+docs.append(("REFUSED 1 MiB of comments", body(("# " + "x" * 60 + "\n") * 16000 + small), True))
 docs.append(("REFUSED 50,000 aliases", body("{" + "".join(f" a{n}:__typename" for n in range(50000)) + " }"), True))
 bomb = "query { ...F0 }\n" + "".join(f"fragment F{l} on Query {{ ...F{l + 1} ...F{l + 1} }}\n" for l in range(30))
 bomb += "fragment F30 on Query { __typename }\n"

@@ -6,7 +6,8 @@
 //! grow exponentially), and charges `__typename` no complexity. So every request is admitted
 //! here first, in time linear in its size:
 //!
-//! 1. the raw text: brackets of any kind may nest at most `max_recursive_depth` deep (strings and
+//! 1. the raw text: at most `max_document_bytes` long (the parser costs by the byte, and is not
+//!    fast), and brackets of any kind nested at most `max_recursive_depth` deep (strings and
 //!    comments skipped), before the parser recurses over it;
 //! 2. the variables: the same nesting bound;
 //! 3. the parsed document: fields (every one, `__typename` included, and every fragment spread or
@@ -35,6 +36,13 @@ pub const CHAIN_VERIFYING_FIELDS: &[&str] = &["verifyAuditChain"];
 
 /// Admits `request` or says why not. Parses the document once; the engine reuses that parse.
 pub fn admit(request: &mut Request, limits: &QueryLimits) -> Result<(), ServerError> {
+    if request.query.len() > limits.document_bytes {
+        return Err(refusal(format!(
+            "the document is {} bytes long; at most {} are accepted (send large inputs as variables)",
+            request.query.len(),
+            limits.document_bytes
+        )));
+    }
     check_text_nesting(&request.query, limits.recursive_depth)?;
     check_variables_nesting(&request.variables, limits.recursive_depth)?;
     let document = request

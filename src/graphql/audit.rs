@@ -140,6 +140,7 @@ impl AuditQuery {
     /// The audit log, newest first unless `sort` says otherwise, `first` at a time (at most 100)
     /// after the cursor `after`.
     #[graphql(
+        complexity = "super::list_complexity(first, child_complexity)",
         guard = "RequirePermission(Permission::AuditView)",
         directive = requires::apply(Permission::AuditView)
     )]

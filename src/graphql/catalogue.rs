@@ -281,6 +281,7 @@ impl CatalogueQuery {
     /// The catalogue, `first` at a time (at most 100) after the cursor `after`, by SKU unless
     /// `sort` says otherwise; archived products only with `filter.includeArchived`.
     #[graphql(
+        complexity = "super::list_complexity(first, child_complexity)",
         guard = "RequirePermission(Permission::ProductsView)",
         directive = requires::apply(Permission::ProductsView)
     )]

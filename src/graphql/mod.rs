@@ -66,8 +66,8 @@ pub struct QueryLimits {
         value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64)
     )]
     pub depth: usize,
-    /// Highest query complexity accepted, 1 to 100000 (each field counts 1 unless it says
-    /// otherwise).
+    /// Highest query complexity accepted, 1 to 100000: each field counts 1, and a list 20 for its
+    /// query plus its selection once per row it may return (`first`, 50 when not given).
     #[arg(
         long = "max-query-complexity",
         env = "VASKEM_MAX_QUERY_COMPLEXITY",
@@ -84,6 +84,15 @@ pub struct QueryLimits {
         value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000)
     )]
     pub fields: usize,
+    /// Longest document text accepted, in bytes (1024 to 1048576). Parsing costs by the byte, so
+    /// the text is held well under the body limit; large inputs belong in variables.
+    #[arg(
+        long = "max-document-bytes",
+        env = "VASKEM_MAX_DOCUMENT_BYTES",
+        default_value_t = 65_536,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1024..=1_048_576)
+    )]
+    pub document_bytes: usize,
     /// Most aliased fields a document may select, fragments expanded (0 to 10000).
     #[arg(
         long = "max-aliases",
@@ -118,6 +127,7 @@ impl Default for QueryLimits {
             depth: 16,
             complexity: 1000,
             fields: 1000,
+            document_bytes: 65_536,
             aliases: 100,
             directives: 5,
             recursive_depth: 32,
@@ -425,6 +435,20 @@ pub(crate) fn connection<R, T: async_graphql::OutputType>(
 /// Largest page any list returns.
 pub const MAX_PAGE_SIZE: usize = 100;
 const DEFAULT_PAGE_SIZE: usize = 50;
+
+/// What a list costs against the complexity limit: a query of its own ([`LIST_QUERY_COST`]) and
+/// its selection once per row it may return, so a hundred aliased pages of a hundred rows cost
+/// what they load, not one unit each.
+pub(crate) fn list_complexity(first: Option<i32>, child_complexity: usize) -> usize {
+    let rows = first.map_or(DEFAULT_PAGE_SIZE, |n| {
+        usize::try_from(n).unwrap_or(1).clamp(1, MAX_PAGE_SIZE)
+    });
+    LIST_QUERY_COST.saturating_add(rows.saturating_mul(child_complexity.max(1)))
+}
+
+/// The complexity a list charges for running its query at all, however few rows it asks for:
+/// at the default limit a document runs at most about fifty list queries.
+pub const LIST_QUERY_COST: usize = 20;
 
 /// Reads `first`, refusing values outside 1..=[`MAX_PAGE_SIZE`].
 pub(crate) fn page_size(first: Option<i32>) -> Result<u64, AppError> {

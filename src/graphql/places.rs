@@ -267,6 +267,7 @@ impl PlacesQuery {
     /// The organisation's warehouses, `first` at a time (at most 100) after `after`, by code
     /// unless `sort` says otherwise; archived ones only with `filter.includeArchived`.
     #[graphql(
+        complexity = "super::list_complexity(first, child_complexity)",
         guard = "RequirePermission(Permission::WarehousesView)",
         directive = requires::apply(Permission::WarehousesView)
     )]
@@ -299,6 +300,7 @@ impl PlacesQuery {
     /// otherwise; narrowed by warehouse, kind (receiving, storage, picking, shipping,
     /// quarantine), pickable flag or code, archived ones only with `filter.includeArchived`.
     #[graphql(
+        complexity = "super::list_complexity(first, child_complexity)",
         guard = "RequirePermission(Permission::LocationsView)",
         directive = requires::apply(Permission::LocationsView)
     )]

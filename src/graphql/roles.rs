@@ -135,6 +135,7 @@ impl RolesQuery {
     /// The organisation's roles, `first` at a time (at most 100) after `after`, by name unless
     /// `sort` says otherwise.
     #[graphql(
+        complexity = "super::list_complexity(first, child_complexity)",
         guard = "RequirePermission(Permission::RolesView)",
         directive = requires::apply(Permission::RolesView)
     )]

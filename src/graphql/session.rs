@@ -49,7 +49,10 @@ impl SessionQuery {
 
     /// The caller's live sessions, newest first unless `sort` says otherwise, `first` at a time
     /// (at most 100) after `after`.
-    #[graphql(guard = "RequireSession")]
+    #[graphql(
+        guard = "RequireSession",
+        complexity = "super::list_complexity(first, child_complexity)"
+    )]
     async fn my_sessions(
         &self,
         ctx: &Context<'_>,

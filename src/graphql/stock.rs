@@ -335,6 +335,7 @@ impl StockQuery {
     /// (at most 100) after `after`. Balances that fell to zero show only with
     /// `filter.includeEmpty`.
     #[graphql(
+        complexity = "super::list_complexity(first, child_complexity)",
         guard = "RequirePermission(Permission::StockView)",
         directive = requires::apply(Permission::StockView)
     )]
@@ -382,6 +383,7 @@ impl StockQuery {
     /// The movement ledger with who (actorUserId), when and why, `first` at a time (at most 100)
     /// after `after`: newest first unless `sort` says otherwise.
     #[graphql(
+        complexity = "super::list_complexity(first, child_complexity)",
         guard = "RequirePermission(Permission::StockView)",
         directive = requires::apply(Permission::StockView)
     )]

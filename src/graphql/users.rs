@@ -177,6 +177,7 @@ impl UsersQuery {
     /// The organisation's users, `first` at a time (at most 100) after `after`, by email unless
     /// `sort` says otherwise.
     #[graphql(
+        complexity = "super::list_complexity(first, child_complexity)",
         guard = "RequirePermission(Permission::UsersView)",
         directive = requires::apply(Permission::UsersView)
     )]
