@@ -30,16 +30,18 @@ vaskem="$target/$profile/vaskem"
 url="sqlite://$work/bench.db?mode=rwc"
 export VASKEM_AUDIT_KEY_FILE="$work/audit.key" VASKEM_PASSWORD_ROUNDS=10000
 "$vaskem" audit new-key >/dev/null
-password=$("$vaskem" demo --database-url "$url" | awk '/password:/ {print $2}')
+demo=$("$vaskem" demo --database-url "$url")
+organisation=$(awk '/organisation:/ {print $2}' <<<"$demo")
+password=$(awk '/password:/ {print $2}' <<<"$demo")
 
 "$vaskem" serve --database-url "$url" --listen "127.0.0.1:$port" >"$work/out.log" 2>"$work/err.log" &
 server=$!
 for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
 
-python3 - "$port" "$password" "$rounds" <<'PY'
+python3 - "$port" "$organisation" "$password" "$rounds" <<'PY'
 import http.client, json, sys, threading, time
 
-port, password, rounds = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+port, organisation, password, rounds = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
 SENDERS = 8
 # A document slower than this budget allows is sent fewer times (at least 10, or 3 per sender).
 BUDGET = 15
@@ -56,8 +58,8 @@ def post(conn, body, cookie=None):
     return response.status, response.read(), response.getheader("Set-Cookie")
 
 login = json.dumps({
-    "query": "mutation($e:String!,$p:String!){login(input:{email:$e,password:$p}){user{email}}}",
-    "variables": {"e": "admin@demo.vaskem.example", "p": password},
+    "query": "mutation($o:String!,$e:String!,$p:String!){login(input:{organisation:$o,email:$e,password:$p}){user{email}}}",
+    "variables": {"o": organisation, "e": "admin@demo.vaskem.example", "p": password},
 }).encode()
 _, _, set_cookie = post(connect(), login)
 cookie = set_cookie.split(";")[0]

@@ -22,11 +22,15 @@ if [ "$profile" = release ]; then
 else
   cargo build --quiet --manifest-path "$root/Cargo.toml" --bin vaskem
 fi
-vaskem="$root/target/$profile/vaskem"
+vaskem="${CARGO_TARGET_DIR:-$root/target}/$profile/vaskem"
 db="$work/bench.db"
 url="sqlite://$db?mode=rwc"
+export VASKEM_AUDIT_KEY_FILE="$work/audit.key"
+"$vaskem" audit new-key >/dev/null
 
-password=$(VASKEM_PASSWORD_ROUNDS=10000 "$vaskem" demo --database-url "$url" | awk '/password:/ {print $2}')
+demo=$(VASKEM_PASSWORD_ROUNDS=10000 "$vaskem" demo --database-url "$url")
+organisation=$(awk '/organisation:/ {print $2}' <<<"$demo")
+password=$(awk '/password:/ {print $2}' <<<"$demo")
 tenant=$(sqlite3 "$db" "SELECT hex(tenant_id) FROM products LIMIT 1")
 now=$(date -u +%Y-%m-%dT%H:%M:%S.000000000+00:00)
 sqlite3 "$db" <<SQL
@@ -47,7 +51,7 @@ graphql() {
   curl -fs -b "$work/jar" -c "$work/jar" -H 'Content-Type: application/json' \
     -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$port/graphql" -d "$1"
 }
-graphql "{\"query\":\"mutation(\$e:String!,\$p:String!){login(input:{email:\$e,password:\$p}){user{email}}}\",\"variables\":{\"e\":\"admin@demo.vaskem.example\",\"p\":\"$password\"}}" >/dev/null
+graphql "{\"query\":\"mutation(\$o:String!,\$e:String!,\$p:String!){login(input:{organisation:\$o,email:\$e,password:\$p}){user{email}}}\",\"variables\":{\"o\":\"$organisation\",\"e\":\"admin@demo.vaskem.example\",\"p\":\"$password\"}}" >/dev/null
 # The Secure cookie is not sent back over plain HTTP by curl's jar; send it by hand.
 cookie=$(awk '$6 == "__Host-vaskem_session" {print $7}' "$work/jar")
 graphql() {

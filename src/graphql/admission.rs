@@ -45,9 +45,11 @@ pub fn admit(request: &mut Request, limits: &QueryLimits) -> Result<(), ServerEr
     }
     check_text_nesting(&request.query, limits.recursive_depth)?;
     check_variables_nesting(&request.variables, limits.recursive_depth)?;
-    let document = request
-        .parsed_query()
-        .map_err(|error| refusal(error.message).at(error.locations))?;
+    // A syntax error keeps where in the document it was found.
+    let document = request.parsed_query().map_err(|error| ServerError {
+        locations: error.locations,
+        ..refusal(error.message)
+    })?;
     if document
         .operations
         .iter()
@@ -58,18 +60,6 @@ pub fn admit(request: &mut Request, limits: &QueryLimits) -> Result<(), ServerEr
         ));
     }
     check_document(document, limits)
-}
-
-trait At {
-    fn at(self, locations: Vec<async_graphql::Pos>) -> Self;
-}
-
-impl At for ServerError {
-    /// Keeps where in the document a parse error was found.
-    fn at(mut self, locations: Vec<async_graphql::Pos>) -> Self {
-        self.locations = locations;
-        self
-    }
 }
 
 fn refusal(message: String) -> ServerError {

@@ -15,6 +15,7 @@ on_both_databases!(
     the_below_reorder_filter_needs_stock_view,
     reversing_a_transfer_needs_stock_transfer,
     changing_a_role_needs_what_each_holder_holds,
+    every_member_sees_who_their_organisation_is,
 );
 
 async fn signed_in_with(app: &TestApp, owner: &Member, permissions: &[Permission]) -> Session {
@@ -219,4 +220,31 @@ async fn changing_a_role_needs_what_each_holder_holds(backend: Backend) {
         )
         .await;
     assert!(body["errors"].is_null(), "{body}");
+}
+
+/// `User.organisation` is part of who a member is (the README lists its fields); the root
+/// `organisation` field stays behind ORGANISATION_VIEW.
+async fn every_member_sees_who_their_organisation_is(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.member_of_new_organisation("Alpha").await;
+    let slug = app.database.slug_of(&owner.email).await;
+    let nobody = signed_in_with(&app, &owner, &[]).await;
+    let (_, body) = app
+        .graphql_in(
+            Some(&nobody),
+            "{ me { organisation { id name slug active } } }",
+            json!({}),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(body["data"]["me"]["organisation"]["slug"], slug.as_str());
+    assert_eq!(body["data"]["me"]["organisation"]["name"], "Alpha");
+    let (_, body) = app
+        .graphql_in(Some(&nobody), "{ organisation { name } }", json!({}))
+        .await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["permission"],
+        "ORGANISATION_VIEW"
+    );
 }
