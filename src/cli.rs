@@ -204,6 +204,8 @@ struct ServeArgs {
     sessions: SessionPolicy,
     #[command(flatten)]
     throttle: LoginThrottle,
+    #[command(flatten)]
+    connections: crate::http::server::ConnectionLimits,
     /// Behind a reverse proxy: take the client address from the last X-Forwarded-For entry.
     #[arg(long, env = "VASKEM_TRUST_FORWARDED_FOR", default_value_t = false)]
     trust_forwarded_for: bool,
@@ -516,14 +518,16 @@ async fn serve(args: ServeArgs, audit_keys: AuditKeys) -> anyhow::Result<ExitCod
             throttle: args.throttle,
         },
         trust_forwarded_for: args.trust_forwarded_for,
+        client_timeout: args.connections.client_timeout(),
     };
     tracing::info!(address = %listener.local_addr()?, "VasKem listening");
-    axum::serve(
+    crate::http::server::serve(
         listener,
-        crate::app(state).into_make_service_with_connect_info::<SocketAddr>(),
+        crate::app(state),
+        args.connections,
+        shutdown_signal(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    .await;
     Ok(ExitCode::SUCCESS)
 }
 

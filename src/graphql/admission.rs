@@ -11,7 +11,8 @@
 //!    comments skipped), before the parser recurses over it;
 //! 2. the variables: the same nesting bound;
 //! 3. the parsed document: fields (every one, `__typename` included, and every fragment spread or
-//!    inline fragment) and aliases are counted with
+//!    inline fragment, argument, directive and variable definition: each can fail validation and
+//!    add an error to the response) and aliases are counted with
 //!    each fragment spread replaced by its fragment's memoised count, across every operation, and
 //!    refused over `max_fields` or `max_aliases`; fragment cycles are refused here too;
 //! 4. expensive fields: at most one field per document that hashes a password, and at most one
@@ -167,11 +168,22 @@ pub fn check_document(
     };
     let mut total = Cost::default();
     for (_, operation) in document.operations.iter() {
+        let declared = operation.node.variable_definitions.len() + operation.node.directives.len();
+        total.add(Cost {
+            fields: declared as u64,
+            ..Cost::default()
+        });
         total.add(counter.selection_set(&operation.node.selection_set.node, 0)?);
+    }
+    for fragment in document.fragments.values() {
+        total.add(Cost {
+            fields: fragment.node.directives.len() as u64,
+            ..Cost::default()
+        });
     }
     if total.fields > limits.fields as u64 {
         return Err(refusal(format!(
-            "the document selects {} fields and fragments once its fragments are expanded; at most {} are accepted",
+            "the document selects {} fields, fragments, arguments and directives once its fragments are expanded; at most {} are accepted",
             total.fields, limits.fields
         )));
     }
@@ -217,8 +229,11 @@ impl<'a> Counter<'a> {
             match &selection.node {
                 Selection::Field(field) => {
                     let name = field.node.name.node.as_str();
+                    // Arguments and directives count too: each can fail validation on its own,
+                    // and each failure is an error in the response.
+                    let parts = field.node.arguments.len() + field.node.directives.len();
                     cost.add(Cost {
-                        fields: 1,
+                        fields: 1 + parts as u64,
                         aliases: u64::from(field.node.alias.is_some()),
                         password_hashes: u64::from(PASSWORD_HASHING_FIELDS.contains(&name)),
                         chain_verifications: u64::from(CHAIN_VERIFYING_FIELDS.contains(&name)),
@@ -229,14 +244,14 @@ impl<'a> Counter<'a> {
                 // nothing (an unknown fragment) still costs every walk that expands it.
                 Selection::InlineFragment(inline) => {
                     cost.add(Cost {
-                        fields: 1,
+                        fields: 1 + inline.node.directives.len() as u64,
                         ..Cost::default()
                     });
                     cost.add(self.selection_set(&inline.node.selection_set.node, depth)?);
                 }
                 Selection::FragmentSpread(spread) => {
                     cost.add(Cost {
-                        fields: 1,
+                        fields: 1 + spread.node.directives.len() as u64,
                         ..Cost::default()
                     });
                     cost.add(self.fragment(&spread.node.fragment_name.node, depth + 1)?);

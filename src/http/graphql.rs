@@ -121,6 +121,9 @@ fn refused(error: async_graphql::ServerError) -> Response {
     response
 }
 
+/// Most errors one response lists.
+const MAX_ERRORS: usize = 50;
+
 async fn execute(
     state: &AppState,
     peer: SocketAddr,
@@ -189,6 +192,16 @@ async fn execute(
         None => &state.schemas.anonymous,
     };
     let mut response = schema.execute(request).await;
+    if response.errors.len() > MAX_ERRORS {
+        // Validation reports every fault it finds; the first ones say what is wrong, and a
+        // small document must not buy a response many times its size.
+        let omitted = response.errors.len() - MAX_ERRORS;
+        response.errors.truncate(MAX_ERRORS);
+        response.errors.push(async_graphql::ServerError::new(
+            format!("{omitted} more errors left out"),
+            None,
+        ));
+    }
     for error in &mut response.errors {
         let has_code = error
             .extensions

@@ -3,12 +3,13 @@
 mod body;
 mod graphiql;
 mod graphql;
+pub mod server;
 
 use std::sync::Arc;
 
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::{from_fn, map_request};
+use axum::middleware::{from_fn_with_state, map_request};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router, extract::State};
@@ -43,10 +44,13 @@ pub struct AppState {
     /// Take the client address from the last `X-Forwarded-For` entry (set only behind a proxy
     /// that overwrites or appends it, such as the bundled nginx site).
     pub trust_forwarded_for: bool,
+    /// How long a client has to send a request body (the headers' limit is the server's).
+    pub client_timeout: std::time::Duration,
 }
 
 /// The whole service as a router, so tests run exactly what production runs.
 pub fn app(state: AppState) -> Router {
+    let client_timeout = state.client_timeout;
     let state = Arc::new(state);
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
@@ -54,6 +58,8 @@ pub fn app(state: AppState) -> Router {
         .route("/graphiql/assets/{file}", get(graphiql::asset))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .layer(CookieManagerLayer::new())
         .layer(
@@ -87,7 +93,7 @@ pub fn app(state: AppState) -> Router {
                         "internal error",
                     )
                 }))
-                .layer(from_fn(body::read_within_limit)),
+                .layer(from_fn_with_state(client_timeout, body::read_within_limit)),
         )
 }
 
@@ -134,6 +140,20 @@ pub(crate) fn error_response(status: StatusCode, code: ErrorCode, message: &str)
         Json(body),
     )
         .into_response()
+}
+
+/// Unknown paths answer in the same shape as everything else.
+async fn not_found() -> Response {
+    error_response(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such path")
+}
+
+/// A known path asked with a method it does not take.
+async fn method_not_allowed() -> Response {
+    error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::BadUserInput,
+        "this path does not take that method",
+    )
 }
 
 /// The process is up.

@@ -2,10 +2,33 @@
 
 use crate::error::{AppError, AppResult};
 
-/// Characters that change how text is displayed rather than what it says: bidirectional
-/// overrides and isolates, which can make a name read as something else in a list.
+/// Characters that change how text is displayed rather than what it says: bidirectional marks,
+/// overrides and isolates, which can make a name read as something else in a list, and
+/// characters that show nothing at all, which make `SKU\u{200B}1` look exactly like `SKU1`.
+/// (The zero-width joiner and non-joiner stay: scripts such as Persian and emoji need them.)
 fn is_display_trick(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    matches!(
+        c,
+        '\u{202A}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{061C}'
+            | '\u{200B}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{FEFF}'
+            | '\u{00AD}'
+            | '\u{034F}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180E}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{3164}'
+            | '\u{FFA0}'
+    )
 }
 
 /// A trimmed single line of 1..=`max_chars` characters, without control characters (NUL
@@ -21,7 +44,7 @@ pub fn single_line(field: &'static str, value: &str, max_chars: usize) -> AppRes
     if value.chars().any(|c| c.is_control() || is_display_trick(c)) {
         return Err(AppError::bad_input(
             field,
-            format!("{field} must not contain control or text-direction characters"),
+            format!("{field} must not contain control, invisible or text-direction characters"),
         ));
     }
     Ok(value.to_owned())
@@ -42,7 +65,7 @@ pub fn multi_line(field: &'static str, value: &str, max_chars: usize) -> AppResu
     {
         return Err(AppError::bad_input(
             field,
-            format!("{field} must not contain control or text-direction characters"),
+            format!("{field} must not contain control, invisible or text-direction characters"),
         ));
     }
     Ok(value.to_owned())
@@ -117,6 +140,14 @@ pub fn search_pattern(search: Option<&str>) -> AppResult<Option<sea_orm::sea_que
             format!("a search is at most {MAX_SEARCH_CHARS} characters"),
         ));
     }
+    // No stored text holds a control character; PostgreSQL cannot even compare a NUL, so refuse
+    // them here and both engines answer alike.
+    if search.chars().any(char::is_control) {
+        return Err(AppError::bad_input(
+            "filter.search",
+            "a search must not contain control characters",
+        ));
+    }
     let mut pattern = String::from("%");
     for c in search.to_lowercase().chars() {
         if matches!(c, '%' | '_' | '\\') {
@@ -146,10 +177,19 @@ mod tests {
     fn refuses_control_and_direction_characters() {
         assert!(single_line("name", "Acme\u{0}", 50).is_err());
         assert!(single_line("name", "Acme\u{202E}emcA", 50).is_err());
+        // Invisible characters make look-alikes: SKU\u{200B}1 shows as SKU1.
+        for invisible in ['\u{200B}', '\u{2060}', '\u{FEFF}', '\u{00AD}', '\u{200F}'] {
+            assert!(single_line("sku", &format!("SKU{invisible}1"), 50).is_err());
+            assert!(multi_line("note", &format!("a{invisible}b"), 50).is_err());
+        }
+        // Joiners stay: Persian words and emoji sequences need them.
+        assert!(single_line("name", "می\u{200C}خواهم", 50).is_ok());
+        assert!(single_line("name", "👩\u{200D}🔧 Fitters", 50).is_ok());
         assert!(single_line("name", "  Acme Storage  ", 50).is_ok_and(|v| v == "Acme Storage"));
         assert!(single_line("name", "   ", 50).is_err());
         assert!(multi_line("description", "line one\nline two", 50).is_ok());
         assert!(multi_line("description", "", 50).is_ok());
+        assert!(search_pattern(Some("a\u{0}b")).is_err());
         assert!(email("email", "Ops@Acme.Example").is_ok_and(|v| v == "ops@acme.example"));
         assert!(email("email", "ops@@acme.example").is_err());
         assert!(email("email", "ops@acme").is_err());

@@ -331,6 +331,12 @@ async fn every_refusal_has_the_same_edge(backend: Backend) {
             "GET without query",
             app.client.get(app.url("/graphql")).send().await,
         ),
+        ("PUT", app.client.put(app.url("/graphql")).send().await),
+        (
+            "POST /graphiql",
+            app.client.post(app.url("/graphiql")).send().await,
+        ),
+        ("404", app.client.get(app.url("/nope")).send().await),
     ];
     for (what, response) in cases {
         let response = response.expect(what);
@@ -338,7 +344,12 @@ async fn every_refusal_has_the_same_edge(backend: Backend) {
         let status = response.status().as_u16();
         assert!((400..500).contains(&status), "{what}: {status}");
         let body: Value = response.json().await.expect("a JSON error document");
-        assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{what}: {body}");
+        let expected = if what == "404" {
+            "NOT_FOUND"
+        } else {
+            "BAD_USER_INPUT"
+        };
+        assert_eq!(error_code(&body), Some(expected), "{what}: {body}");
         assert_eq!(body["errors"].as_array().map(Vec::len), Some(1), "{what}");
     }
     let response = app
@@ -508,4 +519,124 @@ async fn graphiqls_starting_document_is_valid() {
             "{operation}: {body}"
         );
     }
+}
+
+/// A client that sends a request a byte at a time, or nothing, is cut off; connections past the
+/// cap are closed on arrival, and the service keeps answering everyone else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_and_surplus_connections_cannot_exhaust_the_server() {
+    use std::time::{Duration, Instant};
+    let database = std::sync::Arc::new(TestDatabase::new(Backend::Sqlite).await);
+    let app = TestApp::start_configured(
+        database,
+        TestOptions {
+            connections: vaskem::http::server::ConnectionLimits {
+                max_connections: 4,
+                client_timeout_seconds: 2,
+            },
+            ..TestOptions::default()
+        },
+    )
+    .await;
+    let address = app.base_url.trim_start_matches("http://").to_owned();
+    let connect = || tokio::net::TcpStream::connect(address.clone());
+    // Reads until the server closes the connection; what it sent, and how long that took.
+    async fn until_closed(stream: &mut tokio::net::TcpStream) -> (String, Duration) {
+        let started = Instant::now();
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut answer));
+        assert!(read.await.is_ok(), "the server never closed the connection");
+        (
+            String::from_utf8_lossy(&answer).into_owned(),
+            started.elapsed(),
+        )
+    }
+
+    // Half a request line and then silence: closed once the header time is up.
+    let mut slow_headers = connect().await.expect("connect");
+    slow_headers
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n")
+        .await
+        .expect("write");
+    let (_, waited) = until_closed(&mut slow_headers).await;
+    assert!(waited >= Duration::from_secs(1), "{waited:?}");
+
+    // Headers, then a body that never finishes: 408.
+    let mut slow_body = connect().await.expect("connect");
+    slow_body
+        .write_all(b"POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"query\":")
+        .await
+        .expect("write");
+    let (answer, _) = until_closed(&mut slow_body).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer:.200}");
+    assert!(answer.contains("x-request-id"), "{answer:.400}");
+
+    // Four idle connections take every slot: a fifth is closed at once, long before the
+    // timeout would close it, and with nothing sent.
+    let mut idle = Vec::new();
+    for _ in 0..4 {
+        idle.push(connect().await.expect("connect"));
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut surplus = connect().await.expect("the kernel still accepts");
+    let (answer, waited) = until_closed(&mut surplus).await;
+    assert!(answer.is_empty(), "{answer}");
+    assert!(waited < Duration::from_secs(1), "{waited:?}");
+    // Once the idle ones time out, the service answers again.
+    for mut stream in idle {
+        until_closed(&mut stream).await;
+    }
+    still_healthy(&app).await;
+}
+
+/// A small document once bought a response of megabytes: one validation error per repeated
+/// argument or directive. Those count against the field limit now, and no response lists more
+/// than 50 errors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_cannot_outgrow_the_document() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let repeated = format!("{{ health({}) {{ status }} }}", "a:1 ".repeat(15_000));
+    let (_, body) = app.graphql(&repeated, json!({})).await;
+    assert_eq!(
+        body["errors"].as_array().map(Vec::len),
+        Some(1),
+        "{body:.300}"
+    );
+    assert!(message(&body).contains("15002 fields"), "{body:.300}");
+    let directives = format!("query Q {} {{ __typename }}", "@a ".repeat(5_000));
+    let (_, body) = app.graphql(&directives, json!({})).await;
+    assert_eq!(
+        body["errors"].as_array().map(Vec::len),
+        Some(1),
+        "{body:.300}"
+    );
+    // Within the limits, every argument wrong: the first 50 errors and a count of the rest.
+    let arguments: String = (0..900).map(|n| format!("a{n}: 1 ")).collect();
+    let (_, body) = app
+        .graphql(
+            &format!("{{ health({arguments}) {{ status }} }}"),
+            json!({}),
+        )
+        .await;
+    let errors = body["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 51, "{body:.300}");
+    assert_eq!(errors[50]["message"], "850 more errors left out");
+    assert!(
+        errors
+            .iter()
+            .all(|e| e["extensions"]["code"] == "BAD_USER_INPUT"),
+        "{body:.300}"
+    );
+    // Unknown fields of an input object are not counted above; the cap still holds.
+    let fields: String = (0..3_000).map(|n| format!("x{n}: 1, ")).collect();
+    let (_, body) = app
+        .graphql(
+            &format!("{{ products(filter: {{{fields}}}) {{ nodes {{ sku }} }} }}"),
+            json!({}),
+        )
+        .await;
+    assert!(
+        body["errors"].as_array().map_or(0, Vec::len) <= 51,
+        "{body:.300}"
+    );
 }

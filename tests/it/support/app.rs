@@ -1,6 +1,5 @@
 //! The real service, in-process on an ephemeral port, with an HTTP client that keeps cookies.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
@@ -18,6 +17,7 @@ pub struct TestOptions {
     pub limits: QueryLimits,
     pub auth: AuthSettings,
     pub trust_forwarded_for: bool,
+    pub connections: vaskem::http::server::ConnectionLimits,
 }
 
 impl Default for TestOptions {
@@ -33,6 +33,7 @@ impl Default for TestOptions {
                 },
             },
             trust_forwarded_for: false,
+            connections: vaskem::http::server::ConnectionLimits::default(),
         }
     }
 }
@@ -87,15 +88,18 @@ impl TestApp {
             schemas: Schemas::new(options.limits),
             auth: options.auth,
             trust_forwarded_for: options.trust_forwarded_for,
+            client_timeout: options.connections.client_timeout(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let address = listener.local_addr().expect("local addr");
         let server = tokio::spawn(async move {
-            let _ = axum::serve(
+            vaskem::http::server::serve(
                 listener,
-                app(state).into_make_service_with_connect_info::<SocketAddr>(),
+                app(state),
+                options.connections,
+                std::future::pending(),
             )
             .await;
         });
