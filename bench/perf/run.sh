@@ -171,22 +171,23 @@ print(f"checked: W1 and W2 agree with the baseline ({len(n['products']['nodes'])
       f"{len(n['stockOnHand']['nodes'])} balances); W3 moves stock", file=sys.stderr)
 PY
 
-# CPU ticks so far of the process $1 and of the PostgreSQL backends serving the bench database
-# (other databases on the cluster, and its background processes, are left out).
+# Writes to $2 the CPU ticks so far of the process $1 and of each PostgreSQL backend serving the
+# bench database (other databases on the cluster, and its background processes, are left out; a
+# backend that exits between two snapshots loses its share, one that starts counts in full).
 cpu() {
-  python3 - "$1" "$web_role $db " <<'PY'
-import os, sys
+  python3 - "$1" "$web_role $db " "$2" <<'PY'
+import json, os, sys
 def ticks(pid):
     fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])
-pg = 0
+pg = {}
 for pid in filter(str.isdigit, os.listdir("/proc")):
     try:
         if sys.argv[2] in open(f"/proc/{pid}/cmdline").read().replace("\0", " "):
-            pg += ticks(pid)
+            pg[pid] = ticks(pid)
     except OSError:
         pass
-print(ticks(sys.argv[1]), pg)
+json.dump({"server": ticks(sys.argv[1]), "pg": pg}, open(sys.argv[3], "w"))
 PY
 }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
@@ -196,17 +197,17 @@ measure() {
   local name=$1 at=$2 pid=$3 script=$4
   echo "$name: ${warmup}s warm-up, ${duration}s measured ..." >&2
   wrk -t"$threads" -c"$connections" -d"${warmup}s" -s "$here/wrk/$script" "http://127.0.0.1:$at" >/dev/null
-  local before after result
-  before=$(cpu "$pid")
-  [ -n "${signins:-}" ] && cat "$work"/signins.* 2>/dev/null | wc -l >"$work/signins.before"
+  local result tag=${name// /-}
+  cpu "$pid" "$work/cpu.$tag.before"
+  [ -n "${signins:-}" ] && cat "$work"/signins.* 2>/dev/null | { grep -c "^200$" || true; } >"$work/signins.before"
   result=$(wrk -t"$threads" -c"$connections" -d"${duration}s" -s "$here/wrk/$script" \
     "http://127.0.0.1:$at" | awk '/^RESULT/ {print $2, $3, $4, $5, $6}')
-  after=$(cpu "$pid")
+  cpu "$pid" "$work/cpu.$tag.after"
   local extra="-"
   if [ -n "${signins:-}" ]; then
-    extra=$(( $(cat "$work"/signins.* | wc -l) - $(cat "$work/signins.before") ))
+    extra=$(( $(cat "$work"/signins.* | { grep -c "^200$" || true; }) - $(cat "$work/signins.before") ))
   fi
-  echo "$name $result $before $after $extra" >>"$work/results"
+  echo "$name $result $work/cpu.$tag.before $work/cpu.$tag.after $extra" >>"$work/results"
 }
 
 : >"$work/results"
@@ -225,17 +226,20 @@ done
 signins=1 measure "W4 service" "$port" "$server" w1.lua
 for pid in "${signers[@]}"; do kill "$pid" 2>/dev/null || true; done
 signers=()
-if grep -qv '^200$' "$work"/signins.*; then echo "some W4 sign-ins failed" >&2; fi
+if grep -qv '^200$' "$work"/signins.*; then
+  echo "W4 sign-in answers (HTTP status: count): $(cat "$work"/signins.* | sort | uniq -c | xargs)" >&2
+fi
 
 python3 - "$work/results" "$(getconf CLK_TCK)" <<'PY'
-import sys
+import json, sys
 rows, tck = {}, int(sys.argv[2])
 for line in open(sys.argv[1]):
-    w, who, n, us, p50, p99, errors, s0, p0, s1, p1, extra = line.split()
-    n = int(n)
+    w, who, n, us, p50, p99, errors, before, after, extra = line.split()
+    n, before, after = int(n), json.load(open(before)), json.load(open(after))
+    pg = sum(t - before["pg"].get(pid, 0) for pid, t in after["pg"].items())
     rows[(w, who)] = dict(rps=n / (int(us) / 1e6), p50=int(p50) / 1000, p99=int(p99) / 1000,
-        n=n, errors=int(errors), server=(int(s1) - int(s0)) / tck / n * 1e6,
-        pg=(int(p1) - int(p0)) / tck / n * 1e6, signins=extra)
+        n=n, errors=int(errors), server=(after["server"] - before["server"]) / tck / n * 1e6,
+        pg=pg / tck / n * 1e6, signins=extra)
 print(f"{'workload':<14}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'server us':>11}{'pg us':>9}"
       f"{'requests':>10}{'errors':>8}   service/baseline: req/s  p50  p99  server+pg CPU")
 for (w, who), r in rows.items():
