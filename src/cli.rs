@@ -206,6 +206,10 @@ struct ServeArgs {
     throttle: LoginThrottle,
     #[command(flatten)]
     connections: crate::http::server::ConnectionLimits,
+    /// Most database connections the server holds open (1 to 1000).
+    #[arg(long, env = "VASKEM_DATABASE_POOL_SIZE", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    database_pool_size: u32,
     /// Behind a reverse proxy: take the client address from the last X-Forwarded-For entry.
     #[arg(long, env = "VASKEM_TRUST_FORWARDED_FOR", default_value_t = false)]
     trust_forwarded_for: bool,
@@ -535,9 +539,13 @@ async fn serve(args: ServeArgs, audit_keys: AuditKeys) -> anyhow::Result<ExitCod
 /// run over `--migrate-database-url` when given, and a serving role that may not migrate refuses a
 /// schema with pending migrations instead of trying.
 async fn connect_to_serve(args: &ServeArgs, audit_keys: AuditKeys) -> anyhow::Result<Database> {
-    let db = Database::connect(&args.database.database_url, audit_keys)
-        .await
-        .map_err(|err| anyhow::anyhow!("cannot open the database: {err}"))?;
+    let db = Database::connect_with_pool(
+        &args.database.database_url,
+        args.database_pool_size,
+        audit_keys,
+    )
+    .await
+    .map_err(|err| anyhow::anyhow!("cannot open the database: {err}"))?;
     let role = db
         .connection_role()
         .await

@@ -551,3 +551,26 @@ async fn postgres_serve_migrates_over_the_owner_url() {
     let node = ServiceProcess::start(&database);
     node.wait_ready().await;
 }
+
+/// Every operator bound is enforced where it is read: a value outside it stops `serve` before it
+/// touches anything, naming the range `--help` and the README give.
+#[test]
+fn serve_refuses_flags_outside_their_bounds() {
+    for (flag, value, range) in [
+        ("--database-pool-size", "0", "1..=1000"),
+        ("--max-connections", "0", "1..=100000"),
+        ("--client-timeout-seconds", "301", "1..=300"),
+        ("--max-recursive-depth", "1000", "8..=128"),
+        ("--password-min-score", "5", "0..=4"),
+        ("--login-max-failures-per-account", "0", "1..=1000"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_vaskem"))
+            .args(["serve", flag, value])
+            .env_remove("DATABASE_URL")
+            .output()
+            .expect("run vaskem");
+        assert_eq!(output.status.code(), Some(2), "{flag} {value}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(range), "{flag} {value}: {stderr}");
+    }
+}
