@@ -3,7 +3,8 @@
 //!
 //! Organisations created before this get `org-` and their id in hex. On PostgreSQL a narrow
 //! policy lets the pre-tenant sign-in lookup find an organisation by the slug it was given
-//! (`app.login_slug`) and nothing else.
+//! (`app.login_slug`) and nothing else, and the account lookup by email narrows to that
+//! organisation: an email alone no longer shows its accounts in every organisation.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseBackend};
@@ -49,7 +50,12 @@ impl MigrationTrait for Migration {
                      ALTER TABLE organisations FORCE ROW LEVEL SECURITY;
                      ALTER TABLE organisations ALTER COLUMN slug SET NOT NULL;
                      CREATE POLICY login_by_slug ON organisations FOR SELECT
-                       USING (slug = NULLIF(current_setting('app.login_slug', true), ''));",
+                       USING (slug = NULLIF(current_setting('app.login_slug', true), ''));
+                     DROP POLICY login_by_email ON users;
+                     CREATE POLICY login_by_email ON users FOR SELECT
+                       USING (email = NULLIF(current_setting('app.login_email', true), '')
+                              AND tenant_id = (SELECT id FROM organisations
+                                WHERE slug = NULLIF(current_setting('app.login_slug', true), '')));",
                 )
                 .await?;
             }

@@ -78,18 +78,25 @@ impl Engine {
 }
 
 impl Engine {
-    /// Runs first in a pre-tenant lookup (see `lookup.rs`): sets only the lookup's key and drops to
-    /// the service role, so the narrow lookup policy is all that matches.
+    /// Runs first in a pre-tenant lookup (see `lookup.rs`): sets only the lookup's keys and drops
+    /// to the service role, in one statement, so the narrow lookup policies are all that match.
     pub(crate) async fn enter_lookup(
         self,
         tx: &DatabaseTransaction,
-        setting: &'static str,
-        value: &str,
+        settings: &[(&'static str, &str)],
     ) -> Result<(), DbErr> {
+        let mut sql = String::from("SELECT set_config('role', $1, true)");
+        let mut values: Vec<sea_orm::Value> = vec![SERVICE_ROLE.into()];
+        for (setting, value) in settings {
+            let at = values.len();
+            sql.push_str(&format!(", set_config(${}, ${}, true)", at + 1, at + 2));
+            values.push((*setting).into());
+            values.push((*value).into());
+        }
         tx.execute_raw(Statement::from_sql_and_values(
             DatabaseBackend::Postgres,
-            "SELECT set_config($1, $2, true), set_config('role', $3, true)",
-            [setting.into(), value.into(), SERVICE_ROLE.into()],
+            sql,
+            values,
         ))
         .await?;
         Ok(())

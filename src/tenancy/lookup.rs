@@ -2,9 +2,9 @@
 //! hash, and at sign-in an organisation by its slug and its account by email. Nothing else runs
 //! without a tenant.
 //!
-//! On PostgreSQL each runs as the service role with only its own key set (`app.session_token_hash`
-//! or `app.login_slug` and `app.login_email`), which narrow SELECT policies match; the explicit filter below is the
-//! first wall, as everywhere else.
+//! On PostgreSQL each runs as the service role with only its own keys set
+//! (`app.session_token_hash`, or `app.login_slug` and `app.login_email`), which narrow SELECT
+//! policies match; the explicit filter below is the first wall, as everywhere else.
 
 use entity::{organisation, session, user};
 use sea_orm::{
@@ -63,9 +63,7 @@ impl Database {
     ) -> Result<DatabaseTransaction, DbErr> {
         let tx = self.connection().begin().await?;
         if self.engine() == Engine::Postgres {
-            for (setting, value) in settings {
-                self.engine().enter_lookup(&tx, setting, value).await?;
-            }
+            self.engine().enter_lookup(&tx, settings).await?;
         }
         Ok(tx)
     }

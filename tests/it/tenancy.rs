@@ -496,3 +496,46 @@ async fn postgres_serving_role_cannot_become_the_owner() {
     let owning = database.db.connection_role().await.expect("check");
     assert!(owning.expect("a role").is_owner());
 }
+
+/// The sign-in lookup's policies: knowing an email shows its account only in the organisation
+/// whose slug is set beside it, never the same address in another organisation.
+#[tokio::test]
+async fn postgres_login_lookup_sees_one_organisations_account() {
+    let database = TestDatabase::new(Backend::Postgres).await;
+    let (_, alpha_email) = database.organisation("Alpha").await;
+    let (_, beta_email) = database.organisation("Beta").await;
+    let alpha = database.slug_of(&alpha_email).await;
+    let beta = database.slug_of(&beta_email).await;
+    let web = sea_orm::Database::connect(&database.serving_url)
+        .await
+        .expect("serving connection");
+    let visible = |slug: String, email: String| {
+        let web = &web;
+        async move {
+            let tx = web.begin().await.expect("begin");
+            tx.execute_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                "SELECT set_config('role', 'vaskem_app', true),
+                        set_config('app.login_slug', $1, true),
+                        set_config('app.login_email', $2, true)",
+                [slug.into(), email.into()],
+            ))
+            .await
+            .expect("settings");
+            let row = tx
+                .query_one_raw(Statement::from_string(
+                    DatabaseBackend::Postgres,
+                    "SELECT count(*) AS n FROM users",
+                ))
+                .await
+                .expect("count")
+                .expect("row");
+            row.try_get::<i64>("", "n").expect("n")
+        }
+    };
+    assert_eq!(visible(alpha.clone(), alpha_email.clone()).await, 1);
+    assert_eq!(visible(beta.clone(), beta_email.clone()).await, 1);
+    // Alpha's address looked up under Beta's slug, or with no slug at all: nothing.
+    assert_eq!(visible(beta, alpha_email.clone()).await, 0);
+    assert_eq!(visible(String::new(), alpha_email).await, 0);
+}
