@@ -497,18 +497,24 @@ fn first_write_creates_a_private_default_key_file() {
     );
 }
 
+/// Runs `vaskem serve` over `url`, expecting it to refuse to start; returns what it said.
+fn serve_refused(database: &TestDatabase, url: &str) -> String {
+    let output = serve_command(database, url)
+        .args(["--listen", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run vaskem serve");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(!output.status.success(), "{stderr}");
+    stderr
+}
+
 /// `vaskem serve` over the owner's (here a superuser's) URL refuses to start, naming the flag;
 /// with `--allow-owner-connection` it starts and says this is for local use only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_serve_refuses_an_owner_connection() {
     let database = TestDatabase::new(Backend::Postgres).await;
-    let output = serve_command(&database, &database.url)
-        .args(["--listen", "127.0.0.1:0"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("run vaskem serve");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success(), "{stderr}");
+    let stderr = serve_refused(&database, &database.url);
     assert!(stderr.contains("owner connection"), "{stderr}");
     assert!(stderr.contains("superuser"), "{stderr}");
     assert!(stderr.contains("--allow-owner-connection"), "{stderr}");
@@ -524,13 +530,7 @@ async fn postgres_serve_refuses_an_owner_connection() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_serve_migrates_over_the_owner_url() {
     let database = TestDatabase::unmigrated(Backend::Postgres).await;
-    let output = serve_command(&database, &database.serving_url)
-        .args(["--listen", "127.0.0.1:0"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("run vaskem serve");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success(), "{stderr}");
+    let stderr = serve_refused(&database, &database.serving_url);
     assert!(stderr.contains("vaskem migrate"), "{stderr}");
 
     let node = ServiceProcess::start_with(
