@@ -13,6 +13,7 @@ mod m20261125_000005_list_orders;
 mod m20261130_000007_audit_keys;
 mod m20261130_000008_least_privilege;
 mod m20261130_000009_organisation_slugs;
+mod m20261130_000010_session_check;
 pub mod tenant_wall;
 
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000007_audit_keys::Migration),
             Box::new(m20261130_000008_least_privilege::Migration),
             Box::new(m20261130_000009_organisation_slugs::Migration),
+            Box::new(m20261130_000010_session_check::Migration),
         ]
     }
 }

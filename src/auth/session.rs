@@ -3,6 +3,8 @@
 //! The cookie carries 256 random bits; the database keeps only their SHA-256, so a database leak
 //! hands out no live session, and any node behind a load balancer can serve any request.
 
+use std::sync::Arc;
+
 use chrono::{Duration, Utc};
 use entity::{SessionId, organisation, role, session, user};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
@@ -14,7 +16,9 @@ use super::permission::{Permission, PermissionSet};
 use crate::audit::{AuditRecord, Outcome};
 use crate::error::{AppError, AppResult};
 use crate::service::paging::{self, ListOrder, Page, PageRequest};
-use crate::tenancy::{Attempt, AttemptLimits, Database, RequestOrigin, TenantDb};
+use crate::tenancy::{
+    Attempt, AttemptLimits, Database, LiveSession, RequestOrigin, RequestTransaction, TenantDb,
+};
 
 /// The session cookie. `__Host-` makes browsers insist on Secure, Path=/ and no Domain.
 pub const SESSION_COOKIE: &str = "__Host-vaskem_session";
@@ -105,55 +109,77 @@ pub fn normalise_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// What a request is allowed to do with the transaction its session check began.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestKind {
+    /// A query: its resolvers and loaders all read through the session check's transaction.
+    Read,
+    /// A mutation: the session check's transaction ends at once, and every change runs in a
+    /// transaction of its own.
+    Write,
+}
+
+/// A checked session, and what is left to do once the request's response is built.
+pub struct Authenticated {
+    pub signed_in: SignedIn,
+    pub after_request: AfterRequest,
+}
+
+/// What a signed-in request still owes once its response is built: ending its shared read
+/// transaction, and the session's last-seen time when due.
+#[must_use = "ends the request's transaction"]
+pub struct AfterRequest {
+    transaction: Arc<RequestTransaction>,
+    touch: Option<(TenantDb, SessionId)>,
+}
+
+impl AfterRequest {
+    pub async fn run(self) -> AppResult<()> {
+        self.transaction.finish().await?;
+        if let Some((db, session_id)) = self.touch {
+            // Its own short transaction, after the read one has ended: the read needed no write
+            // lock (SQLite could not upgrade it), and no second pooled connection is held
+            // while the first is.
+            let tx = db.write().await?;
+            tx.update_bookkeeping(
+                session::Entity::update_many()
+                    .col_expr(session::Column::LastSeenAt, Expr::value(Utc::now()))
+                    .filter(session::Column::Id.eq(session_id)),
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+}
+
 /// Resolves a session token to a signed-in user, or `None` if it is not (or no longer) valid.
 ///
-/// Checked on every request: the session is live (not revoked, not idle too long, not past its
-/// lifetime), its user exists *in the session's organisation* and is active, and that
-/// organisation is active. The tenant comes from the session row alone, never from the client.
+/// Checked on every request, in one statement ([`Database::begin_with_session`]): the session is
+/// live (not revoked, not idle too long, not past its lifetime), its user exists *in the
+/// session's organisation* and is active, and that organisation is active. The tenant comes from
+/// the session row alone, never from the client. For a [`RequestKind::Read`] the handle goes on
+/// reading through the transaction the check began.
 pub async fn authenticate(
     db: &Database,
     token: &str,
     policy: &SessionPolicy,
     origin: RequestOrigin,
-) -> AppResult<Option<SignedIn>> {
-    let Some(session) = db.find_session_by_token_hash(&hash_token(token)).await? else {
-        return Ok(None);
-    };
+    kind: RequestKind,
+) -> AppResult<Option<Authenticated>> {
     let now = Utc::now();
-    let idle_limit = Duration::minutes(i64::from(policy.idle_minutes));
-    if session.revoked_at.is_some()
-        || now >= session.expires_at
-        || now - session.last_seen_at >= idle_limit
-    {
-        return Ok(None);
-    }
-    let probe = TenantDb::for_user(
-        db,
-        session.tenant_id,
-        session.user_id,
-        String::new(),
-        origin.clone(),
-    );
-    // The last-seen time is written at most once a minute; when it is due, the transaction is
-    // a write from the start (on SQLite a read that later writes can fail to get the lock).
-    let touch_due = now - session.last_seen_at >= Duration::seconds(TOUCH_INTERVAL_SECONDS);
-    let tx = if touch_due {
-        probe.write().await?
-    } else {
-        probe.read().await?
-    };
-    // Looked up through the session's tenant: a user of another organisation is simply absent.
-    let Some(user) = tx.find_by_id::<user::Entity>(session.user_id).await? else {
-        return Ok(None);
-    };
-    let organisation_active = tx
-        .find_by_id::<organisation::Entity>(session.tenant_id)
-        .await?
-        .is_some_and(|organisation| organisation.is_active);
-    if !user.is_active || !organisation_active || user.tenant_id != session.tenant_id {
-        return Ok(None);
-    }
-    let Some(role) = tx.find_by_id::<role::Entity>(user.role_id).await? else {
+    let idle_since = now - Duration::minutes(i64::from(policy.idle_minutes));
+    let (tx, live) = db
+        .begin_with_session(&hash_token(token), now, idle_since)
+        .await?;
+    let transaction = Arc::new(RequestTransaction::new(db, tx));
+    let Some(LiveSession {
+        session,
+        user,
+        role,
+    }) = live
+    else {
+        transaction.finish().await?;
         return Ok(None);
     };
     let permissions = PermissionSet::effective(
@@ -161,21 +187,29 @@ pub async fn authenticate(
         PermissionSet::from_stored(user.grant_mask),
         PermissionSet::from_stored(user.revoke_mask),
     );
-    if touch_due {
-        tx.update_bookkeeping(
-            session::Entity::update_many()
-                .col_expr(session::Column::LastSeenAt, Expr::value(now))
-                .filter(session::Column::Id.eq(session.id)),
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(Some(SignedIn {
-        db: TenantDb::for_user(db, session.tenant_id, user.id, user.email.clone(), origin),
-        session_id: session.id,
-        user,
-        role,
-        permissions,
+    let handle = TenantDb::for_user(db, session.tenant_id, user.id, user.email.clone(), origin);
+    let handle = match kind {
+        RequestKind::Read => handle.reading_through(transaction.clone()),
+        RequestKind::Write => {
+            transaction.finish().await?;
+            handle
+        }
+    };
+    // The last-seen time is written at most once a minute, not on every request.
+    let touch_due = now - session.last_seen_at >= Duration::seconds(TOUCH_INTERVAL_SECONDS);
+    let after_request = AfterRequest {
+        transaction,
+        touch: touch_due.then(|| (handle.clone(), session.id)),
+    };
+    Ok(Some(Authenticated {
+        signed_in: SignedIn {
+            db: handle,
+            session_id: session.id,
+            user,
+            role,
+            permissions,
+        },
+        after_request,
     }))
 }
 

@@ -112,6 +112,52 @@ impl Loader<ProductId> for BarcodesByProduct {
 
 pub struct StockByProduct(TenantDb);
 
+/// One product's balances as `Product.balances(first:, includeEmpty:)` asks for them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BalancesOf {
+    pub product: ProductId,
+    pub first: u64,
+    pub include_empty: bool,
+}
+
+pub type Balances = DataLoader<BalancesByProduct, HashMapCache>;
+
+pub struct BalancesByProduct(TenantDb);
+
+impl Loader<BalancesOf> for BalancesByProduct {
+    type Value = Vec<stock::LocatedBalance>;
+    type Error = ApiError;
+
+    /// At most two queries, however many products and however many different `first`s (aliases)
+    /// the batch holds: one per `includeEmpty`, each with the largest `first` asked, cut per key.
+    async fn load(
+        &self,
+        keys: &[BalancesOf],
+    ) -> Result<HashMap<BalancesOf, Self::Value>, Self::Error> {
+        let mut found = HashMap::with_capacity(keys.len());
+        for include_empty in [false, true] {
+            let group: Vec<&BalancesOf> = keys
+                .iter()
+                .filter(|key| key.include_empty == include_empty)
+                .collect();
+            let Some(most) = group.iter().map(|key| key.first).max() else {
+                continue;
+            };
+            let products: Vec<ProductId> = group.iter().map(|key| key.product).collect();
+            let rows = stock::balances_of_products(&self.0, &products, most, include_empty).await?;
+            for key in group {
+                let limit = usize::try_from(key.first).unwrap_or(usize::MAX);
+                let balances = rows
+                    .get(&key.product)
+                    .map(|all| all.iter().take(limit).cloned().collect())
+                    .unwrap_or_default();
+                found.insert(*key, balances);
+            }
+        }
+        Ok(found)
+    }
+}
+
 impl Loader<ProductId> for StockByProduct {
     type Value = stock::StockTotal;
     type Error = ApiError;
@@ -168,6 +214,11 @@ pub fn install(request: async_graphql::Request, db: &TenantDb) -> async_graphql:
             tokio::spawn,
             HashMapCache::default(),
         ))
+        .data(DataLoader::with_cache(
+            BalancesByProduct(db.clone()),
+            tokio::spawn,
+            HashMapCache::default(),
+        ))
 }
 
 /// Turns caching off for every loader of this request (for mutations: see `per_operation`).
@@ -179,6 +230,9 @@ pub fn disable_caches(ctx: &async_graphql::extensions::ExtensionContext<'_>) {
         loader.enable_all_cache(false);
     }
     if let Some(loader) = ctx.data_opt::<StockTotals>() {
+        loader.enable_all_cache(false);
+    }
+    if let Some(loader) = ctx.data_opt::<Balances>() {
         loader.enable_all_cache(false);
     }
     if let Some(loader) = ctx.data_opt::<Products>() {

@@ -446,6 +446,15 @@ pub(crate) fn list_complexity(first: Option<i32>, child_complexity: usize) -> us
     LIST_QUERY_COST.saturating_add(rows.saturating_mul(child_complexity.max(1)))
 }
 
+/// What a list nested in each row of a page costs (`Product.balances`): its selection once per
+/// row it may return. No query charge: the lists of a whole page are read together, in at most
+/// two queries however many rows or aliases ask (see its data loader), and the page itself paid
+/// [`LIST_QUERY_COST`].
+pub(crate) fn nested_list_complexity(first: i32, child_complexity: usize) -> usize {
+    let rows = usize::try_from(first).unwrap_or(1).clamp(1, MAX_PAGE_SIZE);
+    rows.saturating_mul(child_complexity.max(1))
+}
+
 /// The complexity a list charges for running its query at all, however few rows it asks for:
 /// at the default limit a document runs at most about fifty list queries.
 pub const LIST_QUERY_COST: usize = 20;

@@ -38,6 +38,19 @@ pub struct StockBalance {
     updated_at: DateTime<Utc>,
     #[graphql(skip)]
     keys: (entity::ProductId, entity::LocationId, Option<entity::LotId>),
+    /// The location, when it was read with the balance (`Product.balances`).
+    #[graphql(skip)]
+    location: Option<entity::location::Model>,
+}
+
+impl StockBalance {
+    /// A balance read together with its location.
+    pub(crate) fn located((balance, location): crate::service::stock::LocatedBalance) -> Self {
+        Self {
+            location: Some(location),
+            ..Self::from(balance)
+        }
+    }
 }
 
 #[ComplexObject]
@@ -56,6 +69,9 @@ impl StockBalance {
     async fn location(&self, ctx: &Context<'_>) -> ApiResult<Option<Location>> {
         if !may_see(ctx, Permission::LocationsView) {
             return Ok(None);
+        }
+        if let Some(location) = &self.location {
+            return Ok(Some(location.clone().into()));
         }
         load_location(ctx, self.keys.1).await.map(Some)
     }
@@ -106,6 +122,7 @@ impl From<stock_balance::Model> for StockBalance {
             available: b.on_hand - b.reserved,
             updated_at: b.updated_at,
             keys: (b.product_id, b.location_id, lot),
+            location: None,
         }
     }
 }

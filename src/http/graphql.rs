@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use super::{AppState, error_response};
 use tower_cookies::Cookies;
 
-use crate::auth::session::{self, SESSION_COOKIE};
+use crate::auth::session::{self, Authenticated, RequestKind, SESSION_COOKIE};
 use crate::error::ErrorCode;
 use crate::graphql::RequestServices;
 use crate::tenancy::RequestOrigin;
@@ -136,7 +136,12 @@ async fn execute(
     if let Err(error) = state.schemas.admit(&mut request) {
         return refused(error);
     }
-    if transport == Transport::Get && !runs_a_query(&mut request) {
+    let kind = if runs_a_query(&mut request) {
+        RequestKind::Read
+    } else {
+        RequestKind::Write
+    };
+    if transport == Transport::Get && kind == RequestKind::Write {
         let mut response = error_response(
             StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::BadUserInput,
@@ -154,7 +159,7 @@ async fn execute(
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned),
     };
-    let signed_in = match cookies.get(SESSION_COOKIE) {
+    let authenticated = match cookies.get(SESSION_COOKIE) {
         None => None,
         Some(cookie) => {
             match session::authenticate(
@@ -162,10 +167,11 @@ async fn execute(
                 cookie.value(),
                 &state.auth.sessions,
                 origin.clone(),
+                kind,
             )
             .await
             {
-                Ok(signed_in) => signed_in,
+                Ok(authenticated) => authenticated,
                 Err(err) => {
                     tracing::error!(error = %err, "session check failed");
                     return error_response(
@@ -184,14 +190,24 @@ async fn execute(
         cookies,
     };
     let mut request = request.data(services);
-    let schema = match signed_in {
-        Some(signed_in) => {
+    let (schema, after_request) = match authenticated {
+        Some(Authenticated {
+            signed_in,
+            after_request,
+        }) => {
             request = crate::graphql::loaders::install(request, &signed_in.db).data(signed_in);
-            &state.schemas.signed_in
+            (&state.schemas.signed_in, Some(after_request))
         }
-        None => &state.schemas.anonymous,
+        None => (&state.schemas.anonymous, None),
     };
     let mut response = schema.execute(request).await;
+    if let Some(after_request) = after_request {
+        // The response is complete; a failure here (a commit of reads, a last-seen time) does
+        // not change it.
+        if let Err(err) = after_request.run().await {
+            tracing::error!(error = %err, "ending the request's transaction failed");
+        }
+    }
     if response.errors.len() > MAX_ERRORS {
         // Validation reports every fault it finds; the first ones say what is wrong, and a
         // small document must not buy a response many times its size.

@@ -114,8 +114,8 @@ pub struct Database {
     /// The audit key ring, held here so every tenant handle's audit writer and verifier reach it.
     /// It never goes into the database.
     audit_keys: Arc<AuditKeys>,
-    /// Statements run through tenant handles, counted so tests can prove a page costs a fixed
-    /// number of queries whatever its size (no N+1).
+    /// Statements sent on this pool (BEGIN and COMMIT included), counted so tests can prove what
+    /// a request costs: a fixed number of statements whatever its page size (no N+1).
     statements: Arc<AtomicU64>,
 }
 
@@ -147,7 +147,14 @@ impl Database {
             .min_connections(0)
             .acquire_timeout(Duration::from_secs(10))
             .sqlx_logging(false);
-        let conn = sea_orm::Database::connect(options).await?;
+        let mut conn = sea_orm::Database::connect(options).await?;
+        // Every statement the pool runs is counted here, whichever code path sent it; the
+        // transaction wrappers add the BEGIN and COMMIT that SeaORM sends outside this hook.
+        let statements: Arc<AtomicU64> = Arc::default();
+        let counter = statements.clone();
+        conn.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
         if engine == Engine::Sqlite {
             // WAL lets readers proceed while one writer works; it persists in the file.
             // (sqlx turns foreign keys on for every SQLite connection it opens.)
@@ -157,7 +164,7 @@ impl Database {
             conn,
             engine,
             audit_keys: Arc::new(audit_keys),
-            statements: Arc::default(),
+            statements,
         })
     }
 
@@ -165,13 +172,14 @@ impl Database {
         self.engine
     }
 
-    /// How many statements tenant handles have run on this pool so far.
+    /// How many statements this pool has sent so far, BEGIN and COMMIT included.
     pub fn statements_run(&self) -> u64 {
         self.statements.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn statement_counter(&self) -> Arc<AtomicU64> {
-        self.statements.clone()
+    /// Counts a BEGIN, COMMIT or ROLLBACK (SeaORM sends those past the metric hook).
+    pub(crate) fn count_transaction_statement(&self) {
+        self.statements.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn audit_keys(&self) -> Arc<AuditKeys> {

@@ -1,13 +1,13 @@
 //! [`TenantDb`] and [`TenantTx`]: the tenant-scoped data handle.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use entity::{TenantId, TenantScoped, UserId};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, DeleteMany,
     FromQueryResult, IntoActiveModel, Iterable, PaginatorTrait, PrimaryKeyToColumn,
-    PrimaryKeyTrait, QueryFilter, Select, TransactionTrait, UpdateMany, sea_query::OnConflict,
+    PrimaryKeyTrait, QueryFilter, Select, SelectTwo, TransactionTrait, UpdateMany,
+    sea_query::OnConflict,
 };
 
 use super::{Database, Privilege};
@@ -49,6 +49,50 @@ pub struct TenantDb {
     actor: Actor,
     origin: RequestOrigin,
     privilege: Privilege,
+    /// A read request's one transaction, already inside this tenant, which [`TenantDb::read`]
+    /// hands out instead of beginning another.
+    shared: Option<Arc<RequestTransaction>>,
+}
+
+/// The one transaction a read request's resolvers and data loaders share: begun (and entered
+/// into the tenant) by the session check, ended by the HTTP edge once the response is built.
+///
+/// Sharing it saves a BEGIN, a tenant setting and a COMMIT per resolver and loader, and holds one
+/// pooled connection per request instead of one per batch. Its statements take turns (SeaORM
+/// locks the connection per statement). Writes never use it: [`TenantDb::write`] always begins
+/// its own transaction, so a mutation's change commits or fails on its own.
+#[derive(Debug)]
+pub struct RequestTransaction {
+    db: Database,
+    tx: Mutex<Option<Arc<DatabaseTransaction>>>,
+}
+
+impl RequestTransaction {
+    pub(crate) fn new(db: &Database, tx: DatabaseTransaction) -> Self {
+        Self {
+            db: db.clone(),
+            tx: Mutex::new(Some(Arc::new(tx))),
+        }
+    }
+
+    fn current(&self) -> Option<Arc<DatabaseTransaction>> {
+        self.tx.lock().ok().and_then(|tx| tx.clone())
+    }
+
+    /// Ends the transaction (a COMMIT: it only read). Call once the request's resolvers and
+    /// loaders are done; a handle still reading then would begin its own transaction.
+    pub async fn finish(&self) -> Result<(), DbErr> {
+        let Some(tx) = self.tx.lock().ok().and_then(|mut tx| tx.take()) else {
+            return Ok(());
+        };
+        self.db.count_transaction_statement();
+        match Arc::try_unwrap(tx) {
+            Ok(tx) => tx.commit().await,
+            // Someone still holds it (a loader task outliving the response): the last one to
+            // let go rolls it back, which for a read is the same as committing.
+            Err(_) => Ok(()),
+        }
+    }
 }
 
 impl TenantDb {
@@ -67,7 +111,15 @@ impl TenantDb {
             actor: Actor::User { id: user, email },
             origin,
             privilege: Privilege::Service,
+            shared: None,
         }
+    }
+
+    /// This handle, reading through `shared` (a transaction already inside this handle's
+    /// tenant, as the session check leaves it) instead of beginning transactions of its own.
+    pub(crate) fn reading_through(mut self, shared: Arc<RequestTransaction>) -> Self {
+        self.shared = Some(shared);
+        self
     }
 
     /// A handle for the operator's command line, acting on one organisation.
@@ -78,6 +130,7 @@ impl TenantDb {
             actor: Actor::Cli,
             origin: RequestOrigin::default(),
             privilege: Privilege::Operator,
+            shared: None,
         }
     }
 
@@ -89,9 +142,12 @@ impl TenantDb {
         &self.actor
     }
 
-    /// Starts a transaction for reading.
+    /// A transaction for reading: the request's shared one if it has one, else a new one.
     pub async fn read(&self) -> Result<TenantTx, DbErr> {
-        self.begin(false).await
+        match self.shared.as_ref().and_then(|shared| shared.current()) {
+            Some(tx) => Ok(self.wrap(Transaction::Shared(tx))),
+            None => self.begin(false).await,
+        }
     }
 
     /// Starts a transaction that will write (and so must record an audit event before commit).
@@ -106,29 +162,47 @@ impl TenantDb {
             .connection()
             .begin_with_options(engine.transaction_options(write))
             .await?;
+        self.db.count_transaction_statement();
         engine
             .enter_tenant(&tx, self.tenant, self.privilege)
             .await?;
-        let statements = self.db.statement_counter();
-        // BEGIN, and on PostgreSQL the tenant setting and the role.
-        statements.fetch_add(1, Ordering::Relaxed);
-        Ok(TenantTx {
+        Ok(self.wrap(Transaction::Own(tx)))
+    }
+
+    fn wrap(&self, tx: Transaction) -> TenantTx {
+        TenantTx {
             tx,
-            statements,
+            db: self.db.clone(),
             audit_keys: self.db.audit_keys(),
             tenant: self.tenant,
             actor: self.actor.clone(),
             origin: self.origin.clone(),
             wrote: false,
             audited: false,
-        })
+        }
     }
 }
 
-/// One transaction inside one organisation. Dropping it without [`TenantTx::commit`] rolls back.
+/// A tenant transaction of its own, or the read request's shared one.
+enum Transaction {
+    Own(DatabaseTransaction),
+    Shared(Arc<DatabaseTransaction>),
+}
+
+impl Transaction {
+    fn connection(&self) -> &DatabaseTransaction {
+        match self {
+            Transaction::Own(tx) => tx,
+            Transaction::Shared(tx) => tx,
+        }
+    }
+}
+
+/// One transaction inside one organisation. Dropping it without [`TenantTx::commit`] rolls back
+/// (a read request's shared transaction is ended by the request instead).
 pub struct TenantTx {
-    tx: DatabaseTransaction,
-    statements: Arc<AtomicU64>,
+    tx: Transaction,
+    db: Database,
     audit_keys: Arc<AuditKeys>,
     tenant: TenantId,
     actor: Actor,
@@ -143,17 +217,47 @@ impl TenantTx {
     }
 
     fn scoped<E: TenantScoped>(&self, query: Select<E>) -> Select<E> {
-        self.count_statement();
         query.filter(E::tenant_column().eq(self.tenant))
     }
 
-    fn count_statement(&self) {
-        self.statements.fetch_add(1, Ordering::Relaxed);
+    /// What the statements run on: this transaction's connection.
+    fn conn(&self) -> &DatabaseTransaction {
+        self.tx.connection()
+    }
+
+    /// Refuses to write through a read request's shared transaction: changes go through
+    /// [`TenantDb::write`], in a transaction of their own with its audit event.
+    fn writable(&mut self) -> Result<&DatabaseTransaction, DbErr> {
+        match &self.tx {
+            Transaction::Own(tx) => {
+                self.wrote = true;
+                Ok(tx)
+            }
+            Transaction::Shared(_) => Err(DbErr::Custom(
+                "refused to write through a read request's shared transaction".into(),
+            )),
+        }
     }
 
     /// All rows `query` selects, within this organisation.
     pub async fn all<E: TenantScoped>(&self, query: Select<E>) -> Result<Vec<E::Model>, DbErr> {
-        self.scoped(query).all(&self.tx).await
+        self.scoped(query).all(self.conn()).await
+    }
+
+    /// Rows of `query` with the row of `F` each joins, both within this organisation.
+    pub async fn all_with<E, F>(
+        &self,
+        query: SelectTwo<E, F>,
+    ) -> Result<Vec<(E::Model, Option<F::Model>)>, DbErr>
+    where
+        E: TenantScoped,
+        F: TenantScoped,
+    {
+        query
+            .filter(E::tenant_column().eq(self.tenant))
+            .filter(F::tenant_column().eq(self.tenant))
+            .all(self.conn())
+            .await
     }
 
     /// Rows of `query` (typically an aggregate) read into `M`, within this organisation.
@@ -162,12 +266,12 @@ impl TenantTx {
         E: TenantScoped,
         M: FromQueryResult + Send + Sync,
     {
-        self.scoped(query).into_model::<M>().all(&self.tx).await
+        self.scoped(query).into_model::<M>().all(self.conn()).await
     }
 
     /// The first row `query` selects, within this organisation.
     pub async fn one<E: TenantScoped>(&self, query: Select<E>) -> Result<Option<E::Model>, DbErr> {
-        self.scoped(query).one(&self.tx).await
+        self.scoped(query).one(self.conn()).await
     }
 
     /// How many rows `query` selects, within this organisation.
@@ -176,7 +280,7 @@ impl TenantTx {
         E: TenantScoped,
         E::Model: Sync,
     {
-        self.scoped(query).count(&self.tx).await
+        self.scoped(query).count(self.conn()).await
     }
 
     /// The row with this primary key, if it exists *in this organisation*.
@@ -198,9 +302,7 @@ impl TenantTx {
         E::Model: IntoActiveModel<A>,
     {
         model.set(E::tenant_column(), self.tenant.into());
-        self.count_statement();
-        self.wrote = true;
-        model.insert(&self.tx).await
+        model.insert(self.writable()?).await
     }
 
     /// Inserts `model` unless a row with the same primary key exists; returns whether it did.
@@ -211,14 +313,13 @@ impl TenantTx {
         E::Model: IntoActiveModel<A>,
     {
         model.set(E::tenant_column(), self.tenant.into());
-        self.count_statement();
-        self.wrote = true;
+        let tx = self.writable()?;
         let keys: Vec<E::Column> = <E::PrimaryKey as Iterable>::iter()
             .map(|key| key.into_column())
             .collect();
         match E::insert(model)
             .on_conflict(OnConflict::columns(keys).do_nothing().to_owned())
-            .exec(&self.tx)
+            .exec(tx)
             .await
         {
             Ok(_) => Ok(true),
@@ -232,11 +333,10 @@ impl TenantTx {
         &mut self,
         update: UpdateMany<E>,
     ) -> Result<u64, DbErr> {
-        self.count_statement();
-        self.wrote = true;
+        let tenant = self.tenant;
         let result = update
-            .filter(E::tenant_column().eq(self.tenant))
-            .exec(&self.tx)
+            .filter(E::tenant_column().eq(tenant))
+            .exec(self.writable()?)
             .await?;
         Ok(result.rows_affected)
     }
@@ -246,11 +346,10 @@ impl TenantTx {
         &mut self,
         delete: DeleteMany<E>,
     ) -> Result<u64, DbErr> {
-        self.count_statement();
-        self.wrote = true;
+        let tenant = self.tenant;
         let result = delete
-            .filter(E::tenant_column().eq(self.tenant))
-            .exec(&self.tx)
+            .filter(E::tenant_column().eq(tenant))
+            .exec(self.writable()?)
             .await?;
         Ok(result.rows_affected)
     }
@@ -261,10 +360,14 @@ impl TenantTx {
         &self,
         update: UpdateMany<E>,
     ) -> Result<u64, DbErr> {
-        self.count_statement();
+        let Transaction::Own(tx) = &self.tx else {
+            return Err(DbErr::Custom(
+                "refused to write through a read request's shared transaction".into(),
+            ));
+        };
         let result = update
             .filter(E::tenant_column().eq(self.tenant))
-            .exec(&self.tx)
+            .exec(tx)
             .await?;
         Ok(result.rows_affected)
     }
@@ -284,7 +387,10 @@ impl TenantTx {
                 "refused to commit a change without its audit event".into(),
             ));
         }
-        self.tx.commit().await?;
+        if let Transaction::Own(tx) = self.tx {
+            self.db.count_transaction_statement();
+            tx.commit().await?;
+        }
         Ok(())
     }
 

@@ -1,33 +1,116 @@
-//! The two reads the service makes before it knows whose request it is: a session by its token
-//! hash, and at sign-in an organisation by its slug and its account by email. Nothing else runs
-//! without a tenant.
+//! The reads the service makes before it knows whose request it is: a session by its token hash
+//! (with its user, role and organisation), and at sign-in an organisation by its slug and its
+//! account by email. Nothing else runs without a tenant.
 //!
 //! On PostgreSQL each runs as the service role with only its own keys set
 //! (`app.session_token_hash`, or `app.login_slug` and `app.login_email`), which narrow SELECT
-//! policies match; the explicit filter below is the first wall, as everywhere else.
+//! policies match; the explicit filters below are the first wall, as everywhere else.
 
-use entity::{organisation, session, user};
+use chrono::{DateTime, Utc};
+use entity::{organisation, role, session, user};
+use sea_orm::sea_query::{Expr, ExprTrait, JoinType, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, FromQueryResult,
+    IdenStatic, Iterable, QueryFilter, TransactionTrait,
 };
 
 use super::{Database, Engine};
 
+/// A live session and what a request needs of its caller, as read by
+/// [`Database::begin_with_session`].
+#[derive(Debug)]
+pub(crate) struct LiveSession {
+    pub session: session::Model,
+    /// Active, and in the session's organisation (which is active too).
+    pub user: user::Model,
+    pub role: role::Model,
+}
+
+/// Adds every column of `E`, from the table aliased `table`, as `{table}_{column}`.
+fn select_columns<E: EntityTrait>(query: &mut SelectStatement, table: &'static str) {
+    for column in E::Column::iter() {
+        query.expr_as(
+            Expr::col((table, column)),
+            format!("{table}_{}", column.as_str()),
+        );
+    }
+}
+
 impl Database {
-    /// The session whose token hashes to `token_hash`, whatever its state.
-    pub(crate) async fn find_session_by_token_hash(
+    /// Begins a request's transaction with its session check: one statement reads the session
+    /// the token hashes to, if it is live (not revoked, not past its lifetime, seen since
+    /// `idle_since`), with its user (active, of the session's organisation), the user's role and
+    /// the organisation (active). On PostgreSQL the same statement enters the session's
+    /// organisation (`app.tenant_id`) as the service role, so the transaction goes on as a
+    /// tenant transaction of that organisation; with no live session it is entered into none.
+    pub(crate) async fn begin_with_session(
         &self,
         token_hash: &str,
-    ) -> Result<Option<session::Model>, DbErr> {
+        now: DateTime<Utc>,
+        idle_since: DateTime<Utc>,
+    ) -> Result<(DatabaseTransaction, Option<LiveSession>), DbErr> {
         let tx = self
             .begin_lookup(&[("app.session_token_hash", token_hash)])
             .await?;
-        let found = session::Entity::find()
-            .filter(session::Column::TokenHash.eq(token_hash))
-            .one(&tx)
+        let mut query = Query::select();
+        if self.engine() == Engine::Postgres {
+            // Evaluated for the one row that passes every condition below, and only then.
+            query.expr_as(
+                Expr::cust("set_config('app.tenant_id', \"s\".\"tenant_id\"::text, true)"),
+                "entered_tenant",
+            );
+        }
+        select_columns::<session::Entity>(&mut query, "s");
+        select_columns::<user::Entity>(&mut query, "u");
+        select_columns::<role::Entity>(&mut query, "r");
+        query
+            .from_as(session::Entity, "s")
+            .join_as(
+                JoinType::InnerJoin,
+                user::Entity,
+                "u",
+                Expr::col(("u", user::Column::Id))
+                    .equals(("s", session::Column::UserId))
+                    .and(
+                        Expr::col(("u", user::Column::TenantId))
+                            .equals(("s", session::Column::TenantId)),
+                    ),
+            )
+            .join_as(
+                JoinType::InnerJoin,
+                role::Entity,
+                "r",
+                Expr::col(("r", role::Column::Id))
+                    .equals(("u", user::Column::RoleId))
+                    .and(
+                        Expr::col(("r", role::Column::TenantId))
+                            .equals(("u", user::Column::TenantId)),
+                    ),
+            )
+            .join_as(
+                JoinType::InnerJoin,
+                organisation::Entity,
+                "o",
+                Expr::col(("o", organisation::Column::Id)).equals(("s", session::Column::TenantId)),
+            )
+            .and_where(Expr::col(("s", session::Column::TokenHash)).eq(token_hash))
+            .and_where(Expr::col(("s", session::Column::RevokedAt)).is_null())
+            .and_where(Expr::col(("s", session::Column::ExpiresAt)).gt(now))
+            .and_where(Expr::col(("s", session::Column::LastSeenAt)).gt(idle_since))
+            .and_where(Expr::col(("u", user::Column::IsActive)).eq(true))
+            .and_where(Expr::col(("o", organisation::Column::IsActive)).eq(true));
+        let row = tx
+            .query_one_raw(self.connection().get_database_backend().build(&query))
             .await?;
-        tx.commit().await?;
-        Ok(found)
+        let live = match row {
+            Some(row) => Some(LiveSession {
+                session: session::Model::from_query_result(&row, "s_")?,
+                user: user::Model::from_query_result(&row, "u_")?,
+                role: role::Model::from_query_result(&row, "r_")?,
+            }),
+            None => None,
+        };
+        Ok((tx, live))
     }
 
     /// The organisation with this slug and, if it has one, its account with this (normalised)
@@ -45,7 +128,7 @@ impl Database {
             .one(&tx)
             .await?
         else {
-            tx.commit().await?;
+            self.commit_lookup(tx).await?;
             return Ok(None);
         };
         let account = user::Entity::find()
@@ -53,7 +136,7 @@ impl Database {
             .filter(user::Column::Email.eq(email))
             .one(&tx)
             .await?;
-        tx.commit().await?;
+        self.commit_lookup(tx).await?;
         Ok(Some((organisation, account)))
     }
 
@@ -62,9 +145,17 @@ impl Database {
         settings: &[(&'static str, &str)],
     ) -> Result<DatabaseTransaction, DbErr> {
         let tx = self.connection().begin().await?;
+        self.count_transaction_statement();
         if self.engine() == Engine::Postgres {
             self.engine().enter_lookup(&tx, settings).await?;
         }
         Ok(tx)
+    }
+}
+
+impl Database {
+    async fn commit_lookup(&self, tx: DatabaseTransaction) -> Result<(), DbErr> {
+        self.count_transaction_statement();
+        tx.commit().await
     }
 }

@@ -13,6 +13,7 @@ mod serving;
 mod throttle;
 
 pub use engine::{Database, Engine, Privilege};
-pub use handle::{Actor, RequestOrigin, TenantDb, TenantTx};
+pub use handle::{Actor, RequestOrigin, RequestTransaction, TenantDb, TenantTx};
+pub(crate) use lookup::LiveSession;
 pub use serving::ConnectionRole;
 pub use throttle::{Attempt, AttemptLimits};

@@ -12,6 +12,7 @@ mod http;
 mod identity;
 mod login;
 mod permissions;
+mod request_cost;
 mod schema;
 mod session;
 mod stock;

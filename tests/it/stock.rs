@@ -33,7 +33,7 @@ pub struct Warehouse {
     pub b: String,
 }
 
-async fn call(app: &TestApp, session: &Session, document: &str, variables: Value) -> Value {
+pub async fn call(app: &TestApp, session: &Session, document: &str, variables: Value) -> Value {
     let (_, body) = app.graphql_in(Some(session), document, variables).await;
     body
 }

@@ -539,3 +539,66 @@ async fn postgres_login_lookup_sees_one_organisations_account() {
     assert_eq!(visible(beta, alpha_email.clone()).await, 0);
     assert_eq!(visible(String::new(), alpha_email).await, 0);
 }
+
+/// The session check's policies: a session's token hash shows that session's user, the user's
+/// role and the organisation, one row each, and nothing of any other user or organisation.
+#[tokio::test]
+async fn postgres_session_lookup_sees_one_sessions_rows() {
+    let app = crate::support::TestApp::start(Backend::Postgres).await;
+    let alpha = app.member_of_new_organisation("Alpha").await;
+    let beta = app.member_of_new_organisation("Beta").await;
+    // A second member of Alpha, with a role of their own: not visible through the admin's token.
+    app.database
+        .user_with_permissions(
+            alpha.tenant,
+            &[vaskem::auth::permission::Permission::ProductsView],
+        )
+        .await;
+    let web = sea_orm::Database::connect(&app.database.serving_url)
+        .await
+        .expect("serving connection");
+    let visible = |token_hash: String| {
+        let web = &web;
+        async move {
+            let tx = web.begin().await.expect("begin");
+            tx.execute_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                "SELECT set_config('role', 'vaskem_app', true),
+                        set_config('app.session_token_hash', $1, true)",
+                [token_hash.into()],
+            ))
+            .await
+            .expect("settings");
+            let row = tx
+                .query_one_raw(Statement::from_string(
+                    DatabaseBackend::Postgres,
+                    "SELECT (SELECT count(*) FROM users) AS users,
+                            (SELECT count(*) FROM roles) AS roles,
+                            (SELECT count(*) FROM organisations) AS organisations,
+                            (SELECT min(email) FROM users) AS email,
+                            (SELECT min(id::text) FROM organisations) AS organisation",
+                ))
+                .await
+                .expect("count")
+                .expect("row");
+            let count = |column: &str| row.try_get::<i64>("", column).expect("count");
+            (
+                [count("users"), count("roles"), count("organisations")],
+                row.try_get::<Option<String>>("", "email").expect("email"),
+                row.try_get::<Option<String>>("", "organisation")
+                    .expect("organisation"),
+            )
+        }
+    };
+    use vaskem::auth::session::hash_token;
+    for member in [&alpha, &beta] {
+        let (counts, email, organisation) = visible(hash_token(&member.session.token)).await;
+        assert_eq!(counts, [1, 1, 1]);
+        assert_eq!(email.as_deref(), Some(member.email.as_str()));
+        assert_eq!(organisation, Some(member.tenant.to_string()));
+    }
+    // An unknown token, or none: nothing at all.
+    for token_hash in [hash_token("no such token"), String::new()] {
+        assert_eq!(visible(token_hash).await, ([0, 0, 0], None, None));
+    }
+}

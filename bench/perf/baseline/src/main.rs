@@ -1,7 +1,7 @@
-//! Baseline for bench/perf/run.sh: answers W1 (the first 50 products by SKU and the first 100
-//! stock balances with their location codes) and W2 (one product by id) with the JSON the service
+//! Baseline for bench/perf/run.sh: answers W1 (the first 50 products by SKU, each with up to 5
+//! stock balances and their location codes) and W2 (one product by id) with the JSON the service
 //! sends, doing per request only what the service must: take a pooled connection, BEGIN, set the
-//! tenant and the role for row-level security in one statement, run the queries, COMMIT.
+//! tenant and the role for row-level security in one statement, run one query, COMMIT.
 //!
 //! There is no session: the organisation's id arrives in an `x-tenant` header (the service looks
 //! its session up, which is part of what the service/baseline ratio measures). The operation is
@@ -23,12 +23,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-const PRODUCTS: &str = "SELECT id, sku, name FROM products \
-     WHERE tenant_id = $1 AND is_active ORDER BY sku, id LIMIT 50";
-const BALANCES: &str = "SELECT b.product_id, b.on_hand, l.code FROM stock_balances b \
-     JOIN locations l ON l.tenant_id = b.tenant_id AND l.id = b.location_id \
-     WHERE b.tenant_id = $1 AND b.on_hand > 0 \
-     ORDER BY b.product_id, b.location_id, b.lot_key LIMIT 100";
+/// The page and each product's balances (non-empty, in the locations' creation order, then by
+/// lot, at most 5) in one query: a product without stock still comes back, with NULLs.
+const PRODUCTS_WITH_BALANCES: &str = "SELECT p.id, p.sku, p.name, b.on_hand, b.code \
+     FROM (SELECT id, sku, name FROM products WHERE tenant_id = $1 AND is_active \
+           ORDER BY sku, id LIMIT 50) p \
+     LEFT JOIN LATERAL (SELECT b.on_hand, b.location_id, b.lot_key, l.code \
+           FROM stock_balances b \
+           JOIN locations l ON l.tenant_id = b.tenant_id AND l.id = b.location_id \
+           WHERE b.tenant_id = $1 AND b.product_id = p.id AND b.on_hand > 0 \
+           ORDER BY b.location_id, b.lot_key LIMIT 5) b ON true \
+     ORDER BY p.sku, p.id, b.location_id, b.lot_key";
 const PRODUCT: &str = "SELECT id, sku, name FROM products WHERE tenant_id = $1 AND id = $2";
 const SETTINGS: &str =
     "SELECT set_config('app.tenant_id', $1, true), set_config('role', 'vaskem_app', true)";
@@ -49,6 +54,14 @@ struct ProductNode {
 }
 
 #[derive(Serialize)]
+struct ScreenNode {
+    id: String,
+    sku: String,
+    name: String,
+    balances: Vec<BalanceNode>,
+}
+
+#[derive(Serialize)]
 struct Location {
     code: String,
 }
@@ -56,9 +69,8 @@ struct Location {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct BalanceNode {
-    product_id: String,
-    on_hand: i64,
     location: Location,
+    on_hand: i64,
 }
 
 fn global_id(type_name: &str, id: Uuid) -> String {
@@ -119,28 +131,31 @@ async fn answer(
     tx.execute(&settings, &[&tenant.to_string()]).await?;
     let data = match request.operation_name.as_deref() {
         Some("W1") => {
-            let products = tx.prepare_cached(PRODUCTS).await?;
-            let balances = tx.prepare_cached(BALANCES).await?;
-            let products: Vec<ProductNode> = tx
-                .query(&products, &[&tenant])
-                .await?
-                .iter()
-                .map(product_node)
-                .collect();
-            let balances: Vec<BalanceNode> = tx
-                .query(&balances, &[&tenant])
-                .await?
-                .iter()
-                .map(|row| BalanceNode {
-                    product_id: global_id("Product", row.get(0)),
-                    on_hand: row.get(1),
-                    location: Location { code: row.get(2) },
-                })
-                .collect();
-            json!({
-                "products": { "nodes": products },
-                "stockOnHand": { "nodes": balances },
-            })
+            let query = tx.prepare_cached(PRODUCTS_WITH_BALANCES).await?;
+            let mut products: Vec<ScreenNode> = Vec::with_capacity(50);
+            for row in tx.query(&query, &[&tenant]).await? {
+                let id: Uuid = row.get(0);
+                let id = global_id("Product", id);
+                if products.last().is_none_or(|last| last.id != id) {
+                    products.push(ScreenNode {
+                        id,
+                        sku: row.get(1),
+                        name: row.get(2),
+                        balances: Vec::new(),
+                    });
+                }
+                if let (Some(on_hand), Some(code)) =
+                    (row.get::<_, Option<i64>>(3), row.get::<_, Option<String>>(4))
+                {
+                    if let Some(product) = products.last_mut() {
+                        product.balances.push(BalanceNode {
+                            location: Location { code },
+                            on_hand,
+                        });
+                    }
+                }
+            }
+            json!({ "products": { "nodes": products } })
         }
         Some("W2") => {
             let id = request
