@@ -2,6 +2,10 @@
 
 use std::process::ExitCode;
 
+/// mimalloc instead of the system allocator: see its entry in Cargo.toml.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     vaskem::cli::run()
 }

@@ -13,20 +13,28 @@
 # and prints requests/s, p50, p99, CPU time per request of the server and of its PostgreSQL
 # backends, and the service/baseline ratios (read those: the machine is shared and noisy).
 #
-#   bash bench/perf/run.sh [--memory]
+#   bash bench/perf/run.sh [--memory | --profile]
 #
 # --memory then runs W1 until 1,000,000 requests more and prints the server's RSS before and
-# after. Needs wrk (apt-get install -y wrk), curl, psql, python3 and a PostgreSQL superuser
+# after. --profile instead of measuring samples the server's CPU with perf (linux-perf; the
+# cpu-clock event, which needs no hardware counters) under W1 and under W2 and prints the
+# functions where it spent most of its time. Needs wrk (apt-get install -y wrk), curl, psql, python3 and a PostgreSQL superuser
 # (PGHOST, PGPORT, PGUSER; default 127.0.0.1, 5432, postgres, trust or ~/.pgpass). The database
 # BENCH_DB is dropped and recreated. DURATION, WARMUP, CONNECTIONS and THREADS override the wrk
 # settings; PORT and BASELINE_PORT the ports (18491, 18492).
 set -euo pipefail
 memory=0
+profile=0
 case "${1:-}" in
   --memory) memory=1 ;;
+  --profile) profile=1 ;;
   "") ;;
-  *) echo "usage: bash bench/perf/run.sh [--memory]" >&2; exit 2 ;;
+  *) echo "usage: bash bench/perf/run.sh [--memory | --profile]" >&2; exit 2 ;;
 esac
+if [ "$profile" = 1 ] && ! command -v perf >/dev/null; then
+  echo "perf is missing: apt-get install -y linux-perf" >&2
+  exit 1
+fi
 if ! command -v wrk >/dev/null; then
   echo "wrk is missing: apt-get install -y wrk" >&2
   exit 1
@@ -209,6 +217,22 @@ measure() {
   fi
   echo "$name $result $work/cpu.$tag.before $work/cpu.$tag.after $extra" >>"$work/results"
 }
+
+if [ "$profile" = 1 ]; then
+  for workload in w1 w2; do
+    echo "profiling the server under ${workload^^}: ${warmup}s warm-up, ${duration}s sampled ..." >&2
+    wrk -t"$threads" -c"$connections" -d"${warmup}s" -s "$here/wrk/$workload.lua" "http://127.0.0.1:$port" >/dev/null
+    perf record -q -e cpu-clock -F 999 -p "$server" -o "$work/perf.$workload" -- sleep "$duration" 2>/dev/null &
+    recorder=$!
+    wrk -t"$threads" -c"$connections" -d"${duration}s" -s "$here/wrk/$workload.lua" "http://127.0.0.1:$port" >/dev/null
+    wait "$recorder" || true
+    echo "== ${workload^^}: the server's CPU time by function (self time, top 40) =="
+    # sed, not head: head would close the pipe early, and pipefail would stop the script.
+    perf report -i "$work/perf.$workload" --no-children --sort dso,symbol --stdio 2>/dev/null |
+      grep -v '^#' | grep -v '^$' | cut -c1-180 | sed 's/ *$//' | sed -n '1,40p'
+  done
+  exit 0
+fi
 
 : >"$work/results"
 measure "W1 service" "$port" "$server" w1.lua

@@ -2,8 +2,8 @@
 //!
 //! The GraphQL spec asks for it (responses are "ordered maps"), but async-graphql resolves sibling
 //! fields concurrently and writes each when it finishes (async-graphql issue #612), so the order
-//! changed from run to run. Reordering by the document the client sent (already parsed: see
-//! `per_operation`) restores it without giving up the concurrency.
+//! changed from run to run. Reordering by the document the client sent (already parsed by the
+//! HTTP edge's admission check) restores it without giving up the concurrency.
 
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::Positioned;

@@ -66,20 +66,12 @@ fn by_id<E: EntityTrait, K>(
     db: &TenantDb,
     id_column: E::Column,
     id_of: fn(&E::Model) -> K,
-) -> DataLoader<ById<E, K>, HashMapCache>
-where
-    ById<E, K>: Loader<K>,
-    K: Copy + Eq + Hash + Send + Sync + 'static,
-{
-    DataLoader::with_cache(
-        ById {
-            db: db.clone(),
-            id_column,
-            id_of,
-        },
-        tokio::spawn,
-        HashMapCache::default(),
-    )
+) -> ById<E, K> {
+    ById {
+        db: db.clone(),
+        id_column,
+        id_of,
+    }
 }
 
 pub struct BarcodesByProduct(TenantDb);
@@ -170,84 +162,45 @@ impl Loader<ProductId> for StockByProduct {
     }
 }
 
-/// Adds this request's loaders to its data.
-pub fn install(request: async_graphql::Request, db: &TenantDb) -> async_graphql::Request {
-    // Cached for the request: a page primes them, its fields then read from the cache.
+/// Adds this request's loaders to its data. A query's loaders cache for the whole request (it
+/// reads one moment: a page primes them, its fields then read from the cache); a mutation's do
+/// not, since a document of several mutations changes data between fields, and the second must
+/// not be shown what the first read before it wrote.
+pub fn install(
+    request: async_graphql::Request,
+    db: &TenantDb,
+    caching: bool,
+) -> async_graphql::Request {
     request
-        .data(DataLoader::with_cache(
-            BarcodesByProduct(db.clone()),
-            tokio::spawn,
-            HashMapCache::default(),
+        .data(loader(BarcodesByProduct(db.clone()), caching))
+        .data(loader(
+            by_id::<role::Entity, _>(db, role::Column::Id, |row| row.id),
+            caching,
         ))
-        .data(by_id::<entity::role::Entity, _>(
-            db,
-            role::Column::Id,
-            |row| row.id,
+        .data(loader(
+            by_id::<lot::Entity, _>(db, lot::Column::Id, |row| row.id),
+            caching,
         ))
-        .data(by_id::<entity::lot::Entity, _>(
-            db,
-            lot::Column::Id,
-            |row| row.id,
+        .data(loader(
+            by_id::<product::Entity, _>(db, product::Column::Id, |row| row.id),
+            caching,
         ))
-        .data(by_id::<entity::product::Entity, _>(
-            db,
-            product::Column::Id,
-            |row| row.id,
+        .data(loader(
+            by_id::<location::Entity, _>(db, location::Column::Id, |row| row.id),
+            caching,
         ))
-        .data(by_id::<entity::location::Entity, _>(
-            db,
-            location::Column::Id,
-            |row| row.id,
+        .data(loader(
+            by_id::<warehouse::Entity, _>(db, warehouse::Column::Id, |row| row.id),
+            caching,
         ))
-        .data(by_id::<entity::warehouse::Entity, _>(
-            db,
-            warehouse::Column::Id,
-            |row| row.id,
-        ))
-        .data(DataLoader::with_cache(
-            UnitsByProduct(db.clone()),
-            tokio::spawn,
-            HashMapCache::default(),
-        ))
-        .data(DataLoader::with_cache(
-            StockByProduct(db.clone()),
-            tokio::spawn,
-            HashMapCache::default(),
-        ))
-        .data(DataLoader::with_cache(
-            BalancesByProduct(db.clone()),
-            tokio::spawn,
-            HashMapCache::default(),
-        ))
+        .data(loader(UnitsByProduct(db.clone()), caching))
+        .data(loader(StockByProduct(db.clone()), caching))
+        .data(loader(BalancesByProduct(db.clone()), caching))
 }
 
-/// Turns caching off for every loader of this request (for mutations: see `per_operation`).
-pub fn disable_caches(ctx: &async_graphql::extensions::ExtensionContext<'_>) {
-    if let Some(loader) = ctx.data_opt::<Barcodes>() {
-        loader.enable_all_cache(false);
-    }
-    if let Some(loader) = ctx.data_opt::<Units>() {
-        loader.enable_all_cache(false);
-    }
-    if let Some(loader) = ctx.data_opt::<StockTotals>() {
-        loader.enable_all_cache(false);
-    }
-    if let Some(loader) = ctx.data_opt::<Balances>() {
-        loader.enable_all_cache(false);
-    }
-    if let Some(loader) = ctx.data_opt::<Products>() {
-        loader.enable_all_cache(false);
-    }
-    if let Some(loader) = ctx.data_opt::<Lots>() {
-        loader.enable_all_cache(false);
-    }
-    if let Some(loader) = ctx.data_opt::<Locations>() {
-        loader.enable_all_cache(false);
-    }
-    if let Some(loader) = ctx.data_opt::<Warehouses>() {
-        loader.enable_all_cache(false);
-    }
-    if let Some(loader) = ctx.data_opt::<Roles>() {
-        loader.enable_all_cache(false);
-    }
+/// A loader for one request, its batches run in tasks of their own.
+fn loader<L: Send + Sync + 'static>(batch: L, caching: bool) -> DataLoader<L, HashMapCache> {
+    let loader = DataLoader::with_cache(batch, tokio::spawn, HashMapCache::default());
+    loader.enable_all_cache(caching);
+    loader
 }

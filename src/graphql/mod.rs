@@ -3,14 +3,13 @@
 pub mod admission;
 mod audit;
 mod catalogue;
-mod field_order;
+pub(crate) mod field_order;
 mod health;
 pub mod ids;
 mod introspection;
 pub mod loaders;
 mod node;
 mod organisation;
-mod per_operation;
 mod places;
 mod roles;
 mod session;
@@ -168,8 +167,7 @@ fn build(limits: QueryLimits, signed_in: bool) -> VaskemSchema {
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity)
         .limit_directives(limits.directives)
-        .limit_recursive_depth(limits.recursive_depth)
-        .extension(per_operation::PerOperation);
+        .limit_recursive_depth(limits.recursive_depth);
     if signed_in {
         builder.finish()
     } else {

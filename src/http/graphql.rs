@@ -19,7 +19,7 @@ use tower_cookies::Cookies;
 
 use crate::auth::session::{self, Authenticated, RequestKind, SESSION_COOKIE};
 use crate::error::ErrorCode;
-use crate::graphql::RequestServices;
+use crate::graphql::{RequestServices, field_order, loaders};
 use crate::tenancy::RequestOrigin;
 
 pub(super) async fn post(
@@ -189,18 +189,36 @@ async fn execute(
         origin,
         cookies,
     };
+    // Kept to write the response in the order the fields were asked for (see `field_order`):
+    // admission parsed the document, and the engine executes that parse.
+    let ordering = request.parsed_query().ok().cloned().map(|document| {
+        (
+            document,
+            request.variables.clone(),
+            request.operation_name.clone(),
+        )
+    });
     let mut request = request.data(services);
     let (schema, after_request) = match authenticated {
         Some(Authenticated {
             signed_in,
             after_request,
         }) => {
-            request = crate::graphql::loaders::install(request, &signed_in.db).data(signed_in);
+            let caching = kind == RequestKind::Read;
+            request = loaders::install(request, &signed_in.db, caching).data(signed_in);
             (&state.schemas.signed_in, Some(after_request))
         }
         None => (&state.schemas.anonymous, None),
     };
     let mut response = schema.execute(request).await;
+    if let Some((document, variables, operation_name)) = &ordering {
+        field_order::reorder(
+            &mut response.data,
+            document,
+            operation_name.as_deref(),
+            variables,
+        );
+    }
     if let Some(after_request) = after_request {
         // The response is complete; a failure here (a commit of reads, a last-seen time) does
         // not change it.

@@ -16,7 +16,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
     sea_query::{Expr, ExprTrait, Query},
 };
 use serde_json::json;
@@ -1178,11 +1178,13 @@ pub async fn balances_of_products(
     use stock_balance::Column as B;
     let tx = db.read().await?;
     // Each product's balances numbered in list order, so that a product with thousands of
-    // balances costs what `per_product` asks for, not all of them. The subqueries name the
-    // tenant themselves: they run inside the handle's query but are not scoped by it.
-    let mut ranked = Query::select();
-    ranked
-        .columns([B::ProductId, B::LocationId, B::LotKey])
+    // balances costs what `per_product` asks for, not all of them. The numbered rows stand in for
+    // the table itself (same name, same columns, and `position`), so the query below reads each
+    // balance once and the handle's tenant filter applies to it as to the table. The subquery
+    // names the tenant itself: it runs inside the handle's query but is not scoped by it.
+    let mut numbered = Query::select();
+    numbered
+        .column(sea_orm::sea_query::Asterisk)
         .expr_as(
             Expr::cust("ROW_NUMBER() OVER (PARTITION BY product_id ORDER BY location_id, lot_key)"),
             "position",
@@ -1191,38 +1193,28 @@ pub async fn balances_of_products(
         .and_where(B::TenantId.eq(tx.tenant()))
         .and_where(B::ProductId.is_in(ids.iter().copied()));
     if !include_empty {
-        ranked.and_where(B::OnHand.gt(0));
+        numbered.and_where(B::OnHand.gt(0));
     }
-    let listed = Query::select()
-        .columns([B::ProductId, B::LocationId, B::LotKey])
-        .from_subquery(ranked.to_owned(), "ranked")
-        .and_where(Expr::col("position").lte(Ord::min(per_product, MAX_BALANCES_PER_PRODUCT)))
-        .to_owned();
-    let rows = tx
-        .all_with(
-            stock_balance::Entity::find()
-                .select_also(location::Entity)
-                .join(
-                    sea_orm::JoinType::InnerJoin,
-                    stock_balance::Entity::belongs_to(location::Entity)
-                        .from(B::LocationId)
-                        .to(location::Column::Id)
-                        .into(),
-                )
-                .filter(B::ProductId.is_in(ids.iter().copied()))
-                .filter(
-                    Expr::tuple([
-                        Expr::col((stock_balance::Entity, B::ProductId)),
-                        Expr::col((stock_balance::Entity, B::LocationId)),
-                        Expr::col((stock_balance::Entity, B::LotKey)),
-                    ])
-                    .in_subquery(listed),
-                )
-                .order_by_asc(B::ProductId)
-                .order_by_asc(B::LocationId)
-                .order_by_asc(B::LotKey),
+    let mut query = stock_balance::Entity::find()
+        .select_also(location::Entity)
+        .join(
+            sea_orm::JoinType::InnerJoin,
+            stock_balance::Entity::belongs_to(location::Entity)
+                .from(B::LocationId)
+                .to(location::Column::Id)
+                .into(),
         )
-        .await?;
+        .filter(
+            Expr::col((stock_balance::Entity, "position"))
+                .lte(Ord::min(per_product, MAX_BALANCES_PER_PRODUCT)),
+        )
+        .order_by_asc(B::ProductId)
+        .order_by_asc(B::LocationId)
+        .order_by_asc(B::LotKey);
+    QueryTrait::query(&mut query)
+        .from_clear()
+        .from_subquery(numbered.to_owned(), stock_balance::Entity);
+    let rows = tx.all_with(query).await?;
     let mut by_product: std::collections::HashMap<ProductId, Vec<LocatedBalance>> =
         std::collections::HashMap::new();
     for (balance, location) in rows {

@@ -50,7 +50,8 @@ impl Engine {
     /// Runs first in every tenant transaction. On PostgreSQL it sets `app.tenant_id` for this
     /// transaction only (`set_config(.., true)`: a plain `SET` would outlive the transaction and
     /// leak to the next user of the pooled connection) and, for requests, drops to the service
-    /// role in the same statement (`set_config('role', .., true)` is `SET LOCAL ROLE`).
+    /// role and asks for generic plans ([`GENERIC_PLANS`]) in the same statement
+    /// (`set_config('role', .., true)` is `SET LOCAL ROLE`).
     pub async fn enter_tenant(
         self,
         tx: &DatabaseTransaction,
@@ -63,7 +64,10 @@ impl Engine {
         let statement = match privilege {
             Privilege::Service => Statement::from_sql_and_values(
                 DatabaseBackend::Postgres,
-                "SELECT set_config('app.tenant_id', $1, true), set_config('role', $2, true)",
+                format!(
+                    "SELECT set_config('app.tenant_id', $1, true), set_config('role', $2, true), \
+                     {GENERIC_PLANS}"
+                ),
                 [tenant.to_string().into(), SERVICE_ROLE.into()],
             ),
             Privilege::Operator => Statement::from_sql_and_values(
@@ -85,7 +89,7 @@ impl Engine {
         tx: &DatabaseTransaction,
         settings: &[(&'static str, &str)],
     ) -> Result<(), DbErr> {
-        let mut sql = String::from("SELECT set_config('role', $1, true)");
+        let mut sql = format!("SELECT set_config('role', $1, true), {GENERIC_PLANS}");
         let mut values: Vec<sea_orm::Value> = vec![SERVICE_ROLE.into()];
         for (setting, value) in settings {
             let at = values.len();
@@ -102,6 +106,14 @@ impl Engine {
         Ok(())
     }
 }
+
+/// Requests' statements are prepared once per pooled connection, but PostgreSQL re-plans a
+/// prepared statement on every run while it judges a custom plan cheaper, and with the tenant's
+/// row-level-security predicate in every query it judged so for every request: planning was about
+/// half of PostgreSQL's time for a product screen (bench/perf/README.md). Every request query is
+/// keyed by tenant and id or keyset, where the generic plan is the one a custom plan picks
+/// anyway, so requests ask for it, for their transaction only.
+const GENERIC_PLANS: &str = "set_config('plan_cache_mode', 'force_generic_plan', true)";
 
 /// Advisory lock key for migrations ("VASKEM" in ASCII).
 const MIGRATION_LOCK_KEY: i64 = 0x5641_534B_454D;

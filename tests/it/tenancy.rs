@@ -277,6 +277,8 @@ async fn postgres_pool_of_one_does_not_carry_the_tenant_over() {
         .await
         .expect("enter alpha");
     assert_eq!(count_users(&tx, "").await, 1);
+    // Requests ask for generic plans (see `Engine::enter_tenant`), for their transaction only.
+    assert_eq!(plan_cache_mode(&tx).await, "force_generic_plan");
     tx.commit().await.expect("commit");
 
     let tx = single.begin().await.expect("begin");
@@ -288,6 +290,7 @@ async fn postgres_pool_of_one_does_not_carry_the_tenant_over() {
         0,
         "alpha's tenant leaked into the next transaction"
     );
+    assert_eq!(plan_cache_mode(&tx).await, "auto");
     tx.commit().await.expect("commit");
 
     let tx = single.begin().await.expect("begin");
@@ -314,6 +317,18 @@ async fn postgres_pool_of_one_does_not_carry_the_tenant_over() {
         assert_eq!(users[0].tenant_id, expected);
         tx.commit().await.expect("commit");
     }
+}
+
+async fn plan_cache_mode(tx: &sea_orm::DatabaseTransaction) -> String {
+    tx.query_one_raw(Statement::from_string(
+        DatabaseBackend::Postgres,
+        "SELECT current_setting('plan_cache_mode') AS mode",
+    ))
+    .await
+    .expect("setting")
+    .expect("row")
+    .try_get("", "mode")
+    .expect("mode")
 }
 
 /// Several nodes starting at once on one PostgreSQL database all come up, migrated once.
