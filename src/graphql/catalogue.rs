@@ -292,14 +292,10 @@ async fn prime_loaders(ctx: &Context<'_>, products: &[&product::Model]) -> ApiRe
     let asks = |field: &str| edge_node.field(field).exists() || node.field(field).exists();
     let ids: Vec<entity::ProductId> = products.iter().map(|p| p.id).collect();
     if asks("barcodes") {
-        loaders::get::<Barcodes>(ctx)?
-            .load_many(ids.iter().copied())
-            .await?;
+        loaders::prime(ctx, loaders::get::<Barcodes>(ctx)?, ids.iter().copied()).await?;
     }
     if asks("units") {
-        loaders::get::<Units>(ctx)?
-            .load_many(ids.iter().copied())
-            .await?;
+        loaders::prime(ctx, loaders::get::<Units>(ctx)?, ids.iter().copied()).await?;
     }
     let may_see_stock = super::signed_in(ctx)
         .is_ok_and(|caller| caller.permissions.contains(Permission::StockView));
@@ -327,10 +323,10 @@ async fn prime_loaders(ctx: &Context<'_>, products: &[&product::Model]) -> ApiRe
                 include_empty,
             }));
         }
-        loaders::get::<Balances>(ctx)?.load_many(keys).await?;
+        loaders::prime(ctx, loaders::get::<Balances>(ctx)?, keys).await?;
     }
     if asks("stock") && may_see_stock {
-        loaders::get::<StockTotals>(ctx)?.load_many(ids).await?;
+        loaders::prime(ctx, loaders::get::<StockTotals>(ctx)?, ids).await?;
     }
     Ok(())
 }

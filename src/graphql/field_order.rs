@@ -5,6 +5,8 @@
 //! changed from run to run. Reordering by the document the client sent (already parsed by the
 //! HTTP edge's admission check) restores it without giving up the concurrency.
 
+use std::cell::OnceCell;
+
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::Positioned;
 use async_graphql::parser::types::{Directive, ExecutableDocument, Selection, SelectionSet};
@@ -35,23 +37,33 @@ struct Walk<'a> {
     variables: &'a Variables,
 }
 
-/// The response keys of one object in request order, each with its sub-fields' selection sets.
-type KeyOrder<'a> = IndexMap<&'a Name, Vec<&'a SelectionSet>>;
+/// The response keys of one object in request order, each with what its value was selected by.
+type KeyOrder<'a> = IndexMap<&'a Name, Child<'a>>;
+
+/// One response key's selection sets (a key selected twice merges them, as execution does) and,
+/// once a value needs it, the key order they give: worked out once per place in the document,
+/// however many list items share it.
+#[derive(Default)]
+struct Child<'a> {
+    sets: Vec<&'a SelectionSet>,
+    order: OnceCell<KeyOrder<'a>>,
+}
 
 impl<'a> Walk<'a> {
     /// Every object of `value` reordered; `sets` are the selection sets that produced it. Linear
-    /// in the response: a list's items share one key order, and each key moves once.
+    /// in the response: each place in the document is read once, and each key moves at most once.
     fn apply(&self, value: &mut Value, sets: &[&'a SelectionSet]) {
-        match value {
-            Value::List(_) | Value::Object(_) => {
-                let mut order = KeyOrder::new();
-                for set in sets {
-                    self.collect(set, &mut order, 0);
-                }
-                self.apply_ordered(value, &order);
-            }
-            _ => {}
+        if matches!(value, Value::List(_) | Value::Object(_)) {
+            self.apply_ordered(value, &self.key_order(sets));
         }
+    }
+
+    fn key_order(&self, sets: &[&'a SelectionSet]) -> KeyOrder<'a> {
+        let mut order = KeyOrder::new();
+        for set in sets {
+            self.collect(set, &mut order, 0);
+        }
+        order
     }
 
     fn apply_ordered(&self, value: &mut Value, order: &KeyOrder<'a>) {
@@ -62,17 +74,37 @@ impl<'a> Walk<'a> {
                 }
             }
             Value::Object(fields) => {
-                let mut unordered = std::mem::take(fields);
-                let mut ordered = IndexMap::with_capacity(unordered.len());
-                for (key, children) in order {
-                    if let Some(mut child) = unordered.swap_remove(*key) {
-                        self.apply(&mut child, children);
-                        ordered.insert((*key).clone(), child);
+                // Often already in order: then only the values are walked, nothing is rebuilt.
+                let mut last = None;
+                let in_order = fields.keys().all(|key| {
+                    let at = order.get_index_of(key);
+                    let follows = at.is_some() && at > last;
+                    last = at;
+                    follows
+                });
+                if !in_order {
+                    let mut unordered = std::mem::take(fields);
+                    let mut ordered = IndexMap::with_capacity(unordered.len());
+                    for key in order.keys() {
+                        if let Some(child) = unordered.swap_remove(*key) {
+                            ordered.insert((*key).clone(), child);
+                        }
+                    }
+                    // Anything the walk did not name (there should be nothing) goes at the end.
+                    ordered.extend(unordered);
+                    *fields = ordered;
+                }
+                for (key, child) in fields.iter_mut() {
+                    if !matches!(child, Value::List(_) | Value::Object(_)) {
+                        continue;
+                    }
+                    if let Some(selected) = order.get(key) {
+                        let child_order = selected
+                            .order
+                            .get_or_init(|| self.key_order(&selected.sets));
+                        self.apply_ordered(child, child_order);
                     }
                 }
-                // Anything the walk did not name (there should be nothing) goes at the end.
-                ordered.extend(unordered);
-                *fields = ordered;
             }
             _ => {}
         }
@@ -94,7 +126,7 @@ impl<'a> Walk<'a> {
                     }
                     let key = &field.node.response_key().node;
                     let children = &field.node.selection_set.node;
-                    order.entry(key).or_default().push(children);
+                    order.entry(key).or_default().sets.push(children);
                 }
                 Selection::FragmentSpread(spread) => {
                     if !self.included(&spread.node.directives) {
@@ -151,5 +183,24 @@ mod tests {
         reorder(&mut data, &document, Some("Q"), &variables);
         let text = serde_json::to_string(&data).expect("json");
         assert_eq!(text, r#"{"b":{"a":1,"z":2},"c":[{"y":2,"x":1}]}"#);
+    }
+
+    #[test]
+    fn nested_lists_share_their_order_and_ordered_objects_are_walked() {
+        let query = "{ p { id items { b a } } }";
+        let mut data = Value::from_json(serde_json::json!({
+            "p": [
+                { "id": 1, "items": [{ "a": 1, "b": 2 }, { "b": 3, "a": 4 }] },
+                { "items": [{ "a": 5, "b": 6 }], "id": 2 },
+            ],
+        }))
+        .expect("value");
+        let document = async_graphql::parser::parse_query(query).expect("query");
+        reorder(&mut data, &document, None, &Variables::default());
+        let text = serde_json::to_string(&data).expect("json");
+        assert_eq!(
+            text,
+            r#"{"p":[{"id":1,"items":[{"b":2,"a":1},{"b":3,"a":4}]},{"id":2,"items":[{"b":6,"a":5}]}]}"#
+        );
     }
 }

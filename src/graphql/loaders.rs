@@ -74,6 +74,18 @@ fn by_id<E: EntityTrait, K>(
     }
 }
 
+/// `found`, with the default (no rows, zero) for every key it lacks: a product without barcodes
+/// is answered too, so its field does not ask again.
+fn every_key<K: Copy + Eq + Hash, V: Default>(
+    keys: &[K],
+    mut found: HashMap<K, V>,
+) -> HashMap<K, V> {
+    for key in keys {
+        found.entry(*key).or_default();
+    }
+    found
+}
+
 pub struct BarcodesByProduct(TenantDb);
 
 pub struct UnitsByProduct(TenantDb);
@@ -86,7 +98,8 @@ impl Loader<ProductId> for UnitsByProduct {
         &self,
         keys: &[ProductId],
     ) -> Result<HashMap<ProductId, Self::Value>, Self::Error> {
-        Ok(catalogue::units_for(&self.0, keys).await?)
+        let found = catalogue::units_for(&self.0, keys).await?;
+        Ok(every_key(keys, found))
     }
 }
 
@@ -98,7 +111,8 @@ impl Loader<ProductId> for BarcodesByProduct {
         &self,
         keys: &[ProductId],
     ) -> Result<HashMap<ProductId, Self::Value>, Self::Error> {
-        Ok(catalogue::barcodes_for(&self.0, keys).await?)
+        let found = catalogue::barcodes_for(&self.0, keys).await?;
+        Ok(every_key(keys, found))
     }
 }
 
@@ -158,8 +172,38 @@ impl Loader<ProductId> for StockByProduct {
         &self,
         keys: &[ProductId],
     ) -> Result<HashMap<ProductId, Self::Value>, Self::Error> {
-        Ok(stock::totals_for(&self.0, keys).await?)
+        let found = stock::totals_for(&self.0, keys).await?;
+        Ok(every_key(keys, found))
     }
+}
+
+/// Whether this request's loaders cache (a query) or not (a mutation).
+#[derive(Clone, Copy, Debug)]
+pub struct Caching(pub bool);
+
+/// Loads a page's keys at once, in this task, and caches the answers for its fields. A page
+/// knows all its keys: the loader's batching would only add a delay (a timer and a task of its
+/// own) to wait for them. Without caching (a mutation) it loads through the loader as usual.
+pub async fn prime<L, K>(
+    ctx: &async_graphql::Context<'_>,
+    loader: &DataLoader<L, HashMapCache>,
+    keys: impl IntoIterator<Item = K>,
+) -> Result<HashMap<K, L::Value>, ApiError>
+where
+    L: Loader<K, Error = ApiError>,
+    K: Copy + Eq + Hash + Send + Sync + 'static,
+{
+    if !ctx.data_opt::<Caching>().is_some_and(|caching| caching.0) {
+        return loader.load_many(keys).await;
+    }
+    let mut keys: Vec<K> = keys.into_iter().collect();
+    let mut seen = std::collections::HashSet::with_capacity(keys.len());
+    keys.retain(|key| seen.insert(*key));
+    let found = loader.loader().load(&keys).await?;
+    loader
+        .feed_many(found.iter().map(|(key, value)| (*key, value.clone())))
+        .await;
+    Ok(found)
 }
 
 /// Adds this request's loaders to its data. A query's loaders cache for the whole request (it
@@ -172,6 +216,7 @@ pub fn install(
     caching: bool,
 ) -> async_graphql::Request {
     request
+        .data(Caching(caching))
         .data(loader(BarcodesByProduct(db.clone()), caching))
         .data(loader(
             by_id::<role::Entity, _>(db, role::Column::Id, |row| row.id),

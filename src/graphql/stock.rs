@@ -461,26 +461,22 @@ async fn prime_relations(ctx: &Context<'_>, related: Related) -> ApiResult<()> {
     let edge_node = ctx.look_ahead().field("edges").field("node");
     let asks = |field: &str| node.field(field).exists() || edge_node.field(field).exists();
     if asks("product") {
-        loaders::get::<loaders::Products>(ctx)?
-            .load_many(products)
-            .await?;
+        loaders::prime(ctx, loaders::get::<loaders::Products>(ctx)?, products).await?;
     }
     if asks("location") || asks("fromLocation") || asks("toLocation") {
-        let locations = loaders::get::<loaders::Locations>(ctx)?
-            .load_many(locations)
-            .await?;
+        let locations =
+            loaders::prime(ctx, loaders::get::<loaders::Locations>(ctx)?, locations).await?;
         let wants_warehouse = ["location", "fromLocation", "toLocation"].iter().any(|f| {
             node.field(f).field("warehouse").exists()
                 || edge_node.field(f).field("warehouse").exists()
         });
         if wants_warehouse {
-            loaders::get::<loaders::Warehouses>(ctx)?
-                .load_many(locations.values().map(|l| l.warehouse_id))
-                .await?;
+            let warehouses = locations.values().map(|l| l.warehouse_id);
+            loaders::prime(ctx, loaders::get::<loaders::Warehouses>(ctx)?, warehouses).await?;
         }
     }
     if asks("lot") {
-        loaders::get::<loaders::Lots>(ctx)?.load_many(lots).await?;
+        loaders::prime(ctx, loaders::get::<loaders::Lots>(ctx)?, lots).await?;
     }
     Ok(())
 }

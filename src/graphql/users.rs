@@ -211,9 +211,7 @@ impl UsersQuery {
         )
         .await?;
         let role_ids: Vec<entity::RoleId> = page.rows.iter().map(|(_, u)| u.role_id).collect();
-        let roles = loaders::get::<loaders::Roles>(ctx)?
-            .load_many(role_ids)
-            .await?;
+        let roles = loaders::prime(ctx, loaders::get::<loaders::Roles>(ctx)?, role_ids).await?;
         let page = page.try_map(|model| {
             let role = roles
                 .get(&model.role_id)
