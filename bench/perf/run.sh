@@ -21,7 +21,10 @@
 # functions where it spent most of its time. Needs wrk (apt-get install -y wrk), curl, psql, python3 and a PostgreSQL superuser
 # (PGHOST, PGPORT, PGUSER; default 127.0.0.1, 5432, postgres, trust or ~/.pgpass). The database
 # BENCH_DB is dropped and recreated. DURATION, WARMUP, CONNECTIONS and THREADS override the wrk
-# settings; PORT and BASELINE_PORT the ports (18491, 18492).
+# settings; PORT and BASELINE_PORT the ports (18491, 18492). W1 and W2 run ROUNDS times (default
+# 3), service and baseline alternating, and each ratio is taken within a round: on a shared
+# machine the load from elsewhere changes from minute to minute, and a ratio of two runs minutes
+# apart measures that too. The summary gives the median of the rounds' ratios.
 set -euo pipefail
 memory=0
 profile=0
@@ -52,6 +55,7 @@ duration=${DURATION:-20}
 warmup=${WARMUP:-5}
 connections=${CONNECTIONS:-32}
 threads=${THREADS:-2}
+rounds=${ROUNDS:-3}
 web_role=vaskem_bench_web
 web_password=bench-web-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
 owner_url="postgres://$pg_user@$pg_host:$pg_port/$db"
@@ -235,11 +239,13 @@ if [ "$profile" = 1 ]; then
 fi
 
 : >"$work/results"
-measure "W1 service" "$port" "$server" w1.lua
-measure "W1 baseline" "$baseline_port" "$baseline" w1.lua
-measure "W2 service" "$port" "$server" w2.lua
-measure "W2 baseline" "$baseline_port" "$baseline" w2.lua
-measure "W3 service" "$port" "$server" w3.lua
+for round in $(seq 1 "$rounds"); do
+  measure "W1 service r$round" "$port" "$server" w1.lua
+  measure "W1 baseline r$round" "$baseline_port" "$baseline" w1.lua
+  measure "W2 service r$round" "$port" "$server" w2.lua
+  measure "W2 baseline r$round" "$baseline_port" "$baseline" w2.lua
+done
+measure "W3 service r1" "$port" "$server" w3.lua
 for k in 1 2 3 4; do
   ( while :; do
       curl -s -o /dev/null -w '%{http_code}\n' -H 'Content-Type: application/json' \
@@ -247,7 +253,7 @@ for k in 1 2 3 4; do
     done >"$work/signins.$k" ) &
   signers+=($!)
 done
-signins=1 measure "W4 service" "$port" "$server" w1.lua
+signins=1 measure "W4 service r1" "$port" "$server" w1.lua
 for pid in "${signers[@]}"; do kill "$pid" 2>/dev/null || true; done
 signers=()
 if grep -qv '^200$' "$work"/signins.*; then
@@ -255,29 +261,52 @@ if grep -qv '^200$' "$work"/signins.*; then
 fi
 
 python3 - "$work/results" "$(getconf CLK_TCK)" <<'PY'
-import json, sys
+import json, statistics, sys
 rows, tck = {}, int(sys.argv[2])
 for line in open(sys.argv[1]):
-    w, who, n, us, p50, p99, errors, before, after, extra = line.split()
+    w, who, rnd, n, us, p50, p99, errors, before, after, extra = line.split()
     n, before, after = int(n), json.load(open(before)), json.load(open(after))
     pg = sum(t - before["pg"].get(pid, 0) for pid, t in after["pg"].items())
-    rows[(w, who)] = dict(rps=n / (int(us) / 1e6), p50=int(p50) / 1000, p99=int(p99) / 1000,
+    rows[(w, who, rnd)] = dict(rps=n / (int(us) / 1e6), p50=int(p50) / 1000, p99=int(p99) / 1000,
         n=n, errors=int(errors), server=(after["server"] - before["server"]) / tck / n * 1e6,
         pg=pg / tck / n * 1e6, signins=extra)
-print(f"{'workload':<14}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'server us':>11}{'pg us':>9}"
+def ratios(r, base):
+    return dict(rps=r["rps"] / base["rps"], p50=r["p50"] / base["p50"], p99=r["p99"] / base["p99"],
+                cpu=(r["server"] + r["pg"]) / (base["server"] + base["pg"]))
+print(f"{'workload':<17}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'server us':>11}{'pg us':>9}"
       f"{'requests':>10}{'errors':>8}   service/baseline: req/s  p50  p99  server+pg CPU")
-for (w, who), r in rows.items():
-    base = rows.get(("W1" if w == "W4" else w, "baseline"))
+per_workload = {}
+for (w, who, rnd), r in rows.items():
+    # W4 is W1 under sign-ins: its ratios are against the median W1 baseline round.
     ratio = ""
-    if who == "service" and base:
-        ratio = (f"{r['rps'] / base['rps']:>26.2f} {r['p50'] / base['p50']:>4.1f} "
-                 f"{r['p99'] / base['p99']:>4.1f} {(r['server'] + r['pg']) / (base['server'] + base['pg']):>8.1f}")
+    if who == "service":
+        if w == "W4":
+            bases = [b for (bw, bwho, _), b in rows.items() if bw == "W1" and bwho == "baseline"]
+            base = sorted(bases, key=lambda b: b["rps"])[len(bases) // 2] if bases else None
+        else:
+            base = rows.get((w, "baseline", rnd))
+        if base:
+            q = ratios(r, base)
+            per_workload.setdefault(w, []).append(q)
+            ratio = f"{q['rps']:>26.2f} {q['p50']:>4.1f} {q['p99']:>4.1f} {q['cpu']:>8.1f}"
     if w == "W4":
-        ratio += f"   ({r['signins']} sign-ins meanwhile; ratios against W1 baseline)"
-    print(f"{w + ' ' + who:<14}{r['rps']:>9.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['server']:>11.0f}"
-          f"{r['pg']:>9.0f}{r['n']:>10}{r['errors']:>8}{ratio}")
+        ratio += f"   ({r['signins']} sign-ins meanwhile; against the median W1 baseline)"
+    print(f"{w + ' ' + who + ' ' + rnd:<17}{r['rps']:>9.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}"
+          f"{r['server']:>11.0f}{r['pg']:>9.0f}{r['n']:>10}{r['errors']:>8}{ratio}")
 print("server us / pg us: CPU microseconds per request of the server process / of the PostgreSQL "
       "backends of the bench database")
+print("median over rounds of the service/baseline ratios:")
+for w, qs in per_workload.items():
+    med = {k: statistics.median(q[k] for q in qs) for k in ("rps", "p50", "p99", "cpu")}
+    print(f"  {w}: req/s {med['rps']:.2f}  p50 {med['p50']:.1f}  p99 {med['p99']:.1f}  "
+          f"server+pg CPU {med['cpu']:.1f}  ({len(qs)} round{'s' if len(qs) > 1 else ''})")
+w1_p99 = statistics.median(r["p99"] for (w, who, _), r in rows.items() if (w, who) == ("W1", "service"))
+w4 = [r for (w, _, _), r in rows.items() if w == "W4"]
+if w4:
+    print(f"  W4 p99 / W1 p99 (service, median W1 round): {w4[0]['p99'] / w1_p99:.2f}")
+w3 = [r for (w, _, _), r in rows.items() if w == "W3"]
+if w3:
+    print(f"  W3: {w3[0]['rps']:.0f} adjustments/s, p99 {w3[0]['p99']:.1f} ms")
 PY
 
 if [ "$memory" = 1 ]; then

@@ -66,7 +66,8 @@ pub struct QueryLimits {
     )]
     pub depth: usize,
     /// Highest query complexity accepted, 1 to 100000: each field counts 1, and a list 20 for its
-    /// query plus its selection once per row it may return (`first`, 50 when not given).
+    /// query plus its selection once per row it may return (`first`, 50 when not given); a list
+    /// inside each row of a page (`Product.balances`) only its selection per row.
     #[arg(
         long = "max-query-complexity",
         env = "VASKEM_MAX_QUERY_COMPLEXITY",
