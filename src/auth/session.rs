@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
-use entity::{SessionId, organisation, role, session, user};
+use entity::{SessionId, TenantId, organisation, role, session, user};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -98,6 +98,34 @@ pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// The session cookie's value: the organisation's id, a dot, and the token.
+///
+/// The organisation lets a request's session check enter its tenant before it reads the
+/// session, so that on PostgreSQL the check is an ordinary tenant query (the lookup by token
+/// alone runs row-level-security policies with subqueries, several times the work). It is only a
+/// claim: the session found must be that organisation's, or there is none.
+pub fn cookie_value(organisation: TenantId, token: &str) -> String {
+    format!("{organisation}.{token}")
+}
+
+/// What a cookie value claims: the organisation (if it names one) and the token. A value that
+/// names something other than an organisation id has no token.
+fn read_cookie(value: &str) -> (Option<TenantId>, Option<&str>) {
+    match value.split_once('.') {
+        // Cookies set before they named the organisation: the token alone.
+        None => (None, Some(value)),
+        Some((organisation, token)) => match uuid::Uuid::parse_str(organisation) {
+            Ok(id) => (Some(TenantId(id)), Some(token)),
+            Err(_) => (None, None),
+        },
+    }
+}
+
+/// The stored hash of the token a cookie value carries.
+pub fn cookie_token_hash(value: &str) -> String {
+    hash_token(read_cookie(value).1.unwrap_or(value))
+}
+
 fn new_token() -> AppResult<String> {
     let mut bytes = [0_u8; 32];
     getrandom::fill(&mut bytes)
@@ -162,15 +190,18 @@ impl AfterRequest {
 /// reading through the transaction the check began.
 pub async fn authenticate(
     db: &Database,
-    token: &str,
+    cookie: &str,
     policy: &SessionPolicy,
     origin: RequestOrigin,
     kind: RequestKind,
 ) -> AppResult<Option<Authenticated>> {
+    let (claimed, Some(token)) = read_cookie(cookie) else {
+        return Ok(None);
+    };
     let now = Utc::now();
     let idle_since = now - Duration::minutes(i64::from(policy.idle_minutes));
     let (tx, live) = db
-        .begin_with_session(&hash_token(token), now, idle_since)
+        .begin_with_session(&hash_token(token), claimed, now, idle_since)
         .await?;
     let transaction = Arc::new(RequestTransaction::new(db, tx));
     let Some(LiveSession {

@@ -199,7 +199,10 @@ impl SessionMutation {
             services.origin.clone(),
         )
         .await?;
-        let mut cookie = session_cookie(new_session.token);
+        let mut cookie = session_cookie(session::cookie_value(
+            new_session.organisation.id,
+            &new_session.token,
+        ));
         cookie.set_max_age(Duration::seconds(new_session.max_age_seconds));
         services.cookies.add(cookie);
         Ok(LoginPayload {

@@ -7,14 +7,14 @@
 //! policies match; the explicit filters below are the first wall, as everywhere else.
 
 use chrono::{DateTime, Utc};
-use entity::{organisation, role, session, user};
+use entity::{TenantId, organisation, role, session, user};
 use sea_orm::sea_query::{Expr, ExprTrait, JoinType, Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, FromQueryResult,
     IdenStatic, Iterable, QueryFilter, TransactionTrait,
 };
 
-use super::{Database, Engine};
+use super::{Database, Engine, Privilege};
 
 /// A live session and what a request needs of its caller, as read by
 /// [`Database::begin_with_session`].
@@ -40,20 +40,39 @@ impl Database {
     /// Begins a request's transaction with its session check: one statement reads the session
     /// the token hashes to, if it is live (not revoked, not past its lifetime, seen since
     /// `idle_since`), with its user (active, of the session's organisation), the user's role and
-    /// the organisation (active). On PostgreSQL the same statement enters the session's
-    /// organisation (`app.tenant_id`) as the service role, so the transaction goes on as a
-    /// tenant transaction of that organisation; with no live session it is entered into none.
+    /// the organisation (active), and the transaction goes on as a tenant transaction of that
+    /// organisation.
+    ///
+    /// With `claimed`, the organisation the cookie names, the transaction enters that tenant
+    /// first (on PostgreSQL: the usual tenant statement) and the check is an ordinary tenant
+    /// query that also requires the session to be that organisation's: a claim that is wrong
+    /// finds nothing. Without one (a cookie from before cookies named it), the check runs as a
+    /// pre-tenant lookup by the token alone and, on PostgreSQL, enters the session's
+    /// organisation in the same statement; with no live session it is entered into none.
     pub(crate) async fn begin_with_session(
         &self,
         token_hash: &str,
+        claimed: Option<TenantId>,
         now: DateTime<Utc>,
         idle_since: DateTime<Utc>,
     ) -> Result<(DatabaseTransaction, Option<LiveSession>), DbErr> {
-        let tx = self
-            .begin_lookup(&[("app.session_token_hash", token_hash)])
-            .await?;
         let mut query = Query::select();
-        if self.engine() == Engine::Postgres {
+        let tx = match claimed {
+            Some(tenant) => {
+                let tx = self.connection().begin().await?;
+                self.count_transaction_statement();
+                self.engine()
+                    .enter_tenant(&tx, tenant, Privilege::Service)
+                    .await?;
+                query.and_where(Expr::col(("s", session::Column::TenantId)).eq(tenant));
+                tx
+            }
+            None => {
+                self.begin_lookup(&[("app.session_token_hash", token_hash)])
+                    .await?
+            }
+        };
+        if claimed.is_none() && self.engine() == Engine::Postgres {
             // Evaluated for the one row that passes every condition below, and only then.
             query.expr_as(
                 Expr::cust("set_config('app.tenant_id', \"s\".\"tenant_id\"::text, true)"),

@@ -3,7 +3,7 @@
 use entity::session;
 use sea_orm::{ConnectionTrait, EntityTrait};
 use serde_json::json;
-use vaskem::auth::session::hash_token;
+use vaskem::auth::session::cookie_token_hash;
 
 use crate::on_both_databases;
 use crate::support::app::error_code;
@@ -21,6 +21,7 @@ on_both_databases!(
     audit_events_name_the_client_and_request,
     idle_and_expired_sessions_end,
     each_session_sees_only_its_own_organisation,
+    the_cookie_names_its_organisation_and_only_that_one_counts,
 );
 
 const ME: &str = "{ me { id email organisation { id name } } }";
@@ -48,15 +49,19 @@ async fn login_sets_a_hardened_cookie_and_stores_only_its_hash(backend: Backend)
         "{}",
         session.set_cookie
     );
-    // 256 bits of randomness, hex-encoded.
-    assert_eq!(session.token.len(), 64);
-    assert!(session.token.chars().all(|c| c.is_ascii_hexdigit()));
+    // The organisation's id, then 256 bits of randomness, hex-encoded.
+    let (_, token) = session
+        .token
+        .split_once('.')
+        .expect("<organisation>.<token>");
+    assert_eq!(token.len(), 64);
+    assert!(token.chars().all(|c| c.is_ascii_hexdigit()));
 
     let raw = app.database.raw().await;
     let stored = session::Entity::find().all(&raw).await.expect("sessions");
     assert_eq!(stored.len(), 1);
-    assert_eq!(stored[0].token_hash, hash_token(&session.token));
-    assert_ne!(stored[0].token_hash, session.token);
+    assert_eq!(stored[0].token_hash, cookie_token_hash(&session.token));
+    assert_ne!(stored[0].token_hash, token);
 
     // A second login gets a new token: no fixation.
     let again = app.login(&email, TEST_PASSWORD).await;
@@ -334,7 +339,57 @@ async fn idle_and_expired_sessions_end(backend: Backend) {
     let sessions = session::Entity::find().all(&raw).await.expect("sessions");
     let touched = sessions
         .iter()
-        .find(|s| s.token_hash == hash_token(&recent.token))
+        .find(|s| s.token_hash == cookie_token_hash(&recent.token))
         .expect("session");
     assert!(chrono::Utc::now() - touched.last_seen_at < chrono::Duration::minutes(1));
+}
+
+/// The cookie is `<organisation id>.<token>`: the organisation lets the check enter the tenant
+/// first, and is only a claim. Naming another organisation, or something that is no id, finds no
+/// session; a token alone (a cookie from before) is still looked up by the token.
+async fn the_cookie_names_its_organisation_and_only_that_one_counts(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let (alpha, alpha_email) = app.database.organisation("Alpha").await;
+    let (beta, _) = app.database.organisation("Beta").await;
+    let session = app.login(&alpha_email, TEST_PASSWORD).await;
+    let (organisation, token) = session
+        .token
+        .split_once('.')
+        .expect("<organisation>.<token>");
+    assert_eq!(organisation, alpha.to_string());
+    assert_eq!(token.len(), 64, "256 random bits in hex");
+    let with = |value: String| crate::support::Session {
+        token: value,
+        set_cookie: String::new(),
+    };
+    let (_, body) = app.graphql_in(Some(&session), ME, json!({})).await;
+    assert_eq!(
+        body["data"]["me"]["organisation"]["id"],
+        gid(alpha),
+        "{body}"
+    );
+    for value in [
+        format!("{beta}.{token}"),
+        format!("{}.{token}", uuid::Uuid::new_v4()),
+        format!("not-an-id.{token}"),
+        format!("{alpha}.{}", "0".repeat(64)),
+        format!("{alpha}."),
+    ] {
+        let (_, body) = app
+            .graphql_in(Some(&with(value.clone())), ME, json!({}))
+            .await;
+        assert_eq!(
+            error_code(&body),
+            Some("UNAUTHENTICATED"),
+            "{value}: {body}"
+        );
+    }
+    let (_, body) = app
+        .graphql_in(Some(&with(token.to_owned())), ME, json!({}))
+        .await;
+    assert_eq!(
+        body["data"]["me"]["organisation"]["id"],
+        gid(alpha),
+        "the token alone: {body}"
+    );
 }

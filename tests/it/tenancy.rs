@@ -605,9 +605,9 @@ async fn postgres_session_lookup_sees_one_sessions_rows() {
             )
         }
     };
-    use vaskem::auth::session::hash_token;
+    use vaskem::auth::session::{cookie_token_hash, hash_token};
     for member in [&alpha, &beta] {
-        let (counts, email, organisation) = visible(hash_token(&member.session.token)).await;
+        let (counts, email, organisation) = visible(cookie_token_hash(&member.session.token)).await;
         assert_eq!(counts, [1, 1, 1]);
         assert_eq!(email.as_deref(), Some(member.email.as_str()));
         assert_eq!(organisation, Some(member.tenant.to_string()));
