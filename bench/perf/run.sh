@@ -18,10 +18,11 @@
 # --memory then runs W1 until 1,000,000 requests more and prints the server's RSS before and
 # after. --profile instead of measuring samples the server's CPU with perf (linux-perf; the
 # cpu-clock event, which needs no hardware counters) under W1 and under W2 and prints the
-# functions where it spent most of its time. Needs wrk (apt-get install -y wrk), curl, psql, python3 and a PostgreSQL superuser
-# (PGHOST, PGPORT, PGUSER; default 127.0.0.1, 5432, postgres, trust or ~/.pgpass). The database
-# BENCH_DB is dropped and recreated. DURATION, WARMUP, CONNECTIONS and THREADS override the wrk
-# settings; PORT and BASELINE_PORT the ports (18491, 18492). W1 and W2 run ROUNDS times (default
+# functions where it spent most of its time. Needs wrk (apt-get install -y wrk), curl, psql,
+# python3 and a PostgreSQL superuser (PGHOST, PGPORT, PGUSER; default 127.0.0.1, 5432, postgres,
+# trust or ~/.pgpass). The database BENCH_DB is dropped and recreated. DURATION, WARMUP,
+# CONNECTIONS and THREADS override the wrk settings; PORT and BASELINE_PORT the ports (18491,
+# 18492). W1 and W2 run ROUNDS times (default
 # 3), service and baseline alternating, and each ratio is taken within a round: on a shared
 # machine the load from elsewhere changes from minute to minute, and a ratio of two runs minutes
 # apart measures that too. The summary gives the median of the rounds' ratios.
