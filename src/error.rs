@@ -5,7 +5,7 @@
 //! "internal error", so no SQL, path or stack trace ever reaches a response.
 
 use async_graphql::ErrorExtensions;
-use sea_orm::DbErr;
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
 
 /// The fixed set of `extensions.code` values clients can script against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,19 +67,61 @@ pub enum AppError {
 }
 
 impl From<DbErr> for AppError {
+    /// Database errors are told apart by kind (the SQLSTATE or SQLite code the driver reports),
+    /// never by their message text, which changes between versions and locales.
     fn from(err: DbErr) -> Self {
+        match err.sql_err() {
+            // A unique key the service checked before inserting, taken by a request that won
+            // the race between the check and the insert. Callers that know which key it is say
+            // so with [`on_duplicate`]; this is the answer for any other.
+            Some(SqlErr::UniqueConstraintViolation(_)) => {
+                return Self::Conflict(
+                    "a record with the same key was written at the same time; try again".into(),
+                );
+            }
+            Some(_) | None => {}
+        }
         // Text PostgreSQL cannot store (a NUL byte, invalid encoding) is the caller's input, not
         // our failure: say so instead of logging an internal error anyone could trigger.
-        let message = err.to_string();
-        if message.contains("invalid byte sequence")
-            || message.contains("character not in repertoire")
-        {
+        if matches!(
+            sqlstate(&err).as_deref(),
+            Some(CHARACTER_NOT_IN_REPERTOIRE | UNTRANSLATABLE_CHARACTER)
+        ) {
             return Self::BadUserInput {
                 field: None,
                 message: "text contains characters that cannot be stored".into(),
             };
         }
         Self::Database(err)
+    }
+}
+
+/// SQLSTATE 22021: invalid byte sequence for the encoding (a NUL byte, broken UTF-8).
+const CHARACTER_NOT_IN_REPERTOIRE: &str = "22021";
+/// SQLSTATE 22P05: a character with no equivalent in the database's encoding.
+const UNTRANSLATABLE_CHARACTER: &str = "22P05";
+
+/// The error code the database reported (SQLSTATE on PostgreSQL, the extended result code on
+/// SQLite), for the kinds [`DbErr::sql_err`] does not classify.
+fn sqlstate(err: &DbErr) -> Option<String> {
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(inner)) | DbErr::Query(RuntimeErr::SqlxError(inner)) => {
+            inner
+                .as_database_error()
+                .and_then(|database| database.code())
+                .map(|code| code.into_owned())
+        }
+        _ => None,
+    }
+}
+
+/// For an insert or update guarded by a unique key the service has just checked: losing the
+/// race to a concurrent request gets the same CONFLICT the check gives, by the key's name.
+/// `.map_err(on_duplicate(|| format!("SKU {sku} is already used")))`
+pub fn on_duplicate(message: impl FnOnce() -> String) -> impl FnOnce(DbErr) -> AppError {
+    move |err| match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict(message()),
+        _ => err.into(),
     }
 }
 

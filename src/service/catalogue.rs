@@ -10,7 +10,7 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::audit::AuditRecord;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, on_duplicate};
 use crate::service::bounds::MAX_UNITS;
 use crate::service::paging::{self, ListOrder, Page, PageRequest};
 use crate::service::text;
@@ -197,6 +197,7 @@ pub async fn create(db: &TenantDb, input: ProductInput) -> AppResult<product::Mo
     let clean = clean(&input)?;
     let mut tx = db.write().await?;
     ensure_free(&tx, &clean.sku, &clean.barcodes, None).await?;
+    let sku = clean.sku.clone();
     let now = Utc::now();
     let product = tx
         .insert(product::ActiveModel {
@@ -218,14 +219,18 @@ pub async fn create(db: &TenantDb, input: ProductInput) -> AppResult<product::Mo
             created_at: Set(now),
             updated_at: Set(now),
         })
-        .await?;
+        .await
+        .map_err(on_duplicate(|| format!("SKU {sku} is already used")))?;
     for barcode in &clean.barcodes {
         tx.insert(product_barcode::ActiveModel {
             tenant_id: Set(tx.tenant()),
             barcode: Set(barcode.clone()),
             product_id: Set(product.id),
         })
-        .await?;
+        .await
+        .map_err(on_duplicate(|| {
+            format!("barcode {barcode} is already used")
+        }))?;
     }
     for (name, base_quantity) in &clean.units {
         tx.insert(product_unit::ActiveModel {
@@ -475,7 +480,10 @@ pub async fn update(
             .col_expr(product::Column::UpdatedAt, Expr::value(now))
             .filter(product::Column::Id.eq(id)),
     )
-    .await?;
+    .await
+    .map_err(on_duplicate(|| {
+        format!("SKU {} is already used", clean.sku)
+    }))?;
     tx.delete_many(
         product_barcode::Entity::delete_many().filter(product_barcode::Column::ProductId.eq(id)),
     )
@@ -486,7 +494,10 @@ pub async fn update(
             barcode: Set(barcode.clone()),
             product_id: Set(id),
         })
-        .await?;
+        .await
+        .map_err(on_duplicate(|| {
+            format!("barcode {barcode} is already used")
+        }))?;
     }
     tx.delete_many(
         product_unit::Entity::delete_many().filter(product_unit::Column::ProductId.eq(id)),

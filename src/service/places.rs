@@ -9,7 +9,7 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::audit::AuditRecord;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, on_duplicate};
 use crate::service::paging::{self, ListOrder, Page, PageRequest};
 use crate::service::text;
 use crate::tenancy::TenantDb;
@@ -43,7 +43,7 @@ pub async fn create_warehouse(db: &TenantDb, input: WarehouseInput) -> AppResult
         .insert(warehouse::ActiveModel {
             id: Set(WarehouseId::generate()),
             tenant_id: Set(tx.tenant()),
-            code: Set(code),
+            code: Set(code.clone()),
             name: Set(name),
             address_line1: Set(text::multi_line("addressLine1", &input.address_line1, 200)?),
             address_line2: Set(text::multi_line("addressLine2", &input.address_line2, 200)?),
@@ -53,7 +53,10 @@ pub async fn create_warehouse(db: &TenantDb, input: WarehouseInput) -> AppResult
             is_active: Set(true),
             created_at: Set(Utc::now()),
         })
-        .await?;
+        .await
+        .map_err(on_duplicate(|| {
+            format!("warehouse code {code} is already used")
+        }))?;
     tx.record(
         AuditRecord::new("warehouse.create", "warehouse", created.id).with_change(
             json!(null),
@@ -177,13 +180,16 @@ pub async fn create_location(db: &TenantDb, input: LocationInput) -> AppResult<l
             id: Set(LocationId::generate()),
             tenant_id: Set(tx.tenant()),
             warehouse_id: Set(warehouse.id),
-            code: Set(code),
+            code: Set(code.clone()),
             kind: Set(input.kind),
             pickable: Set(input.pickable),
             is_active: Set(true),
             created_at: Set(Utc::now()),
         })
-        .await?;
+        .await
+        .map_err(on_duplicate(|| {
+            format!("{} already has a location {code}", warehouse.code)
+        }))?;
     tx.record(AuditRecord::new("location.create", "location", created.id).with_change(
         json!(null),
         json!({ "warehouse": warehouse.code, "code": created.code, "kind": created.kind, "pickable": created.pickable }),
@@ -458,7 +464,10 @@ pub async fn update_warehouse(
             .col_expr(warehouse::Column::Country, Expr::value(country.clone()))
             .filter(warehouse::Column::Id.eq(id)),
     )
-    .await?;
+    .await
+    .map_err(on_duplicate(|| {
+        format!("warehouse code {code} is already used")
+    }))?;
     let after = warehouse::Model {
         code,
         name,
@@ -523,7 +532,10 @@ pub async fn update_location(
             .col_expr(location::Column::Pickable, Expr::value(pickable))
             .filter(location::Column::Id.eq(id)),
     )
-    .await?;
+    .await
+    .map_err(on_duplicate(|| {
+        format!("location code {code} is already used here")
+    }))?;
     let after = location::Model {
         code,
         kind: kind.to_owned(),

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::audit::AuditRecord;
 use crate::auth::permission::{Permission, PermissionSet};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, on_duplicate};
 use crate::service::paging::{self, ListOrder, Page, PageRequest};
 use crate::service::text;
 use crate::tenancy::{TenantDb, TenantTx};
@@ -213,6 +213,7 @@ pub async fn create(
     check_can_grant(caller, permissions)?;
     let mut tx = db.write().await?;
     ensure_name_free(&tx, &name, None).await?;
+    let name_shown = name.clone();
     let created = tx
         .insert(role::ActiveModel {
             id: Set(RoleId::generate()),
@@ -223,7 +224,10 @@ pub async fn create(
             is_builtin: Set(false),
             created_at: Set(Utc::now()),
         })
-        .await?;
+        .await
+        .map_err(on_duplicate(|| {
+            format!("a role named {name_shown:?} already exists")
+        }))?;
     tx.record(
         AuditRecord::new("role.create", "role", created.id)
             .with_change(json!(null), snapshot(&created)),
@@ -288,7 +292,10 @@ pub async fn update(
             )
             .filter(role::Column::Id.eq(id)),
     )
-    .await?;
+    .await
+    .map_err(on_duplicate(|| {
+        format!("a role named {name:?} already exists")
+    }))?;
     let after = role::Model {
         name,
         description,

@@ -18,7 +18,7 @@ use crate::audit::AuditRecord;
 use crate::auth::password::{self, PasswordHasher};
 use crate::auth::permission::{Permission, PermissionSet};
 use crate::auth::session::SignedIn;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, on_duplicate};
 use crate::service::paging::{self, ListOrder, Page, PageRequest};
 use crate::service::roles::{self, check_can_grant};
 use crate::service::text;
@@ -214,6 +214,7 @@ pub async fn invite(
             "{email} is already a user here"
         )));
     }
+    let email_shown = email.clone();
     let user = tx
         .insert(user::ActiveModel {
             id: Set(UserId::generate()),
@@ -228,7 +229,10 @@ pub async fn invite(
             revoke_mask: Set(0),
             must_change_password: Set(true),
         })
-        .await?;
+        .await
+        .map_err(on_duplicate(|| {
+            format!("{email_shown} is already a user here")
+        }))?;
     tx.record(
         AuditRecord::new("user.invite", "user", user.id)
             .with_change(json!(null), snapshot(&user, &role)),
