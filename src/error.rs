@@ -70,16 +70,13 @@ impl From<DbErr> for AppError {
     /// Database errors are told apart by kind (the SQLSTATE or SQLite code the driver reports),
     /// never by their message text, which changes between versions and locales.
     fn from(err: DbErr) -> Self {
-        match err.sql_err() {
-            // A unique key the service checked before inserting, taken by a request that won
-            // the race between the check and the insert. Callers that know which key it is say
-            // so with [`on_duplicate`]; this is the answer for any other.
-            Some(SqlErr::UniqueConstraintViolation(_)) => {
-                return Self::Conflict(
-                    "a record with the same key was written at the same time; try again".into(),
-                );
-            }
-            Some(_) | None => {}
+        // A unique key the service checked before inserting, taken by a request that won the
+        // race between the check and the insert. Callers that know which key it is say so with
+        // [`on_duplicate`]; this is the answer for any other.
+        if let Some(SqlErr::UniqueConstraintViolation(_)) = err.sql_err() {
+            return Self::Conflict(
+                "a record with the same key was written at the same time; try again".into(),
+            );
         }
         // Text PostgreSQL cannot store (a NUL byte, invalid encoding) is the caller's input, not
         // our failure: say so instead of logging an internal error anyone could trigger.
