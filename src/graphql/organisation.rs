@@ -19,6 +19,30 @@ pub struct Organisation {
     active: bool,
 }
 
+/// Who a member's organisation is: what every member is shown on `me` (their organisation's name
+/// and the slug they sign in with). A separate type from [`Organisation`], so that whatever is
+/// added there later (settings) stays behind ORGANISATION_VIEW.
+#[derive(SimpleObject)]
+pub struct OrganisationSummary {
+    id: ID,
+    name: String,
+    /// Unique and URL-safe: what `login` names the organisation by.
+    slug: String,
+    /// Deactivated organisations cannot sign in.
+    active: bool,
+}
+
+impl From<organisation::Model> for OrganisationSummary {
+    fn from(model: organisation::Model) -> Self {
+        Self {
+            id: global_id(model.id),
+            name: model.name,
+            slug: model.slug,
+            active: model.is_active,
+        }
+    }
+}
+
 impl From<organisation::Model> for Organisation {
     fn from(model: organisation::Model) -> Self {
         Self {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::{role, user};
 
 use super::loaders;
-use super::organisation::Organisation;
+use super::organisation::OrganisationSummary;
 use super::roles::RoleSummary;
 use super::{
     ApiResult, ListConnection, SortDirection, UserError, connection, global_id, into_payload,
@@ -42,10 +42,10 @@ pub struct User {
 
 #[async_graphql::ComplexObject]
 impl User {
-    /// The organisation the user belongs to (always the caller's own). Every member sees all of
-    /// its fields (id, name, slug, active): they are who the member is and how they sign in, and
-    /// none is a setting; `organisation` and what may come there are behind ORGANISATION_VIEW.
-    async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Organisation> {
+    /// The organisation the user belongs to (always the caller's own): its id, name, slug and
+    /// whether it is active, which every member may see (who they are, how they sign in). The
+    /// organisation's settings are `Query.organisation`, behind ORGANISATION_VIEW.
+    async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<OrganisationSummary> {
         if let Some(organisation) = &self.preloaded_organisation {
             return Ok(organisation.clone().into());
         }

@@ -6,13 +6,24 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 use vaskem::auth::permission::Permission;
+use vaskem::graphql::{Requirement, SchemaShape};
 
 use crate::on_both_databases;
 use crate::support::app::error_code;
 use crate::support::database::TEST_PASSWORD;
 use crate::support::{Backend, TestApp};
 
-on_both_databases!(every_field_is_guarded_as_the_schema_says);
+on_both_databases!(
+    every_field_is_guarded_as_the_schema_says,
+    every_object_field_guard_refuses_without_its_permission,
+);
+
+fn permission_named(name: &str) -> Permission {
+    *Permission::ALL
+        .iter()
+        .find(|p| p.name() == name)
+        .unwrap_or_else(|| panic!("unknown permission {name}"))
+}
 
 const TYPE_REF: &str =
     "kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } }";
@@ -138,6 +149,16 @@ async fn every_field_is_guarded_as_the_schema_says(backend: Backend) {
         live, documented,
         "every field must appear in the requirements"
     );
+    let unguarded: Vec<&str> = requirements
+        .iter()
+        .filter(|(_, needs)| *needs == Requirement::Unguarded)
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert!(
+        unguarded.is_empty(),
+        "root fields with neither a guard and @requires nor a place on the self-service list \
+         (vaskem::graphql::SELF_SERVICE_FIELDS): {unguarded:?}"
+    );
 
     let nobody = app.database.user_with_permissions(owner.tenant, &[]).await;
     for (field, document) in &fields {
@@ -147,7 +168,7 @@ async fn every_field_is_guarded_as_the_schema_says(backend: Backend) {
             .expect("requirement")
             .1;
         let (_, anonymous) = app.graphql(document, json!({})).await;
-        if needs == "public" {
+        if *needs == Requirement::Public {
             assert_ne!(
                 anonymous["errors"][0]["message"], "not signed in",
                 "{field}: {anonymous}"
@@ -163,14 +184,20 @@ async fn every_field_is_guarded_as_the_schema_says(backend: Backend) {
         // A fresh session each time: `logout` would end a shared one.
         let session = app.login(&nobody, TEST_PASSWORD).await;
         let (_, refused) = app.graphql_in(Some(&session), document, json!({})).await;
-        if needs == "signed in" {
-            let code = error_code(&refused);
-            assert!(
-                !matches!(code, Some("UNAUTHENTICATED" | "FORBIDDEN")),
-                "{field} is self-service: {refused}"
-            );
-            continue;
-        }
+        let needs = match needs {
+            Requirement::SignedIn | Requirement::PerType => {
+                // Per-type fields are walked with real ids of every type in
+                // `every_object_field_guard_refuses_without_its_permission`.
+                let code = error_code(&refused);
+                assert!(
+                    !matches!(code, Some("UNAUTHENTICATED" | "FORBIDDEN")),
+                    "{field} is self-service: {refused}"
+                );
+                continue;
+            }
+            Requirement::Permission(permission) => permission,
+            Requirement::Public | Requirement::Unguarded => unreachable!("checked above"),
+        };
         assert_eq!(
             error_code(&refused),
             Some("FORBIDDEN"),
@@ -188,10 +215,7 @@ async fn every_field_is_guarded_as_the_schema_says(backend: Backend) {
                 .contains(needs.as_str())
         );
 
-        let permission = *Permission::ALL
-            .iter()
-            .find(|p| p.name() == needs)
-            .unwrap_or_else(|| panic!("{field}: unknown permission {needs}"));
+        let permission = permission_named(needs);
         let holder = app
             .database
             .user_with_permissions(owner.tenant, &[permission])
@@ -222,5 +246,242 @@ fn every_permission_is_listed_once_in_the_matrix() {
     for permission in Permission::ALL {
         let row = format!("| {} | `{}` |", permission.bit(), permission.name());
         assert_eq!(matrix.matches(&row).count(), 1, "{row}");
+    }
+}
+
+/// One way to reach a type: the root field and the fields under it, and every permission the
+/// fields on the way need.
+struct Route {
+    operation: &'static str,
+    /// Field selections from the root down, each with its arguments: `adjustStock(input: …)`.
+    steps: Vec<String>,
+    needs: BTreeSet<String>,
+}
+
+impl Route {
+    /// The document selecting `field` (with `__typename` under it if it is an object) at the
+    /// end of the route.
+    fn document(&self, field: &str, is_object: bool) -> String {
+        let mut inner = if is_object {
+            format!("{field} {{ __typename }}")
+        } else {
+            field.to_owned()
+        };
+        for step in self.steps.iter().rev() {
+            inner = format!("{step} {{ __typename {inner} }}");
+        }
+        format!("{} {{ {inner} }}", self.operation)
+    }
+}
+
+/// The shortest route from a Query root to `target` through fields that need no arguments and
+/// do not themselves need `avoid`; None if there is none.
+fn route_from_query(shape: &SchemaShape, target: &str, avoid: &str) -> Option<Route> {
+    let mut queue = std::collections::VecDeque::new();
+    let mut seen = BTreeSet::new();
+    for field in shape.fields("Query") {
+        if field.required_arguments.is_empty() && field.requires.as_deref() != Some(avoid) {
+            let needs = field.requires.iter().cloned().collect();
+            queue.push_back((field.type_name.clone(), vec![field.name.clone()], needs));
+        }
+    }
+    while let Some((type_name, steps, needs)) = queue.pop_front() {
+        if type_name == target {
+            return Some(Route {
+                operation: "query",
+                steps,
+                needs,
+            });
+        }
+        if !seen.insert(type_name.clone()) {
+            continue;
+        }
+        for field in shape.fields(&type_name) {
+            if !field.required_arguments.is_empty()
+                || field.requires.as_deref() == Some(avoid)
+                || !shape.types.contains_key(&field.type_name)
+            {
+                continue;
+            }
+            let mut steps = steps.clone();
+            steps.push(field.name.clone());
+            let mut needs: BTreeSet<String> = needs.clone();
+            needs.extend(field.requires.iter().cloned());
+            queue.push_back((field.type_name.clone(), steps, needs));
+        }
+    }
+    None
+}
+
+/// What the walk's organisation holds, so that every list on a route has a row.
+struct Seeded {
+    product: String,
+    warehouse: String,
+    location: String,
+    user: String,
+    role: String,
+}
+
+async fn seed(app: &TestApp, session: &crate::support::Session) -> Seeded {
+    let call = |document: &'static str, variables: Value| async move {
+        let (_, body) = app.graphql_in(Some(session), document, variables).await;
+        assert!(body.get("errors").is_none(), "{document}: {body}");
+        body["data"].clone()
+    };
+    let warehouse = call(
+        "mutation { createWarehouse(input: { code: \"W1\", name: \"Walk\" }) { warehouse { id } } }",
+        json!({}),
+    )
+    .await["createWarehouse"]["warehouse"]["id"]
+        .clone();
+    let location = call(
+        "mutation ($w: ID!) { createLocation(input: { warehouseId: $w, code: \"A-01\" }) { location { id } } }",
+        json!({ "w": warehouse }),
+    )
+    .await["createLocation"]["location"]["id"]
+        .clone();
+    let product = call(
+        "mutation { createProduct(input: { sku: \"WALK-1\", name: \"Walked\" }) { product { id } } }",
+        json!({}),
+    )
+    .await["createProduct"]["product"]["id"]
+        .clone();
+    call(
+        "mutation ($p: ID!, $l: ID!) { adjustStock(input: { productId: $p, locationId: $l, change: 5, reason: \"found\" }) { movements { id } } }",
+        json!({ "p": product, "l": location }),
+    )
+    .await;
+    let me = call("{ me { id role { id } } }", json!({})).await;
+    let text = |value: &Value| value.as_str().expect("an id").to_owned();
+    Seeded {
+        product: text(&product),
+        warehouse: text(&warehouse),
+        location: text(&location),
+        user: text(&me["me"]["id"]),
+        role: text(&me["me"]["role"]["id"]),
+    }
+}
+
+/// Routes to types only a mutation returns (its payload), built on the seeded rows, with the
+/// permission the mutation needs.
+fn route_from_mutation(target: &str, seeded: &Seeded) -> Option<Route> {
+    match target {
+        "StockPayload" => Some(Route {
+            operation: "mutation",
+            steps: vec![format!(
+                "adjustStock(input: {{ productId: \"{}\", locationId: \"{}\", change: 1, reason: \"found\" }})",
+                seeded.product, seeded.location
+            )],
+            needs: BTreeSet::from(["STOCK_ADJUST".to_owned()]),
+        }),
+        _ => None,
+    }
+}
+
+/// Every object field that carries `@requires` (a product's balances, a balance's location, a
+/// payload's balances) is reached through the live API by a user who holds everything on the way
+/// but that permission: the field is null and the reply names the permission. With it, the same
+/// document answers without error. `node(id:)` is walked with a real id of every type it serves.
+async fn every_object_field_guard_refuses_without_its_permission(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.member_of_new_organisation("Walk").await;
+    let seeded = seed(&app, &owner.session).await;
+    let shape = SchemaShape::parse(&vaskem::graphql::sdl()).expect("the service's SDL parses");
+    let guarded = shape.guarded_object_fields();
+    assert!(guarded.len() >= 9, "{guarded:?}");
+
+    for (type_name, field, needs) in &guarded {
+        let route = route_from_query(&shape, type_name, needs)
+            .or_else(|| route_from_mutation(type_name, &seeded))
+            .unwrap_or_else(|| {
+                panic!(
+                    "{type_name}.{field}: no way to reach {type_name} from Query without \
+                     arguments; add a route for it to route_from_mutation"
+                )
+            });
+        let target = shape
+            .fields(type_name)
+            .iter()
+            .find(|f| &f.name == field)
+            .expect("the field");
+        let document = route.document(field, shape.types.contains_key(&target.type_name));
+        let on_the_way: Vec<Permission> = route.needs.iter().map(|p| permission_named(p)).collect();
+
+        let without = app
+            .database
+            .user_with_permissions(owner.tenant, &on_the_way)
+            .await;
+        let session = app.login(&without, TEST_PASSWORD).await;
+        let (_, refused) = app.graphql_in(Some(&session), &document, json!({})).await;
+        let errors = refused["errors"].as_array().cloned().unwrap_or_default();
+        let refusal = errors.iter().find(|error| {
+            error["path"]
+                .as_array()
+                .and_then(|path| path.last())
+                .is_some_and(|last| last == field.as_str())
+        });
+        let refusal = refusal.unwrap_or_else(|| {
+            panic!("{type_name}.{field} without {needs} ({document}) was not refused: {refused}")
+        });
+        assert_eq!(refusal["extensions"]["code"], "FORBIDDEN", "{refused}");
+        assert_eq!(
+            refusal["extensions"]["permission"],
+            needs.as_str(),
+            "{refused}"
+        );
+        assert!(
+            !refused.to_string().contains("WALK-1") || !route.needs.contains("PRODUCTS_VIEW"),
+            "{refused}"
+        );
+
+        let mut with = on_the_way.clone();
+        with.push(permission_named(needs));
+        let holder = app
+            .database
+            .user_with_permissions(owner.tenant, &with)
+            .await;
+        let session = app.login(&holder, TEST_PASSWORD).await;
+        let (_, allowed) = app.graphql_in(Some(&session), &document, json!({})).await;
+        assert!(
+            allowed.get("errors").is_none(),
+            "{type_name}.{field} with {needs} ({document}): {allowed}"
+        );
+    }
+
+    // node(id:) checks, per call, the permission of the type the id names: the one its own
+    // root field needs (Query.product for a Product).
+    let roots = vaskem::graphql::permission_requirements();
+    let root_permission = |root: &str| match roots.iter().find(|(name, _)| name == root) {
+        Some((_, Requirement::Permission(permission))) => permission.clone(),
+        other => panic!("{root}: {other:?}"),
+    };
+    for (id, root) in [
+        (&seeded.product, "Query.product"),
+        (&seeded.warehouse, "Query.warehouse"),
+        (&seeded.location, "Query.location"),
+        (&seeded.user, "Query.user"),
+        (&seeded.role, "Query.role"),
+    ] {
+        let needs = root_permission(root);
+        let document = format!("{{ node(id: \"{id}\") {{ id }} }}");
+        let nobody = app.database.user_with_permissions(owner.tenant, &[]).await;
+        let session = app.login(&nobody, TEST_PASSWORD).await;
+        let (_, refused) = app.graphql_in(Some(&session), &document, json!({})).await;
+        assert_eq!(error_code(&refused), Some("FORBIDDEN"), "{root}: {refused}");
+        assert_eq!(
+            refused["errors"][0]["extensions"]["permission"],
+            needs.as_str()
+        );
+        let holder = app
+            .database
+            .user_with_permissions(owner.tenant, &[permission_named(&needs)])
+            .await;
+        let session = app.login(&holder, TEST_PASSWORD).await;
+        let (_, allowed) = app.graphql_in(Some(&session), &document, json!({})).await;
+        assert_eq!(
+            allowed["data"]["node"]["id"],
+            id.as_str(),
+            "{root}: {allowed}"
+        );
     }
 }
