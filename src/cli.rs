@@ -635,3 +635,41 @@ fn organisation_id(text: &str) -> Result<TenantId, String> {
     parse_id::<TenantId>(&async_graphql::ID(text.to_owned()), "org")
         .map_err(|_| "not an organisation id".to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{Cli, Command};
+    use crate::auth::session::{LoginThrottle, SessionPolicy};
+    use crate::graphql::QueryLimits;
+    use crate::http::server::ConnectionLimits;
+
+    /// `vaskem serve` with no flags runs on the same numbers as `Default` (tests, embedders):
+    /// both read one constant per settings type.
+    #[test]
+    fn serve_without_flags_uses_the_defaults() {
+        let Ok(cli) = Cli::try_parse_from(["vaskem", "serve"]) else {
+            panic!("`vaskem serve` parses");
+        };
+        let Command::Serve(args) = cli.command else {
+            panic!("serve");
+        };
+        assert_eq!(
+            format!("{:?}", args.limits),
+            format!("{:?}", QueryLimits::default())
+        );
+        assert_eq!(
+            format!("{:?}", args.sessions),
+            format!("{:?}", SessionPolicy::default())
+        );
+        assert_eq!(
+            format!("{:?}", args.throttle),
+            format!("{:?}", LoginThrottle::default())
+        );
+        assert_eq!(
+            format!("{:?}", args.connections),
+            format!("{:?}", ConnectionLimits::default())
+        );
+    }
+}

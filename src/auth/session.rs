@@ -33,7 +33,7 @@ pub struct SessionPolicy {
     #[arg(
         long = "session-idle-minutes",
         env = "VASKEM_SESSION_IDLE_MINUTES",
-        default_value_t = 30,
+        default_value_t = SessionPolicy::DEFAULT.idle_minutes,
         value_parser = clap::value_parser!(u32).range(1..=1440)
     )]
     pub idle_minutes: u32,
@@ -41,18 +41,24 @@ pub struct SessionPolicy {
     #[arg(
         long = "session-lifetime-hours",
         env = "VASKEM_SESSION_LIFETIME_HOURS",
-        default_value_t = 12,
+        default_value_t = SessionPolicy::DEFAULT.lifetime_hours,
         value_parser = clap::value_parser!(u32).range(1..=720)
     )]
     pub lifetime_hours: u32,
 }
 
+impl SessionPolicy {
+    /// What `vaskem serve` uses when neither flag nor environment variable says otherwise: the
+    /// one place these numbers are written (clap's defaults and `Default` both read it).
+    pub const DEFAULT: Self = Self {
+        idle_minutes: 30,
+        lifetime_hours: 12,
+    };
+}
+
 impl Default for SessionPolicy {
     fn default() -> Self {
-        Self {
-            idle_minutes: 30,
-            lifetime_hours: 12,
-        }
+        Self::DEFAULT
     }
 }
 
@@ -253,7 +259,7 @@ pub struct LoginThrottle {
     #[arg(
         long = "login-max-failures-per-account",
         env = "VASKEM_LOGIN_MAX_FAILURES_PER_ACCOUNT",
-        default_value_t = 5,
+        default_value_t = LoginThrottle::DEFAULT.account_max_failures,
         value_parser = clap::value_parser!(i32).range(1..=1000)
     )]
     pub account_max_failures: i32,
@@ -261,7 +267,7 @@ pub struct LoginThrottle {
     #[arg(
         long = "login-max-failures-per-client",
         env = "VASKEM_LOGIN_MAX_FAILURES_PER_CLIENT",
-        default_value_t = 20,
+        default_value_t = LoginThrottle::DEFAULT.client_max_failures,
         value_parser = clap::value_parser!(i32).range(1..=100_000)
     )]
     pub client_max_failures: i32,
@@ -269,7 +275,7 @@ pub struct LoginThrottle {
     #[arg(
         long = "login-failure-window-minutes",
         env = "VASKEM_LOGIN_FAILURE_WINDOW_MINUTES",
-        default_value_t = 15,
+        default_value_t = LoginThrottle::DEFAULT.window_minutes,
         value_parser = clap::value_parser!(i64).range(1..=1440)
     )]
     pub window_minutes: i64,
@@ -277,7 +283,7 @@ pub struct LoginThrottle {
     #[arg(
         long = "login-lockout-minutes",
         env = "VASKEM_LOGIN_LOCKOUT_MINUTES",
-        default_value_t = 15,
+        default_value_t = LoginThrottle::DEFAULT.lockout_minutes,
         value_parser = clap::value_parser!(i64).range(1..=1440)
     )]
     pub lockout_minutes: i64,
@@ -286,21 +292,27 @@ pub struct LoginThrottle {
     #[arg(
         long = "login-slowdown-ms",
         env = "VASKEM_LOGIN_SLOWDOWN_MS",
-        default_value_t = 500,
+        default_value_t = LoginThrottle::DEFAULT.slowdown_ms,
         value_parser = clap::value_parser!(u64).range(0..=5000)
     )]
     pub slowdown_ms: u64,
 }
 
+impl LoginThrottle {
+    /// What `vaskem serve` uses when neither flag nor environment variable says otherwise: the
+    /// one place these numbers are written (clap's defaults and `Default` both read it).
+    pub const DEFAULT: Self = Self {
+        account_max_failures: 5,
+        client_max_failures: 20,
+        window_minutes: 15,
+        lockout_minutes: 15,
+        slowdown_ms: 500,
+    };
+}
+
 impl Default for LoginThrottle {
     fn default() -> Self {
-        Self {
-            account_max_failures: 5,
-            client_max_failures: 20,
-            window_minutes: 15,
-            lockout_minutes: 15,
-            slowdown_ms: 500,
-        }
+        Self::DEFAULT
     }
 }
 

@@ -3,7 +3,7 @@
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
 use entity::product;
 
-use super::loaders::{self, Balances, BalancesOf, Barcodes, StockTotals, Units};
+use super::loaders::{BalancesOf, Loaders};
 use super::stock::StockBalance;
 use super::{
     ApiResult, ListConnection, SortDirection, UserError, connection, global_id, into_payload,
@@ -74,13 +74,13 @@ impl From<product::Model> for Product {
 impl Product {
     /// The product's barcodes, each unique in the organisation.
     async fn barcodes(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
-        let loader = loaders::get::<Barcodes>(ctx)?;
+        let loader = &Loaders::of(ctx)?.barcodes;
         Ok(loader.load_one(self.product_id).await?.unwrap_or_default())
     }
 
     /// Pack and case conversions.
     async fn units(&self, ctx: &Context<'_>) -> ApiResult<Vec<PackUnit>> {
-        let loader = loaders::get::<Units>(ctx)?;
+        let loader = &Loaders::of(ctx)?.units;
         Ok(loader
             .load_one(self.product_id)
             .await?
@@ -100,7 +100,7 @@ impl Product {
         if !may_see(ctx, Permission::StockView) {
             return Ok(None);
         }
-        let loader = loaders::get::<StockTotals>(ctx)?;
+        let loader = &Loaders::of(ctx)?.stock_totals;
         let total = loader.load_one(self.product_id).await?.unwrap_or_default();
         Ok(Some(ProductStock {
             on_hand: total.on_hand,
@@ -132,7 +132,8 @@ impl Product {
             first: super::page_size(Some(first))?,
             include_empty,
         };
-        let balances = loaders::get::<Balances>(ctx)?
+        let balances = Loaders::of(ctx)?
+            .balances
             .load_one(key)
             .await?
             .unwrap_or_default();
@@ -291,11 +292,14 @@ async fn prime_loaders(ctx: &Context<'_>, products: &[&product::Model]) -> ApiRe
     );
     let asks = |field: &str| edge_node.field(field).exists() || node.field(field).exists();
     let ids: Vec<entity::ProductId> = products.iter().map(|p| p.id).collect();
+    let loaders = Loaders::of(ctx)?;
     if asks("barcodes") {
-        loaders::prime(ctx, loaders::get::<Barcodes>(ctx)?, ids.iter().copied()).await?;
+        loaders
+            .prime(&loaders.barcodes, ids.iter().copied())
+            .await?;
     }
     if asks("units") {
-        loaders::prime(ctx, loaders::get::<Units>(ctx)?, ids.iter().copied()).await?;
+        loaders.prime(&loaders.units, ids.iter().copied()).await?;
     }
     let may_see_stock = super::signed_in(ctx)
         .is_ok_and(|caller| caller.permissions.contains(Permission::StockView));
@@ -323,10 +327,10 @@ async fn prime_loaders(ctx: &Context<'_>, products: &[&product::Model]) -> ApiRe
                 include_empty,
             }));
         }
-        loaders::prime(ctx, loaders::get::<Balances>(ctx)?, keys).await?;
+        loaders.prime(&loaders.balances, keys).await?;
     }
     if asks("stock") && may_see_stock {
-        loaders::prime(ctx, loaders::get::<StockTotals>(ctx)?, ids).await?;
+        loaders.prime(&loaders.stock_totals, ids).await?;
     }
     Ok(())
 }

@@ -7,32 +7,99 @@ use std::collections::HashMap;
 use std::hash::Hash;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use entity::{ProductId, TenantScoped, location, lot, product, role, warehouse};
+use entity::{
+    LocationId, LotId, ProductId, RoleId, TenantScoped, WarehouseId, location, lot, product, role,
+    warehouse,
+};
 use sea_orm::EntityTrait;
 
 use super::ApiError;
 use crate::service::{catalogue, stock};
 use crate::tenancy::TenantDb;
 
-/// The loaders as they sit in the request's data.
-pub type Barcodes = DataLoader<BarcodesByProduct, HashMapCache>;
-pub type StockTotals = DataLoader<StockByProduct, HashMapCache>;
-
-/// This request's loader of type `L`; INTERNAL rather than a panic if it was not installed.
-pub fn get<'a, L: Send + Sync + 'static>(
-    ctx: &async_graphql::Context<'a>,
-) -> Result<&'a L, ApiError> {
-    ctx.data_opt::<L>()
-        .ok_or_else(|| crate::error::AppError::Internal("data loader not installed".into()).into())
+/// Every loader of one request, installed together, so that their caches are switched on or off
+/// together: a query's loaders cache for the whole request (it reads one moment: a page primes
+/// them, its fields then read from the cache); a mutation's do not, since a document of several
+/// mutations changes data between fields, and the second must not be shown what the first read
+/// before it wrote.
+pub struct Loaders {
+    caching: bool,
+    pub barcodes: DataLoader<BarcodesByProduct, HashMapCache>,
+    pub units: DataLoader<UnitsByProduct, HashMapCache>,
+    pub stock_totals: DataLoader<StockByProduct, HashMapCache>,
+    pub balances: DataLoader<BalancesByProduct, HashMapCache>,
+    pub products: DataLoader<ById<product::Entity, ProductId>, HashMapCache>,
+    pub locations: DataLoader<ById<location::Entity, LocationId>, HashMapCache>,
+    pub warehouses: DataLoader<ById<warehouse::Entity, WarehouseId>, HashMapCache>,
+    pub lots: DataLoader<ById<lot::Entity, LotId>, HashMapCache>,
+    pub roles: DataLoader<ById<role::Entity, RoleId>, HashMapCache>,
 }
 
-pub type Units = DataLoader<UnitsByProduct, HashMapCache>;
-pub type Lots = DataLoader<ById<entity::lot::Entity, entity::LotId>, HashMapCache>;
-pub type Products = DataLoader<ById<entity::product::Entity, ProductId>, HashMapCache>;
-pub type Locations = DataLoader<ById<entity::location::Entity, entity::LocationId>, HashMapCache>;
-pub type Roles = DataLoader<ById<entity::role::Entity, entity::RoleId>, HashMapCache>;
-pub type Warehouses =
-    DataLoader<ById<entity::warehouse::Entity, entity::WarehouseId>, HashMapCache>;
+impl Loaders {
+    /// This request's loaders, batching over `db`; `caching` for a query, not for a mutation.
+    pub fn new(db: &TenantDb, caching: bool) -> Self {
+        Self {
+            caching,
+            barcodes: loader(BarcodesByProduct(db.clone()), caching),
+            units: loader(UnitsByProduct(db.clone()), caching),
+            stock_totals: loader(StockByProduct(db.clone()), caching),
+            balances: loader(BalancesByProduct(db.clone()), caching),
+            products: loader(
+                by_id::<product::Entity, _>(db, product::Column::Id, |row| row.id),
+                caching,
+            ),
+            locations: loader(
+                by_id::<location::Entity, _>(db, location::Column::Id, |row| row.id),
+                caching,
+            ),
+            warehouses: loader(
+                by_id::<warehouse::Entity, _>(db, warehouse::Column::Id, |row| row.id),
+                caching,
+            ),
+            lots: loader(
+                by_id::<lot::Entity, _>(db, lot::Column::Id, |row| row.id),
+                caching,
+            ),
+            roles: loader(
+                by_id::<role::Entity, _>(db, role::Column::Id, |row| row.id),
+                caching,
+            ),
+        }
+    }
+
+    /// This request's loaders; INTERNAL rather than a panic if they were not installed.
+    pub fn of<'a>(ctx: &async_graphql::Context<'a>) -> Result<&'a Self, ApiError> {
+        ctx.data_opt::<Self>().ok_or_else(|| {
+            crate::error::AppError::Internal("data loaders not installed".into()).into()
+        })
+    }
+
+    /// Loads a page's keys at once, in this task, and caches the answers for its fields. A page
+    /// knows all its keys: the loader's batching would only add a delay (a timer and a task of
+    /// its own) to wait for them. Without caching (a mutation) it loads through the loader as
+    /// usual.
+    pub async fn prime<L, K>(
+        &self,
+        loader: &DataLoader<L, HashMapCache>,
+        keys: impl IntoIterator<Item = K>,
+    ) -> Result<HashMap<K, L::Value>, ApiError>
+    where
+        L: Loader<K, Error = ApiError>,
+        K: Copy + Eq + Hash + Send + Sync + 'static,
+    {
+        if !self.caching {
+            return loader.load_many(keys).await;
+        }
+        let mut keys: Vec<K> = keys.into_iter().collect();
+        let mut seen = std::collections::HashSet::with_capacity(keys.len());
+        keys.retain(|key| seen.insert(*key));
+        let found = loader.loader().load(&keys).await?;
+        loader
+            .feed_many(found.iter().map(|(key, value)| (*key, value.clone())))
+            .await;
+        Ok(found)
+    }
+}
 
 /// Rows of one table by their id.
 pub struct ById<E: EntityTrait, K> {
@@ -126,8 +193,6 @@ pub struct BalancesOf {
     pub include_empty: bool,
 }
 
-pub type Balances = DataLoader<BalancesByProduct, HashMapCache>;
-
 pub struct BalancesByProduct(TenantDb);
 
 impl Loader<BalancesOf> for BalancesByProduct {
@@ -175,72 +240,6 @@ impl Loader<ProductId> for StockByProduct {
         let found = stock::totals_for(&self.0, keys).await?;
         Ok(every_key(keys, found))
     }
-}
-
-/// Whether this request's loaders cache (a query) or not (a mutation).
-#[derive(Clone, Copy, Debug)]
-pub struct Caching(pub bool);
-
-/// Loads a page's keys at once, in this task, and caches the answers for its fields. A page
-/// knows all its keys: the loader's batching would only add a delay (a timer and a task of its
-/// own) to wait for them. Without caching (a mutation) it loads through the loader as usual.
-pub async fn prime<L, K>(
-    ctx: &async_graphql::Context<'_>,
-    loader: &DataLoader<L, HashMapCache>,
-    keys: impl IntoIterator<Item = K>,
-) -> Result<HashMap<K, L::Value>, ApiError>
-where
-    L: Loader<K, Error = ApiError>,
-    K: Copy + Eq + Hash + Send + Sync + 'static,
-{
-    if !ctx.data_opt::<Caching>().is_some_and(|caching| caching.0) {
-        return loader.load_many(keys).await;
-    }
-    let mut keys: Vec<K> = keys.into_iter().collect();
-    let mut seen = std::collections::HashSet::with_capacity(keys.len());
-    keys.retain(|key| seen.insert(*key));
-    let found = loader.loader().load(&keys).await?;
-    loader
-        .feed_many(found.iter().map(|(key, value)| (*key, value.clone())))
-        .await;
-    Ok(found)
-}
-
-/// Adds this request's loaders to its data. A query's loaders cache for the whole request (it
-/// reads one moment: a page primes them, its fields then read from the cache); a mutation's do
-/// not, since a document of several mutations changes data between fields, and the second must
-/// not be shown what the first read before it wrote.
-pub fn install(
-    request: async_graphql::Request,
-    db: &TenantDb,
-    caching: bool,
-) -> async_graphql::Request {
-    request
-        .data(Caching(caching))
-        .data(loader(BarcodesByProduct(db.clone()), caching))
-        .data(loader(
-            by_id::<role::Entity, _>(db, role::Column::Id, |row| row.id),
-            caching,
-        ))
-        .data(loader(
-            by_id::<lot::Entity, _>(db, lot::Column::Id, |row| row.id),
-            caching,
-        ))
-        .data(loader(
-            by_id::<product::Entity, _>(db, product::Column::Id, |row| row.id),
-            caching,
-        ))
-        .data(loader(
-            by_id::<location::Entity, _>(db, location::Column::Id, |row| row.id),
-            caching,
-        ))
-        .data(loader(
-            by_id::<warehouse::Entity, _>(db, warehouse::Column::Id, |row| row.id),
-            caching,
-        ))
-        .data(loader(UnitsByProduct(db.clone()), caching))
-        .data(loader(StockByProduct(db.clone()), caching))
-        .data(loader(BalancesByProduct(db.clone()), caching))
 }
 
 /// A loader for one request, its batches run in tasks of their own.

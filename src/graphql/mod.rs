@@ -65,7 +65,7 @@ pub struct QueryLimits {
     #[arg(
         long = "max-query-depth",
         env = "VASKEM_MAX_QUERY_DEPTH",
-        default_value_t = 16,
+        default_value_t = QueryLimits::DEFAULT.depth,
         value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64)
     )]
     pub depth: usize,
@@ -75,7 +75,7 @@ pub struct QueryLimits {
     #[arg(
         long = "max-query-complexity",
         env = "VASKEM_MAX_QUERY_COMPLEXITY",
-        default_value_t = 1000,
+        default_value_t = QueryLimits::DEFAULT.complexity,
         value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000)
     )]
     pub complexity: usize,
@@ -84,7 +84,7 @@ pub struct QueryLimits {
     #[arg(
         long = "max-query-fields",
         env = "VASKEM_MAX_QUERY_FIELDS",
-        default_value_t = 1000,
+        default_value_t = QueryLimits::DEFAULT.fields,
         value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000)
     )]
     pub fields: usize,
@@ -93,7 +93,7 @@ pub struct QueryLimits {
     #[arg(
         long = "max-document-bytes",
         env = "VASKEM_MAX_DOCUMENT_BYTES",
-        default_value_t = 65_536,
+        default_value_t = QueryLimits::DEFAULT.document_bytes,
         value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1024..=1_048_576)
     )]
     pub document_bytes: usize,
@@ -101,7 +101,7 @@ pub struct QueryLimits {
     #[arg(
         long = "max-aliases",
         env = "VASKEM_MAX_ALIASES",
-        default_value_t = 100,
+        default_value_t = QueryLimits::DEFAULT.aliases,
         value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=10_000)
     )]
     pub aliases: usize,
@@ -109,7 +109,7 @@ pub struct QueryLimits {
     #[arg(
         long = "max-directives",
         env = "VASKEM_MAX_DIRECTIVES",
-        default_value_t = 5,
+        default_value_t = QueryLimits::DEFAULT.directives,
         value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=50)
     )]
     pub directives: usize,
@@ -119,23 +119,29 @@ pub struct QueryLimits {
     #[arg(
         long = "max-recursive-depth",
         env = "VASKEM_MAX_RECURSIVE_DEPTH",
-        default_value_t = 32,
+        default_value_t = QueryLimits::DEFAULT.recursive_depth,
         value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(8..=128)
     )]
     pub recursive_depth: usize,
 }
 
+impl QueryLimits {
+    /// What `vaskem serve` uses when neither flag nor environment variable says otherwise: the
+    /// one place these numbers are written (clap's defaults and `Default` both read it).
+    pub const DEFAULT: Self = Self {
+        depth: 16,
+        complexity: 1000,
+        fields: 1000,
+        document_bytes: 65_536,
+        aliases: 100,
+        directives: 5,
+        recursive_depth: 32,
+    };
+}
+
 impl Default for QueryLimits {
     fn default() -> Self {
-        Self {
-            depth: 16,
-            complexity: 1000,
-            fields: 1000,
-            document_bytes: 65_536,
-            aliases: 100,
-            directives: 5,
-            recursive_depth: 32,
-        }
+        Self::DEFAULT
     }
 }
 

@@ -3,7 +3,7 @@
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
 use entity::{location, warehouse};
 
-use super::loaders;
+use super::loaders::Loaders;
 use super::{
     ApiResult, ListConnection, SortDirection, UserError, connection, global_id, into_payload,
     page_request, parse_id, parse_optional_id, tenant_db,
@@ -69,7 +69,8 @@ impl Location {
         if !may_see(ctx, Permission::WarehousesView) {
             return Ok(None);
         }
-        let warehouse = loaders::get::<loaders::Warehouses>(ctx)?
+        let warehouse = Loaders::of(ctx)?
+            .warehouses
             .load_one(self.warehouse_key)
             .await?;
         Ok(Some(

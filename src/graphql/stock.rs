@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{stock_balance, stock_movement};
 
 use super::catalogue::Product;
-use super::loaders;
+use super::loaders::Loaders;
 use super::places::Location;
 use super::{
     ApiResult, ListConnection, SortDirection, UserError, connection, global_id, into_payload,
@@ -83,16 +83,14 @@ impl StockBalance {
 }
 
 async fn load_product(ctx: &Context<'_>, id: entity::ProductId) -> ApiResult<Product> {
-    let product = loaders::get::<loaders::Products>(ctx)?.load_one(id).await?;
+    let product = Loaders::of(ctx)?.products.load_one(id).await?;
     Ok(product
         .ok_or(AppError::NotFound { entity: "product" })?
         .into())
 }
 
 async fn load_location(ctx: &Context<'_>, id: entity::LocationId) -> ApiResult<Location> {
-    let location = loaders::get::<loaders::Locations>(ctx)?
-        .load_one(id)
-        .await?;
+    let location = Loaders::of(ctx)?.locations.load_one(id).await?;
     Ok(location
         .ok_or(AppError::NotFound { entity: "location" })?
         .into())
@@ -102,7 +100,7 @@ async fn load_lot(ctx: &Context<'_>, id: Option<entity::LotId>) -> ApiResult<Opt
     let Some(id) = id else {
         return Ok(None);
     };
-    let lot = loaders::get::<loaders::Lots>(ctx)?.load_one(id).await?;
+    let lot = Loaders::of(ctx)?.lots.load_one(id).await?;
     Ok(lot.map(|lot| Lot {
         id: global_id(lot.id),
         code: lot.code,
@@ -460,23 +458,23 @@ async fn prime_relations(ctx: &Context<'_>, related: Related) -> ApiResult<()> {
     let node = ctx.look_ahead().field("nodes");
     let edge_node = ctx.look_ahead().field("edges").field("node");
     let asks = |field: &str| node.field(field).exists() || edge_node.field(field).exists();
+    let loaders = Loaders::of(ctx)?;
     if asks("product") {
-        loaders::prime(ctx, loaders::get::<loaders::Products>(ctx)?, products).await?;
+        loaders.prime(&loaders.products, products).await?;
     }
     if asks("location") || asks("fromLocation") || asks("toLocation") {
-        let locations =
-            loaders::prime(ctx, loaders::get::<loaders::Locations>(ctx)?, locations).await?;
+        let locations = loaders.prime(&loaders.locations, locations).await?;
         let wants_warehouse = ["location", "fromLocation", "toLocation"].iter().any(|f| {
             node.field(f).field("warehouse").exists()
                 || edge_node.field(f).field("warehouse").exists()
         });
         if wants_warehouse {
             let warehouses = locations.values().map(|l| l.warehouse_id);
-            loaders::prime(ctx, loaders::get::<loaders::Warehouses>(ctx)?, warehouses).await?;
+            loaders.prime(&loaders.warehouses, warehouses).await?;
         }
     }
     if asks("lot") {
-        loaders::prime(ctx, loaders::get::<loaders::Lots>(ctx)?, lots).await?;
+        loaders.prime(&loaders.lots, lots).await?;
     }
     Ok(())
 }

@@ -4,7 +4,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{role, user};
 
-use super::loaders;
+use super::loaders::Loaders;
 use super::organisation::OrganisationSummary;
 use super::roles::RoleSummary;
 use super::{
@@ -165,7 +165,8 @@ pub struct UserSort {
 pub struct UsersQuery;
 
 async fn with_role(ctx: &Context<'_>, model: user::Model) -> ApiResult<User> {
-    let role = loaders::get::<loaders::Roles>(ctx)?
+    let role = Loaders::of(ctx)?
+        .roles
         .load_one(model.role_id)
         .await?
         .ok_or(AppError::NotFound { entity: "role" })?;
@@ -211,7 +212,8 @@ impl UsersQuery {
         )
         .await?;
         let role_ids: Vec<entity::RoleId> = page.rows.iter().map(|(_, u)| u.role_id).collect();
-        let roles = loaders::prime(ctx, loaders::get::<loaders::Roles>(ctx)?, role_ids).await?;
+        let loaders = Loaders::of(ctx)?;
+        let roles = loaders.prime(&loaders.roles, role_ids).await?;
         let page = page.try_map(|model| {
             let role = roles
                 .get(&model.role_id)

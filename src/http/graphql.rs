@@ -19,7 +19,8 @@ use tower_cookies::Cookies;
 
 use crate::auth::session::{self, Authenticated, RequestKind, SESSION_COOKIE};
 use crate::error::ErrorCode;
-use crate::graphql::{RequestServices, field_order, loaders};
+use crate::graphql::loaders::Loaders;
+use crate::graphql::{RequestServices, field_order};
 use crate::tenancy::RequestOrigin;
 
 pub(super) async fn post(
@@ -205,7 +206,9 @@ async fn execute(
             after_request,
         }) => {
             let caching = kind == RequestKind::Read;
-            request = loaders::install(request, &signed_in.db, caching).data(signed_in);
+            request = request
+                .data(Loaders::new(&signed_in.db, caching))
+                .data(signed_in);
             (&state.schemas.signed_in, Some(after_request))
         }
         None => (&state.schemas.anonymous, None),

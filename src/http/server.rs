@@ -27,7 +27,7 @@ pub struct ConnectionLimits {
     #[arg(
         long = "max-connections",
         env = "VASKEM_MAX_CONNECTIONS",
-        default_value_t = 1000,
+        default_value_t = ConnectionLimits::DEFAULT.max_connections,
         value_parser = clap::value_parser!(u32).range(1..=100_000)
     )]
     pub max_connections: u32,
@@ -36,18 +36,24 @@ pub struct ConnectionLimits {
     #[arg(
         long = "client-timeout-seconds",
         env = "VASKEM_CLIENT_TIMEOUT_SECONDS",
-        default_value_t = 15,
+        default_value_t = ConnectionLimits::DEFAULT.client_timeout_seconds,
         value_parser = clap::value_parser!(u64).range(1..=300)
     )]
     pub client_timeout_seconds: u64,
 }
 
+impl ConnectionLimits {
+    /// What `vaskem serve` uses when neither flag nor environment variable says otherwise: the
+    /// one place these numbers are written (clap's defaults and `Default` both read it).
+    pub const DEFAULT: Self = Self {
+        max_connections: 1000,
+        client_timeout_seconds: 15,
+    };
+}
+
 impl Default for ConnectionLimits {
     fn default() -> Self {
-        Self {
-            max_connections: 1000,
-            client_timeout_seconds: 15,
-        }
+        Self::DEFAULT
     }
 }
 

@@ -144,15 +144,6 @@ impl Database {
         max_connections: u32,
         audit_keys: AuditKeys,
     ) -> Result<Self, DbErr> {
-        let engine = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Engine::Postgres
-        } else if url.starts_with("sqlite:") {
-            Engine::Sqlite
-        } else {
-            return Err(DbErr::Custom(
-                "DATABASE_URL must start with sqlite: or postgres://".into(),
-            ));
-        };
         let mut options = ConnectOptions::new(url.to_owned());
         options
             .max_connections(max_connections)
@@ -160,6 +151,16 @@ impl Database {
             .acquire_timeout(Duration::from_secs(10))
             .sqlx_logging(false);
         let mut conn = sea_orm::Database::connect(options).await?;
+        // The engine is what the driver connected to, not a guess from the URL's spelling.
+        let engine = match conn.get_database_backend() {
+            DatabaseBackend::Postgres => Engine::Postgres,
+            DatabaseBackend::Sqlite => Engine::Sqlite,
+            other => {
+                return Err(DbErr::Custom(format!(
+                    "{other:?} is not supported: DATABASE_URL must be sqlite: or postgres://"
+                )));
+            }
+        };
         // Every statement the pool runs is counted here, whichever code path sent it; the
         // transaction wrappers add the BEGIN and COMMIT that SeaORM sends outside this hook.
         let statements: Arc<AtomicU64> = Arc::default();
