@@ -6,8 +6,8 @@ use entity::product;
 use super::loaders::{BalancesOf, Loaders};
 use super::stock::StockBalance;
 use super::{
-    ApiResult, ListConnection, SortDirection, UserError, connection, global_id, into_payload,
-    page_request, parse_id, tenant_db,
+    ApiResult, ListConnection, Payload, SortDirection, connection, global_id, page_request,
+    parse_id, payload, tenant_db,
 };
 use crate::auth::guard::{RequirePermission, may_see, requires};
 use crate::auth::permission::Permission;
@@ -274,12 +274,11 @@ pub struct RestoreProductInput {
     id: ID,
 }
 
-/// What a product mutation returns.
-#[derive(SimpleObject)]
-pub struct ProductPayload {
-    product: Option<Product>,
-    user_errors: Vec<UserError>,
-}
+payload!(
+    /// What a product mutation returns.
+    ProductPayload,
+    product: Product
+);
 
 /// Loads the relations the document asks for, for the whole page at once, so each costs one
 /// query however long the page (the loaders alone would batch by timing, not by page).
@@ -436,11 +435,7 @@ impl CatalogueMutation {
         input: CreateProductInput,
     ) -> ApiResult<ProductPayload> {
         let result = catalogue::create(tenant_db(ctx)?, input.into()).await;
-        let (product, user_errors) = into_payload(result)?;
-        Ok(ProductPayload {
-            product: product.map(Product::from),
-            user_errors,
-        })
+        ProductPayload::answer(result)
     }
 
     /// Replaces a product's details, barcodes and pack conversions (send them all). The tracking
@@ -459,11 +454,7 @@ impl CatalogueMutation {
             catalogue::update(tenant_db(ctx)?, id, input.details.into()).await
         }
         .await;
-        let (product, user_errors) = into_payload(result)?;
-        Ok(ProductPayload {
-            product: product.map(Product::from),
-            user_errors,
-        })
+        ProductPayload::answer(result)
     }
 
     /// Archives a product: it stays in history but leaves lists and cannot be received.
@@ -481,11 +472,7 @@ impl CatalogueMutation {
             catalogue::set_active(tenant_db(ctx)?, id, false).await
         }
         .await;
-        let (product, user_errors) = into_payload(result)?;
-        Ok(ProductPayload {
-            product: product.map(Product::from),
-            user_errors,
-        })
+        ProductPayload::answer(result)
     }
 
     /// Restores an archived product: it shows in lists and takes stock again. Audited as
@@ -504,10 +491,6 @@ impl CatalogueMutation {
             catalogue::set_active(tenant_db(ctx)?, id, true).await
         }
         .await;
-        let (product, user_errors) = into_payload(result)?;
-        Ok(ProductPayload {
-            product: product.map(Product::from),
-            user_errors,
-        })
+        ProductPayload::answer(result)
     }
 }

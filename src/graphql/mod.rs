@@ -328,6 +328,48 @@ pub(crate) fn into_payload<T>(
     }
 }
 
+/// A mutation's answer: what it changed, or the `userErrors` that stopped it. Declared with
+/// [`payload!`], answered with [`Payload::answer`].
+pub(crate) trait Payload: Sized {
+    /// What the mutation hands back when it succeeds.
+    type Value;
+
+    fn new(value: Option<Self::Value>, user_errors: Vec<UserError>) -> Self;
+
+    /// The payload for a service's result: BAD_USER_INPUT becomes `userErrors` (and the value
+    /// null); any other error is the field's GraphQL error.
+    fn answer<T: Into<Self::Value>>(result: Result<T, AppError>) -> ApiResult<Self> {
+        let (value, user_errors) = into_payload(result)?;
+        Ok(Self::new(value.map(Into::into), user_errors))
+    }
+}
+
+/// Declares a mutation payload: `payload!(/// doc, ProductPayload, product: Product)` is an
+/// object with a nullable `product` and `userErrors`, implementing [`Payload`].
+macro_rules! payload {
+    ($(#[$meta:meta])* $name:ident, $(#[$field_meta:meta])* $field:ident: $value:ty) => {
+        $(#[$meta])*
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $name {
+            $(#[$field_meta])*
+            $field: Option<$value>,
+            user_errors: Vec<$crate::graphql::UserError>,
+        }
+
+        impl $crate::graphql::Payload for $name {
+            type Value = $value;
+
+            fn new(value: Option<$value>, user_errors: Vec<$crate::graphql::UserError>) -> Self {
+                Self {
+                    $field: value,
+                    user_errors,
+                }
+            }
+        }
+    };
+}
+pub(crate) use payload;
+
 /// Which way a list runs.
 #[derive(async_graphql::Enum, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SortDirection {

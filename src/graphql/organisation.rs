@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use entity::organisation;
 
-use super::{ApiResult, UserError, global_id, into_payload, tenant_db};
+use super::{ApiResult, Payload, global_id, payload, tenant_db};
 use crate::auth::guard::{RequirePermission, requires};
 use crate::auth::permission::Permission;
 use crate::service::organisations;
@@ -86,12 +86,7 @@ impl OrganisationMutation {
         input: RenameOrganisationInput,
     ) -> ApiResult<OrganisationPayload> {
         let db = tenant_db(ctx)?;
-        let (organisation, user_errors) =
-            into_payload(organisations::rename(db, &input.name).await)?;
-        Ok(OrganisationPayload {
-            organisation: organisation.map(Organisation::from),
-            user_errors,
-        })
+        OrganisationPayload::answer(organisations::rename(db, &input.name).await)
     }
 }
 
@@ -101,9 +96,8 @@ pub struct RenameOrganisationInput {
     name: String,
 }
 
-/// What an organisation mutation returns.
-#[derive(SimpleObject)]
-pub struct OrganisationPayload {
-    organisation: Option<Organisation>,
-    user_errors: Vec<UserError>,
-}
+payload!(
+    /// What an organisation mutation returns.
+    OrganisationPayload,
+    organisation: Organisation
+);

@@ -5,8 +5,8 @@ use entity::{location, warehouse};
 
 use super::loaders::Loaders;
 use super::{
-    ApiResult, ListConnection, SortDirection, UserError, connection, global_id, into_payload,
-    page_request, parse_id, parse_optional_id, tenant_db,
+    ApiResult, ListConnection, Payload, SortDirection, connection, global_id, page_request,
+    parse_id, parse_optional_id, payload, tenant_db,
 };
 use crate::auth::guard::{RequirePermission, may_see, requires};
 use crate::auth::permission::Permission;
@@ -246,19 +246,17 @@ pub struct LocationSort {
     direction: SortDirection,
 }
 
-/// What a warehouse mutation returns.
-#[derive(SimpleObject)]
-pub struct WarehousePayload {
-    warehouse: Option<Warehouse>,
-    user_errors: Vec<UserError>,
-}
+payload!(
+    /// What a warehouse mutation returns.
+    WarehousePayload,
+    warehouse: Warehouse
+);
 
-/// What a location mutation returns.
-#[derive(SimpleObject)]
-pub struct LocationPayload {
-    location: Option<Location>,
-    user_errors: Vec<UserError>,
-}
+payload!(
+    /// What a location mutation returns.
+    LocationPayload,
+    location: Location
+);
 
 #[derive(Default)]
 pub struct PlacesQuery;
@@ -385,11 +383,7 @@ impl PlacesMutation {
             },
         )
         .await;
-        let (warehouse, user_errors) = into_payload(result)?;
-        Ok(WarehousePayload {
-            warehouse: warehouse.map(Warehouse::from),
-            user_errors,
-        })
+        WarehousePayload::answer(result)
     }
 
     /// Replaces a warehouse's code, name and address (send them all). Audited.
@@ -421,11 +415,7 @@ impl PlacesMutation {
             .await
         }
         .await;
-        let (warehouse, user_errors) = into_payload(result)?;
-        Ok(WarehousePayload {
-            warehouse: warehouse.map(Warehouse::from),
-            user_errors,
-        })
+        WarehousePayload::answer(result)
     }
 
     /// Changes a location's code, kind and pickable flag. Audited.
@@ -450,11 +440,7 @@ impl PlacesMutation {
             .await
         }
         .await;
-        let (location, user_errors) = into_payload(result)?;
-        Ok(LocationPayload {
-            location: location.map(Location::from),
-            user_errors,
-        })
+        LocationPayload::answer(result)
     }
 
     /// Archives a location; refused (CONFLICT) while it holds stock.
@@ -472,11 +458,7 @@ impl PlacesMutation {
             places::set_location_active(tenant_db(ctx)?, id, false).await
         }
         .await;
-        let (location, user_errors) = into_payload(result)?;
-        Ok(LocationPayload {
-            location: location.map(Location::from),
-            user_errors,
-        })
+        LocationPayload::answer(result)
     }
 
     /// Archives a warehouse; refused (CONFLICT) while any of its locations holds stock.
@@ -494,11 +476,7 @@ impl PlacesMutation {
             places::set_warehouse_active(tenant_db(ctx)?, id, false).await
         }
         .await;
-        let (warehouse, user_errors) = into_payload(result)?;
-        Ok(WarehousePayload {
-            warehouse: warehouse.map(Warehouse::from),
-            user_errors,
-        })
+        WarehousePayload::answer(result)
     }
 
     /// Creates a location in a warehouse. Audited as `location.create`.
@@ -525,11 +503,7 @@ impl PlacesMutation {
             .await
         }
         .await;
-        let (location, user_errors) = into_payload(result)?;
-        Ok(LocationPayload {
-            location: location.map(Location::from),
-            user_errors,
-        })
+        LocationPayload::answer(result)
     }
 
     /// Restores an archived warehouse. Its locations stay archived until each is restored.
@@ -548,11 +522,7 @@ impl PlacesMutation {
             places::set_warehouse_active(tenant_db(ctx)?, id, true).await
         }
         .await;
-        let (warehouse, user_errors) = into_payload(result)?;
-        Ok(WarehousePayload {
-            warehouse: warehouse.map(Warehouse::from),
-            user_errors,
-        })
+        WarehousePayload::answer(result)
     }
 
     /// Restores an archived location (CONFLICT while its warehouse is archived). Audited as
@@ -571,10 +541,6 @@ impl PlacesMutation {
             places::set_location_active(tenant_db(ctx)?, id, true).await
         }
         .await;
-        let (location, user_errors) = into_payload(result)?;
-        Ok(LocationPayload {
-            location: location.map(Location::from),
-            user_errors,
-        })
+        LocationPayload::answer(result)
     }
 }

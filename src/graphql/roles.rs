@@ -4,8 +4,8 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use entity::role;
 
 use super::{
-    ApiResult, ListConnection, SortDirection, UserError, connection, global_id, into_payload,
-    page_request, parse_id, signed_in, tenant_db,
+    ApiResult, ListConnection, Payload, SortDirection, connection, global_id, page_request,
+    parse_id, payload, signed_in, tenant_db,
 };
 use crate::auth::guard::{RequirePermission, requires};
 use crate::auth::permission::{Permission, PermissionSet};
@@ -86,20 +86,18 @@ pub struct DeleteRoleInput {
     id: ID,
 }
 
-/// What a role mutation returns.
-#[derive(SimpleObject)]
-pub struct RolePayload {
-    role: Option<Role>,
-    user_errors: Vec<UserError>,
-}
+payload!(
+    /// What a role mutation returns.
+    RolePayload,
+    role: Role
+);
 
-/// What `deleteRole` returns.
-#[derive(SimpleObject)]
-pub struct DeleteRolePayload {
+payload!(
+    /// What `deleteRole` returns.
+    DeleteRolePayload,
     /// The role that was deleted.
-    role_id: Option<ID>,
-    user_errors: Vec<UserError>,
-}
+    role_id: ID
+);
 
 /// What the role list may be narrowed to.
 #[derive(InputObject, Default)]
@@ -197,11 +195,7 @@ impl RolesMutation {
     ) -> ApiResult<RolePayload> {
         let caller = signed_in(ctx)?;
         let result = roles::create(&caller.db, caller.permissions, input.into()).await;
-        let (role, user_errors) = into_payload(result)?;
-        Ok(RolePayload {
-            role: role.map(Role::from),
-            user_errors,
-        })
+        RolePayload::answer(result)
     }
 
     /// Changes a role. The Owner role cannot be changed; built-in roles cannot be renamed.
@@ -220,11 +214,7 @@ impl RolesMutation {
             roles::update(&caller.db, caller.permissions, id, input.details.into()).await
         }
         .await;
-        let (role, user_errors) = into_payload(result)?;
-        Ok(RolePayload {
-            role: role.map(Role::from),
-            user_errors,
-        })
+        RolePayload::answer(result)
     }
 
     /// Deletes a custom role that nobody holds.
@@ -244,10 +234,6 @@ impl RolesMutation {
             Ok(id)
         }
         .await;
-        let (deleted, user_errors) = into_payload(result)?;
-        Ok(DeleteRolePayload {
-            role_id: deleted.map(global_id),
-            user_errors,
-        })
+        DeleteRolePayload::answer(result.map(global_id))
     }
 }

@@ -7,8 +7,8 @@ use tower_cookies::cookie::{Cookie, SameSite, time::Duration};
 
 use super::users::User;
 use super::{
-    ApiResult, ListConnection, SortDirection, UserError, connection, global_id, into_payload,
-    page_request, parse_id, services, signed_in,
+    ApiResult, ListConnection, Payload, SortDirection, UserError, connection, global_id,
+    page_request, parse_id, payload, services, signed_in,
 };
 use crate::auth::guard::RequireSession;
 use crate::auth::session::{self, SESSION_COOKIE};
@@ -154,12 +154,11 @@ pub struct ChangePasswordInput {
     new: String,
 }
 
-/// What `changePassword` returns: the caller, or why the new password was refused.
-#[derive(SimpleObject)]
-pub struct ChangePasswordPayload {
-    user: Option<User>,
-    user_errors: Vec<UserError>,
-}
+payload!(
+    /// What `changePassword` returns: the caller, or why the new password was refused.
+    ChangePasswordPayload,
+    user: User
+);
 
 /// Names the session to end.
 #[derive(InputObject)]
@@ -167,13 +166,12 @@ pub struct RevokeSessionInput {
     id: ID,
 }
 
-/// What `revokeSession` returns.
-#[derive(SimpleObject)]
-pub struct RevokeSessionPayload {
+payload!(
+    /// What `revokeSession` returns.
+    RevokeSessionPayload,
     /// The session that ended.
-    session_id: Option<ID>,
-    user_errors: Vec<UserError>,
-}
+    session_id: ID
+);
 
 #[derive(Default)]
 pub struct SessionMutation;
@@ -245,16 +243,11 @@ impl SessionMutation {
             input.new,
         )
         .await;
-        let (changed, user_errors) = into_payload(result)?;
-        let user = match changed {
-            Some(()) => {
-                let mut user = caller.user.clone();
-                user.must_change_password = false;
-                Some(User::new(user, &caller.role))
-            }
-            None => None,
-        };
-        Ok(ChangePasswordPayload { user, user_errors })
+        ChangePasswordPayload::answer(result.map(|()| {
+            let mut user = caller.user.clone();
+            user.must_change_password = false;
+            User::new(user, &caller.role)
+        }))
     }
 
     /// Ends one of the caller's own sessions.
@@ -270,10 +263,6 @@ impl SessionMutation {
             Ok(id)
         }
         .await;
-        let (revoked, user_errors) = into_payload(result)?;
-        Ok(RevokeSessionPayload {
-            session_id: revoked.map(global_id),
-            user_errors,
-        })
+        RevokeSessionPayload::answer(result.map(global_id))
     }
 }

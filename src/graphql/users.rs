@@ -8,8 +8,8 @@ use super::loaders::Loaders;
 use super::organisation::OrganisationSummary;
 use super::roles::RoleSummary;
 use super::{
-    ApiResult, ListConnection, SortDirection, UserError, connection, global_id, into_payload,
-    page_request, parse_id, parse_optional_id, services, signed_in,
+    ApiResult, ListConnection, Payload, SortDirection, UserError, connection, global_id,
+    into_payload, page_request, parse_id, parse_optional_id, payload, services, signed_in,
 };
 use crate::auth::guard::{RequirePermission, requires};
 use crate::auth::permission::{Permission, PermissionSet};
@@ -103,12 +103,11 @@ pub struct ResetUserPasswordPayload {
     user_errors: Vec<UserError>,
 }
 
-/// What a user mutation returns.
-#[derive(SimpleObject)]
-pub struct UserPayload {
-    user: Option<User>,
-    user_errors: Vec<UserError>,
-}
+payload!(
+    /// What a user mutation returns.
+    UserPayload,
+    user: User
+);
 
 /// Names a user to act on.
 #[derive(InputObject)]
@@ -399,5 +398,5 @@ async fn user_payload(
         Some(model) => Some(with_role(ctx, model).await?),
         None => None,
     };
-    Ok(UserPayload { user, user_errors })
+    Ok(UserPayload::new(user, user_errors))
 }
