@@ -17,6 +17,7 @@ on_both_databases!(
     parallel_creates_of_one_key_give_one_success_and_conflicts,
     parallel_renames_to_one_key_give_one_success_and_conflicts,
     database_errors_are_told_apart_by_kind,
+    parallel_organisations_with_one_slug_give_one_success_and_conflicts,
 );
 
 /// How many requests race for each key.
@@ -273,4 +274,49 @@ async fn database_errors_are_told_apart_by_kind(backend: crate::support::Backend
             nul.expect("SQLite stores NUL");
         }
     }
+}
+
+/// The one key shared by all organisations, created by the operator's command: one wins, the
+/// others are told the slug is taken, and nothing of theirs is left behind.
+async fn parallel_organisations_with_one_slug_give_one_success_and_conflicts(
+    backend: crate::support::Backend,
+) {
+    use vaskem::auth::password::PasswordHasher;
+    use vaskem::service::organisations::{self, NewOrganisation};
+
+    let database = crate::support::TestDatabase::new(backend).await;
+    let hasher = PasswordHasher::with_rounds(crate::support::database::TEST_ROUNDS);
+    let results = join_all((0..RACERS).map(|i| {
+        organisations::create(
+            &database.db,
+            &hasher,
+            NewOrganisation {
+                name: format!("Racing {i}"),
+                slug: Some("racing-slug".into()),
+                admin_email: format!("owner{i}@example.com"),
+                admin_password: crate::support::database::TEST_PASSWORD.into(),
+            },
+        )
+    }))
+    .await;
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
+    for err in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert_eq!(err.code(), ErrorCode::Conflict, "{err}");
+        assert!(err.to_string().contains("racing-slug"), "{err}");
+    }
+    let raw = database.raw().await;
+    let organisations = raw
+        .query_one_raw(Statement::from_string(
+            raw.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM organisations",
+        ))
+        .await
+        .expect("count")
+        .expect("a row");
+    let count: i64 = organisations.try_get("", "n").expect("n");
+    assert_eq!(count, 1, "the losers left no organisation behind");
 }
