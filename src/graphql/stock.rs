@@ -127,6 +127,37 @@ impl From<stock_balance::Model> for StockBalance {
     }
 }
 
+/// Where a movement takes stock from or to: a real location, or a virtual place that stands for
+/// the world outside the warehouse's locations.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlaceKind {
+    /// A location of a warehouse; the movement names which.
+    Location,
+    /// Goods received from a supplier.
+    Supplier,
+    /// Goods dispatched to (or returned by) a customer.
+    Customer,
+    /// Stock found or lost: adjustments and count variances.
+    Adjustment,
+    /// Stock written off as scrap.
+    Scrap,
+    /// Stock on its way between warehouses.
+    InTransit,
+}
+
+impl From<entity::PlaceKind> for PlaceKind {
+    fn from(place: entity::PlaceKind) -> Self {
+        match place {
+            entity::PlaceKind::Location => Self::Location,
+            entity::PlaceKind::Supplier => Self::Supplier,
+            entity::PlaceKind::Customer => Self::Customer,
+            entity::PlaceKind::Adjustment => Self::Adjustment,
+            entity::PlaceKind::Scrap => Self::Scrap,
+            entity::PlaceKind::InTransit => Self::InTransit,
+        }
+    }
+}
+
 /// One entry of the stock ledger: `quantity` base units moved from one place to another.
 #[derive(SimpleObject)]
 #[graphql(complex)]
@@ -135,10 +166,11 @@ pub struct StockMovement {
     product_id: ID,
     lot_id: Option<ID>,
     quantity: i64,
-    /// `location`, or a virtual place: `supplier`, `customer`, `adjustment`, `scrap`, `in_transit`.
-    from_place: String,
+    /// Where the stock came from: LOCATION (see `fromLocationId`) or a virtual place.
+    from_place: PlaceKind,
     from_location_id: Option<ID>,
-    to_place: String,
+    /// Where the stock went: LOCATION (see `toLocationId`) or a virtual place.
+    to_place: PlaceKind,
     to_location_id: Option<ID>,
     reason: String,
     note: String,
@@ -198,9 +230,9 @@ impl From<stock_movement::Model> for StockMovement {
             product_id: global_id(m.product_id),
             lot_id: m.lot_id.map(global_id),
             quantity: m.quantity,
-            from_place: m.from_place.clone(),
+            from_place: m.from_place.into(),
             from_location_id: m.from_location_id.map(global_id),
-            to_place: m.to_place.clone(),
+            to_place: m.to_place.into(),
             to_location_id: m.to_location_id.map(global_id),
             reason: m.reason.clone(),
             note: m.note.clone(),

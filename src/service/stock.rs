@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{NaiveDate, Utc};
 use entity::{
-    LocationId, LotId, MovementId, ProductId, WarehouseId, location, lot, product, stock_balance,
-    stock_movement, stock_request, warehouse,
+    LocationId, LotId, MovementId, PlaceKind, ProductId, Tracking, WarehouseId, location, lot,
+    product, stock_balance, stock_movement, stock_request, warehouse,
 };
 use sea_orm::{
     ActiveValue::Set,
@@ -42,22 +42,49 @@ pub enum Place {
 }
 
 impl Place {
-    fn name(self) -> &'static str {
+    /// The place a movement row names (its kind and, for a location, which one).
+    fn of_row(kind: PlaceKind, location: Option<LocationId>) -> AppResult<Self> {
+        Ok(match kind {
+            PlaceKind::Location => Place::Location(location.ok_or_else(|| {
+                AppError::Internal("a movement to or from a location names none".into())
+            })?),
+            PlaceKind::Supplier => Place::Supplier,
+            PlaceKind::Customer => Place::Customer,
+            PlaceKind::Adjustment => Place::Adjustment,
+            PlaceKind::Scrap => Place::Scrap,
+            PlaceKind::InTransit => Place::InTransit,
+        })
+    }
+
+    /// What the movement row stores.
+    fn kind(self) -> PlaceKind {
         match self {
-            Place::Location(_) => "location",
-            Place::Supplier => "supplier",
-            Place::Customer => "customer",
-            Place::Adjustment => "adjustment",
-            Place::Scrap => "scrap",
-            Place::InTransit => "in_transit",
+            Place::Location(_) => PlaceKind::Location,
+            Place::Supplier => PlaceKind::Supplier,
+            Place::Customer => PlaceKind::Customer,
+            Place::Adjustment => PlaceKind::Adjustment,
+            Place::Scrap => PlaceKind::Scrap,
+            Place::InTransit => PlaceKind::InTransit,
         }
     }
 
     fn location(self) -> Option<LocationId> {
         match self {
             Place::Location(id) => Some(id),
-            _ => None,
+            Place::Supplier
+            | Place::Customer
+            | Place::Adjustment
+            | Place::Scrap
+            | Place::InTransit => None,
         }
+    }
+}
+
+/// Whether each unit of a product is its own serial number.
+fn is_serial(tracking: Tracking) -> bool {
+    match tracking {
+        Tracking::Serial => true,
+        Tracking::None | Tracking::Lot => false,
     }
 }
 
@@ -170,21 +197,22 @@ async fn resolve_lot(
     (quantity_field, quantity): (&'static str, i64),
     new_lots: NewLots,
 ) -> AppResult<Option<lot::Model>> {
-    match (product.tracking.as_str(), lot) {
-        ("none", None) => Ok(None),
-        ("none", Some(_)) => Err(AppError::bad_input(
+    match (product.tracking, lot) {
+        (Tracking::None, None) => Ok(None),
+        (Tracking::None, Some(_)) => Err(AppError::bad_input(
             "lot",
             format!("{} is not lot-tracked", product.sku),
         )),
-        (_, None) => Err(AppError::bad_input(
+        (Tracking::Lot, None) => Err(AppError::bad_input(
             "lot",
-            format!(
-                "{} is {}-tracked: name the lot",
-                product.sku, product.tracking
-            ),
+            format!("{} is lot-tracked: name the lot", product.sku),
         )),
-        (tracking, Some(input)) => {
-            if tracking == "serial" && quantity != 1 {
+        (Tracking::Serial, None) => Err(AppError::bad_input(
+            "lot",
+            format!("{} is serial-tracked: name the lot", product.sku),
+        )),
+        (tracking @ (Tracking::Lot | Tracking::Serial), Some(input)) => {
+            if is_serial(tracking) && quantity != 1 {
                 return Err(AppError::bad_input(
                     quantity_field,
                     format!(
@@ -263,7 +291,7 @@ async fn post(tx: &mut TenantTx, postings: Vec<Posting>) -> AppResult<StockResul
     // locations queue and the second sees the first's unit.
     let serials: BTreeSet<LotId> = postings
         .iter()
-        .filter(|p| p.product.tracking == "serial")
+        .filter(|p| is_serial(p.product.tracking))
         .filter_map(|p| p.lot.as_ref().map(|lot| lot.id))
         .collect();
     for serial in serials {
@@ -338,7 +366,7 @@ async fn post(tx: &mut TenantTx, postings: Vec<Posting>) -> AppResult<StockResul
     }
     // A serial number is one physical unit: after the posting it may be in stock at most once,
     // across every location. (The lot rows were locked above, when first seen in this posting.)
-    for posting in postings.iter().filter(|p| p.product.tracking == "serial") {
+    for posting in postings.iter().filter(|p| is_serial(p.product.tracking)) {
         let Some(serial) = &posting.lot else { continue };
         let held: i64 = tx
             .all(
@@ -370,9 +398,9 @@ async fn post(tx: &mut TenantTx, postings: Vec<Posting>) -> AppResult<StockResul
                 product_id: Set(posting.product.id),
                 lot_id: Set(posting.lot.as_ref().map(|lot| lot.id)),
                 quantity: Set(posting.quantity),
-                from_place: Set(posting.from.name().to_owned()),
+                from_place: Set(posting.from.kind()),
                 from_location_id: Set(posting.from.location()),
-                to_place: Set(posting.to.name().to_owned()),
+                to_place: Set(posting.to.kind()),
                 to_location_id: Set(posting.to.location()),
                 reason: Set(posting.reason),
                 note: Set(posting.note),
@@ -729,7 +757,7 @@ pub async fn count_lines(
             for (index, line) in lines.iter().enumerate() {
                 let product = posting_product(tx, line.product_id).await?;
                 let location = find_location(tx, line.location_id).await?;
-                if product.tracking == "serial" && line.counted > 1 {
+                if is_serial(product.tracking) && line.counted > 1 {
                     return Err(AppError::bad_input(
                         if lines.len() > 1 { "lines" } else { "counted" },
                         format!(
@@ -775,7 +803,7 @@ pub async fn count_lines(
             // Serial numbers before balances, as in every posting, so the lock order never inverts.
             let serials: BTreeSet<LotId> = resolved
                 .iter()
-                .filter(|(_, product, ..)| product.tracking == "serial")
+                .filter(|(_, product, ..)| is_serial(product.tracking))
                 .filter_map(|(_, _, _, lot, _)| lot.as_ref().map(|lot| lot.id))
                 .collect();
             for serial in serials {
@@ -1266,14 +1294,8 @@ pub async fn reverse(
             Some(lot_id) => tx.find_by_id::<lot::Entity>(lot_id).await?,
             None => None,
         };
-        let place = |name: &str, location: Option<LocationId>| match (name, location) {
-            (_, Some(location)) => Place::Location(location),
-            ("supplier", _) => Place::Supplier,
-            ("customer", _) => Place::Customer,
-            ("scrap", _) => Place::Scrap,
-            ("in_transit", _) => Place::InTransit,
-            _ => Place::Adjustment,
-        };
+        let from = Place::of_row(original.to_place, original.to_location_id)?;
+        let to = Place::of_row(original.from_place, original.from_location_id)?;
         // Stock goes back only to places that still take it, and only of a product that does.
         lock_locations(tx, [original.from_location_id, original.to_location_id].into_iter().flatten())
             .await?;
@@ -1290,8 +1312,8 @@ pub async fn reverse(
                 product,
                 lot,
                 quantity: original.quantity,
-                from: place(&original.to_place, original.to_location_id),
-                to: place(&original.from_place, original.from_location_id),
+                from,
+                to,
                 reason: "reversal".into(),
                 note: note.clone(),
                 reverses: Some(id),

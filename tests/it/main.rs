@@ -18,3 +18,4 @@ mod session;
 mod stock;
 mod stock_edges;
 mod tenancy;
+mod value_sets;
