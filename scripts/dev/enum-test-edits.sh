@@ -12,6 +12,8 @@
 #    "kind": "picking" -> "kind": "PICKING", "fromPlace": "location" -> "fromPlace": "LOCATION".
 # 4. Assertions on a movement's places: ["fromPlace"], "adjustment" -> ["fromPlace"], "ADJUSTMENT"
 #    (also when rustfmt put the value on the next line).
+# 5. `stock::verify` moved with the rest of the ledger (`service::ledger`):
+#    vaskem::service::stock::verify -> vaskem::service::ledger::verify.
 # Audit event details keep the stored lower-case values; no test edit here touches them (their
 # keys are inside `detail`, never written as "kind": or "tracking": in a test's expectations).
 set -eu
@@ -26,4 +28,5 @@ find tests/it -name '*.rs' -print0 | xargs -0 perl -0pi -e "
     s/\"(tracking|kind)\": \"($TRACKING|$KINDS)\"/\"\$1\": \"\U\$2\E\"/g;
     s/\"(fromPlace|toPlace)\": \"($PLACES)\"/\"\$1\": \"\U\$2\E\"/g;
     s/(\[\"(?:fromPlace|toPlace)\"\],\s*)\"($PLACES)\"/\$1\"\U\$2\E\"/g;
+    s/vaskem::service::stock::verify/vaskem::service::ledger::verify/g;
 "

@@ -11,7 +11,7 @@ use entity::{ProductId, TenantScoped, location, lot, product, role, warehouse};
 use sea_orm::EntityTrait;
 
 use super::ApiError;
-use crate::service::{catalogue, stock};
+use crate::service::{catalogue, ledger};
 use crate::tenancy::TenantDb;
 
 /// The loaders as they sit in the request's data.
@@ -131,7 +131,7 @@ pub type Balances = DataLoader<BalancesByProduct, HashMapCache>;
 pub struct BalancesByProduct(TenantDb);
 
 impl Loader<BalancesOf> for BalancesByProduct {
-    type Value = Vec<stock::LocatedBalance>;
+    type Value = Vec<ledger::LocatedBalance>;
     type Error = ApiError;
 
     /// At most two queries, however many products and however many different `first`s (aliases)
@@ -150,7 +150,8 @@ impl Loader<BalancesOf> for BalancesByProduct {
                 continue;
             };
             let products: Vec<ProductId> = group.iter().map(|key| key.product).collect();
-            let rows = stock::balances_of_products(&self.0, &products, most, include_empty).await?;
+            let rows =
+                ledger::balances_of_products(&self.0, &products, most, include_empty).await?;
             for key in group {
                 let limit = usize::try_from(key.first).unwrap_or(usize::MAX);
                 let balances = rows
@@ -165,14 +166,14 @@ impl Loader<BalancesOf> for BalancesByProduct {
 }
 
 impl Loader<ProductId> for StockByProduct {
-    type Value = stock::StockTotal;
+    type Value = ledger::StockTotal;
     type Error = ApiError;
 
     async fn load(
         &self,
         keys: &[ProductId],
     ) -> Result<HashMap<ProductId, Self::Value>, Self::Error> {
-        let found = stock::totals_for(&self.0, keys).await?;
+        let found = ledger::totals_for(&self.0, keys).await?;
         Ok(every_key(keys, found))
     }
 }

@@ -14,7 +14,8 @@ use super::{
 use crate::auth::guard::{RequirePermission, may_see, requires};
 use crate::auth::permission::Permission;
 use crate::error::AppError;
-use crate::service::stock::{self, StockResult};
+use crate::service::ledger::{self, StockResult};
+use crate::service::stock;
 
 /// A lot (batch) of a lot-tracked product, or a serial number.
 #[derive(SimpleObject)]
@@ -45,7 +46,7 @@ pub struct StockBalance {
 
 impl StockBalance {
     /// A balance read together with its location.
-    pub(crate) fn located((balance, location): crate::service::stock::LocatedBalance) -> Self {
+    pub(crate) fn located((balance, location): ledger::LocatedBalance) -> Self {
         Self {
             location: Some(location),
             ..Self::from(balance)
@@ -252,7 +253,7 @@ pub struct LotInput {
     expires_on: Option<NaiveDate>,
 }
 
-impl From<LotInput> for stock::LotInput {
+impl From<LotInput> for ledger::LotInput {
     fn from(l: LotInput) -> Self {
         Self {
             code: l.code,
@@ -399,7 +400,7 @@ impl StockQuery {
         let request = page_request(ctx, first, after)?;
         let filter = filter.unwrap_or_default();
         let sort = sort.unwrap_or_default();
-        let filter = stock::BalanceFilter {
+        let filter = ledger::BalanceFilter {
             product_id: parse_optional_id(filter.product_id, "filter.productId")?,
             location_id: parse_optional_id(filter.location_id, "filter.locationId")?,
             warehouse_id: parse_optional_id(filter.warehouse_id, "filter.warehouseId")?,
@@ -407,7 +408,7 @@ impl StockQuery {
             expires_by: filter.expires_by,
             include_empty: filter.include_empty,
         };
-        let page = stock::balances(
+        let page = ledger::balances(
             tenant_db(ctx)?,
             &filter,
             sort.field.into(),
@@ -447,7 +448,7 @@ impl StockQuery {
         let request = page_request(ctx, first, after)?;
         let filter = filter.unwrap_or_default();
         let descending = sort.is_none_or(|sort| sort.direction.descending());
-        let filter = stock::MovementFilter {
+        let filter = ledger::MovementFilter {
             product_id: parse_optional_id(filter.product_id, "filter.productId")?,
             location_id: parse_optional_id(filter.location_id, "filter.locationId")?,
             warehouse_id: parse_optional_id(filter.warehouse_id, "filter.warehouseId")?,
@@ -457,7 +458,7 @@ impl StockQuery {
             from: filter.from,
             to: filter.to,
         };
-        let page = stock::movements(tenant_db(ctx)?, &filter, descending, &request).await?;
+        let page = ledger::movements(tenant_db(ctx)?, &filter, descending, &request).await?;
         let rows: Vec<&stock_movement::Model> = page.rows.iter().map(|(_, m)| m).collect();
         let related = Related {
             products: rows.iter().map(|m| m.product_id).collect(),
@@ -540,7 +541,7 @@ pub enum StockBalanceSortField {
     UpdatedAt,
 }
 
-impl From<StockBalanceSortField> for stock::BalanceOrder {
+impl From<StockBalanceSortField> for ledger::BalanceOrder {
     fn from(field: StockBalanceSortField) -> Self {
         match field {
             StockBalanceSortField::Product => Self::Product,

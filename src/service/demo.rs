@@ -4,7 +4,7 @@
 use entity::{LocationId, LocationKind, ProductId, Tracking};
 
 use crate::error::AppResult;
-use crate::service::{catalogue, places, stock};
+use crate::service::{catalogue, ledger, places, stock};
 use crate::tenancy::TenantDb;
 
 /// A product family: every combination of its two variant lists is one product.
@@ -213,7 +213,7 @@ pub async fn fill(db: &TenantDb) -> AppResult<usize> {
     }
 
     // Stock and history: a receipt into each product's home bin, some moved on, some counted.
-    let first_lot = || stock::LotInput {
+    let first_lot = || ledger::LotInput {
         code: "LOT-2026-11".into(),
         expires_on: chrono::NaiveDate::from_ymd_opt(2028, 6, 30),
     };

@@ -236,7 +236,7 @@ async fn the_ledger_moves_and_refuses_shortfalls(backend: Backend) {
     drop(tx);
     let handle = TenantDb::for_operator(&app.database.db, owner.tenant);
     assert!(
-        vaskem::service::stock::verify(&handle)
+        vaskem::service::ledger::verify(&handle)
             .await
             .expect("verify")
             .is_empty()
@@ -757,7 +757,7 @@ async fn postgres_fifty_parallel_takes_of_ten_units() {
     drop(tx);
     let handle = TenantDb::for_operator(&app.database.db, owner.tenant);
     assert!(
-        vaskem::service::stock::verify(&handle)
+        vaskem::service::ledger::verify(&handle)
             .await
             .expect("verify")
             .is_empty()
