@@ -1,5 +1,6 @@
 //! Lots and serial numbers: which lot a posting names, checked against the product's tracking
-//! mode, and created on first use.
+//! mode, and created on first use (race-free: two postings that bring the same new lot into being
+//! at once both use the one row).
 
 use chrono::NaiveDate;
 use entity::{LotId, Tracking, lot, product};
@@ -90,14 +91,27 @@ pub async fn resolve_lot(
                     format!("{} needs an expiry date on each new lot", product.sku),
                 ));
             }
-            tx.insert(lot::ActiveModel {
-                id: Set(LotId::generate()),
-                tenant_id: Set(tx.tenant()),
-                product_id: Set(product.id),
-                code: Set(code),
-                expires_on: Set(input.expires_on),
-            })
-            .await?
+            // Another posting may be creating the same lot right now: the insert then waits
+            // for it and does nothing, and both postings read back the one row that won (with
+            // its expiry date, checked below like any existing lot's).
+            tx.insert_if_absent_on(
+                lot::ActiveModel {
+                    id: Set(LotId::generate()),
+                    tenant_id: Set(tx.tenant()),
+                    product_id: Set(product.id),
+                    code: Set(code.clone()),
+                    expires_on: Set(input.expires_on),
+                },
+                [
+                    lot::Column::TenantId,
+                    lot::Column::ProductId,
+                    lot::Column::Code,
+                ],
+            )
+            .await?;
+            find(tx, product, &code)
+                .await?
+                .ok_or_else(|| AppError::Internal("a lot just created is missing".into()))?
         }
     };
     // A lot's expiry is fixed when it is first seen; a different date is a different lot or a
