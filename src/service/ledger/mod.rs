@@ -11,9 +11,10 @@
 //! operation, and none of them can take a lock of its own.
 //!
 //! Lock order, the same for every posting, so concurrent postings queue instead of deadlocking:
-//! 1. the product (shared) and the locations (shared, in id order), taken by the operation with
-//!    [`posting_product`], [`lock_locations`] and [`find_location`] while it builds postings:
-//!    archiving either (an update) waits for postings in flight, and a later posting sees it;
+//! 1. the products and locations the postings name, share-locked (locations in id order) by the
+//!    operation with [`posting_product`], [`lock_locations`] and [`find_location`] while it
+//!    builds them: share locks never wait for each other, while archiving either (an update)
+//!    waits for postings in flight, and a later posting sees it archived;
 //! 2. the lot rows of serial numbers (exclusive, in id order), by [`post`];
 //! 3. the balance rows, created if missing and then locked (`SELECT … FOR UPDATE`) in one fixed
 //!    (product, location, lot) order, by [`post`]; each posting sees the balance the one before
@@ -22,9 +23,9 @@
 //! The database's CHECK constraints (on hand ≥ 0, 0 ≤ reserved ≤ on hand) stand behind the
 //! ledger's own checks.
 //!
-//! The rest lives in its own file: [`lots`] (which lot a posting names, created on first use),
-//! [`idempotency`] (keys, fingerprints, replays), [`queries`] (balances, movements, totals) and
-//! [`verify`] (balances recomputed from movements).
+//! The rest lives in its own file: `lots.rs` (which lot a posting names, created on first use),
+//! `idempotency.rs` (keys, fingerprints, replays), `queries.rs` (balances, movements, totals) and
+//! `verify.rs` (balances recomputed from movements).
 
 mod idempotency;
 mod lots;
@@ -195,8 +196,9 @@ pub fn is_serial(tracking: Tracking) -> bool {
     }
 }
 
-/// An archived product stays in history and can be drawn down, but takes no new stock.
-fn check_receivable(product: &product::Model) -> AppResult<()> {
+/// An archived product stays in history and can be drawn down, but takes no new stock. [`post`]
+/// checks this for every movement into a location from outside.
+pub fn check_receivable(product: &product::Model) -> AppResult<()> {
     if product.is_active {
         Ok(())
     } else {
