@@ -372,7 +372,7 @@ async fn dispatch(command: Command, key_args: AuditKeyArgs) -> anyhow::Result<Ex
                 eprintln!("error: no organisation with id {}", target.organisation);
                 return Ok(ExitCode::FAILURE);
             }
-            let mismatches = crate::service::stock::verify(&handle).await?;
+            let mismatches = crate::service::ledger::verify(&handle).await?;
             if mismatches.is_empty() {
                 println!("stock balances agree with the movements");
                 return Ok(ExitCode::SUCCESS);

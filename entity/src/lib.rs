@@ -17,7 +17,10 @@ pub mod stock_balance;
 pub mod stock_movement;
 pub mod stock_request;
 pub mod user;
+pub mod values;
 pub mod warehouse;
+
+pub use values::{LocationKind, PlaceKind, Tracking};
 
 pub use ids::{
     LocationId, LotId, MovementId, ProductId, RoleId, SessionId, TenantId, UserId, WarehouseId,

@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::{LocationId, TenantId, WarehouseId};
+use crate::{LocationId, LocationKind, TenantId, WarehouseId};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "locations")]
@@ -13,8 +13,7 @@ pub struct Model {
     pub warehouse_id: WarehouseId,
     /// A bin code, unique within its warehouse, e.g. "A-01-03".
     pub code: String,
-    /// `receiving`, `storage`, `picking`, `shipping` or `quarantine`.
-    pub kind: String,
+    pub kind: LocationKind,
     pub pickable: bool,
     pub is_active: bool,
     pub created_at: DateTimeUtc,

@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::{ProductId, TenantId};
+use crate::{ProductId, TenantId, Tracking};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "products")]
@@ -16,8 +16,7 @@ pub struct Model {
     pub description: String,
     /// The unit stock is counted in (e.g. "each", "kg"); quantities are whole base units.
     pub base_unit: String,
-    /// `none`, `lot` or `serial`.
-    pub tracking: String,
+    pub tracking: Tracking,
     pub expiry_required: bool,
     pub reorder_point: i64,
     pub reorder_quantity: i64,

@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::{LocationId, LotId, MovementId, ProductId, TenantId, UserId};
+use crate::{LocationId, LotId, MovementId, PlaceKind, ProductId, TenantId, UserId};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "stock_movements")]
@@ -14,10 +14,11 @@ pub struct Model {
     pub lot_id: Option<LotId>,
     /// Whole base units, always positive: direction is from → to.
     pub quantity: i64,
-    /// `location` or a virtual place: `supplier`, `customer`, `adjustment`, `scrap`, `in_transit`.
-    pub from_place: String,
+    /// A location (`from_location_id` says which) or a virtual place.
+    pub from_place: PlaceKind,
     pub from_location_id: Option<LocationId>,
-    pub to_place: String,
+    /// A location (`to_location_id` says which) or a virtual place.
+    pub to_place: PlaceKind,
     pub to_location_id: Option<LocationId>,
     /// Why: a reason code such as `damaged`, `count`, `transfer`.
     pub reason: String,

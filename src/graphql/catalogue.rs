@@ -23,8 +23,8 @@ pub struct Product {
     name: String,
     description: String,
     base_unit: String,
-    /// `none`, `lot` or `serial`.
-    tracking: String,
+    /// How its units are told apart: NONE, LOT or SERIAL.
+    tracking: TrackingMode,
     expiry_required: bool,
     reorder_point: i64,
     reorder_quantity: i64,
@@ -36,6 +36,38 @@ pub struct Product {
     created_at: chrono::DateTime<chrono::Utc>,
     #[graphql(skip)]
     product_id: entity::ProductId,
+}
+
+/// How a product's units are told apart.
+#[derive(Enum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TrackingMode {
+    /// Units are interchangeable.
+    #[default]
+    None,
+    /// Units belong to lots (batches), each with an optional expiry date; stock names its lot.
+    Lot,
+    /// Each unit has its own serial number, in stock at most once.
+    Serial,
+}
+
+impl From<entity::Tracking> for TrackingMode {
+    fn from(tracking: entity::Tracking) -> Self {
+        match tracking {
+            entity::Tracking::None => Self::None,
+            entity::Tracking::Lot => Self::Lot,
+            entity::Tracking::Serial => Self::Serial,
+        }
+    }
+}
+
+impl From<TrackingMode> for entity::Tracking {
+    fn from(tracking: TrackingMode) -> Self {
+        match tracking {
+            TrackingMode::None => Self::None,
+            TrackingMode::Lot => Self::Lot,
+            TrackingMode::Serial => Self::Serial,
+        }
+    }
 }
 
 /// A pack or case: how many base units one holds.
@@ -56,7 +88,7 @@ impl From<product::Model> for Product {
             name: model.name,
             description: model.description,
             base_unit: model.base_unit,
-            tracking: model.tracking,
+            tracking: model.tracking.into(),
             expiry_required: model.expiry_required,
             reorder_point: model.reorder_point,
             reorder_quantity: model.reorder_quantity,
@@ -167,9 +199,9 @@ pub struct CreateProductInput {
     description: String,
     #[graphql(default_with = "String::from(\"each\")")]
     base_unit: String,
-    /// `none` (default), `lot` or `serial`.
-    #[graphql(default_with = "String::from(\"none\")")]
-    tracking: String,
+    /// NONE (default), LOT or SERIAL; fixed once the product has stock history.
+    #[graphql(default)]
+    tracking: TrackingMode,
     #[graphql(default)]
     expiry_required: bool,
     #[graphql(default)]
@@ -193,7 +225,7 @@ impl From<CreateProductInput> for catalogue::ProductInput {
             name: input.name,
             description: input.description,
             base_unit: input.base_unit,
-            tracking: input.tracking,
+            tracking: input.tracking.into(),
             expiry_required: input.expiry_required,
             reorder_point: input.reorder_point,
             reorder_quantity: input.reorder_quantity,
@@ -221,8 +253,8 @@ pub struct ProductFilter {
     /// Only products whose available stock is below their reorder point (needs STOCK_VIEW).
     #[graphql(default)]
     below_reorder_point: bool,
-    /// Only products tracked this way: `none`, `lot` or `serial`.
-    tracking: Option<String>,
+    /// Only products tracked this way.
+    tracking: Option<TrackingMode>,
 }
 
 /// What the product list may be ordered by.
@@ -384,7 +416,7 @@ impl CatalogueQuery {
                 search: filter.search,
                 include_archived: filter.include_archived,
                 below_reorder_point: filter.below_reorder_point,
-                tracking: filter.tracking,
+                tracking: filter.tracking.map(Into::into),
             },
             sort.field.into(),
             sort.direction.descending(),

@@ -14,7 +14,7 @@ use entity::{
 use sea_orm::EntityTrait;
 
 use super::ApiError;
-use crate::service::{catalogue, stock};
+use crate::service::{catalogue, ledger};
 use crate::tenancy::TenantDb;
 
 /// Every loader of one request, installed together, so that their caches are switched on or off
@@ -196,7 +196,7 @@ pub struct BalancesOf {
 pub struct BalancesByProduct(TenantDb);
 
 impl Loader<BalancesOf> for BalancesByProduct {
-    type Value = Vec<stock::LocatedBalance>;
+    type Value = Vec<ledger::LocatedBalance>;
     type Error = ApiError;
 
     /// At most two queries, however many products and however many different `first`s (aliases)
@@ -215,7 +215,8 @@ impl Loader<BalancesOf> for BalancesByProduct {
                 continue;
             };
             let products: Vec<ProductId> = group.iter().map(|key| key.product).collect();
-            let rows = stock::balances_of_products(&self.0, &products, most, include_empty).await?;
+            let rows =
+                ledger::balances_of_products(&self.0, &products, most, include_empty).await?;
             for key in group {
                 let limit = usize::try_from(key.first).unwrap_or(usize::MAX);
                 let balances = rows
@@ -230,14 +231,14 @@ impl Loader<BalancesOf> for BalancesByProduct {
 }
 
 impl Loader<ProductId> for StockByProduct {
-    type Value = stock::StockTotal;
+    type Value = ledger::StockTotal;
     type Error = ApiError;
 
     async fn load(
         &self,
         keys: &[ProductId],
     ) -> Result<HashMap<ProductId, Self::Value>, Self::Error> {
-        let found = stock::totals_for(&self.0, keys).await?;
+        let found = ledger::totals_for(&self.0, keys).await?;
         Ok(every_key(keys, found))
     }
 }

@@ -45,6 +45,46 @@ impl From<warehouse::Model> for Warehouse {
     }
 }
 
+/// What a location is for.
+#[derive(Enum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LocationKind {
+    /// Where deliveries are unloaded and checked.
+    Receiving,
+    /// Reserve stock.
+    #[default]
+    Storage,
+    /// Where orders are picked from.
+    Picking,
+    /// Where packed orders wait for dispatch.
+    Shipping,
+    /// Stock held back from use (damaged, suspect, recalled).
+    Quarantine,
+}
+
+impl From<entity::LocationKind> for LocationKind {
+    fn from(kind: entity::LocationKind) -> Self {
+        match kind {
+            entity::LocationKind::Receiving => Self::Receiving,
+            entity::LocationKind::Storage => Self::Storage,
+            entity::LocationKind::Picking => Self::Picking,
+            entity::LocationKind::Shipping => Self::Shipping,
+            entity::LocationKind::Quarantine => Self::Quarantine,
+        }
+    }
+}
+
+impl From<LocationKind> for entity::LocationKind {
+    fn from(kind: LocationKind) -> Self {
+        match kind {
+            LocationKind::Receiving => Self::Receiving,
+            LocationKind::Storage => Self::Storage,
+            LocationKind::Picking => Self::Picking,
+            LocationKind::Shipping => Self::Shipping,
+            LocationKind::Quarantine => Self::Quarantine,
+        }
+    }
+}
+
 /// A location (bin) in a warehouse.
 #[derive(SimpleObject)]
 #[graphql(complex)]
@@ -52,8 +92,8 @@ pub struct Location {
     pub(crate) id: ID,
     warehouse_id: ID,
     code: String,
-    /// `receiving`, `storage`, `picking`, `shipping` or `quarantine`.
-    kind: String,
+    /// What the location is for.
+    kind: LocationKind,
     pickable: bool,
     active: bool,
     created_at: chrono::DateTime<chrono::Utc>,
@@ -90,7 +130,7 @@ impl From<location::Model> for Location {
             warehouse_id: global_id(m.warehouse_id),
             warehouse_key: m.warehouse_id,
             code: m.code,
-            kind: m.kind,
+            kind: m.kind.into(),
             pickable: m.pickable,
             active: m.is_active,
             created_at: m.created_at,
@@ -120,8 +160,9 @@ pub struct CreateWarehouseInput {
 pub struct CreateLocationInput {
     warehouse_id: ID,
     code: String,
-    #[graphql(default_with = "String::from(\"storage\")")]
-    kind: String,
+    /// What the location is for; STORAGE unless given.
+    #[graphql(default)]
+    kind: LocationKind,
     #[graphql(default = true)]
     pickable: bool,
 }
@@ -131,7 +172,7 @@ pub struct CreateLocationInput {
 pub struct UpdateLocationInput {
     id: ID,
     code: String,
-    kind: String,
+    kind: LocationKind,
     pickable: bool,
 }
 
@@ -210,8 +251,8 @@ pub struct WarehouseSort {
 pub struct LocationFilter {
     /// Only this warehouse's locations.
     warehouse_id: Option<ID>,
-    /// Only locations of this kind: `receiving`, `storage`, `picking`, `shipping`, `quarantine`.
-    kind: Option<String>,
+    /// Only locations of this kind.
+    kind: Option<LocationKind>,
     pickable: Option<bool>,
     /// Matches the code (case-insensitive, partial), e.g. `A-01` for an aisle.
     search: Option<String>,
@@ -319,7 +360,7 @@ impl PlacesQuery {
             tenant_db(ctx)?,
             &places::LocationFilter {
                 warehouse_id,
-                kind: filter.kind,
+                kind: filter.kind.map(Into::into),
                 pickable: filter.pickable,
                 search: filter.search,
                 include_archived: filter.include_archived,
@@ -434,7 +475,7 @@ impl PlacesMutation {
                 tenant_db(ctx)?,
                 id,
                 &input.code,
-                &input.kind,
+                input.kind.into(),
                 input.pickable,
             )
             .await
@@ -496,7 +537,7 @@ impl PlacesMutation {
                 places::LocationInput {
                     warehouse_id,
                     code: input.code,
-                    kind: input.kind,
+                    kind: input.kind.into(),
                     pickable: input.pickable,
                 },
             )

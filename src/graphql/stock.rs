@@ -14,7 +14,8 @@ use super::{
 use crate::auth::guard::{RequirePermission, may_see, requires};
 use crate::auth::permission::Permission;
 use crate::error::AppError;
-use crate::service::stock::{self, StockResult};
+use crate::service::ledger::{self, StockResult};
+use crate::service::stock;
 
 /// A lot (batch) of a lot-tracked product, or a serial number.
 #[derive(SimpleObject)]
@@ -45,7 +46,7 @@ pub struct StockBalance {
 
 impl StockBalance {
     /// A balance read together with its location.
-    pub(crate) fn located((balance, location): crate::service::stock::LocatedBalance) -> Self {
+    pub(crate) fn located((balance, location): ledger::LocatedBalance) -> Self {
         Self {
             location: Some(location),
             ..Self::from(balance)
@@ -125,6 +126,37 @@ impl From<stock_balance::Model> for StockBalance {
     }
 }
 
+/// Where a movement takes stock from or to: a real location, or a virtual place that stands for
+/// the world outside the warehouse's locations.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlaceKind {
+    /// A location of a warehouse; the movement names which.
+    Location,
+    /// Goods received from a supplier.
+    Supplier,
+    /// Goods dispatched to (or returned by) a customer.
+    Customer,
+    /// Stock found or lost: adjustments and count variances.
+    Adjustment,
+    /// Stock written off as scrap.
+    Scrap,
+    /// Stock on its way between warehouses.
+    InTransit,
+}
+
+impl From<entity::PlaceKind> for PlaceKind {
+    fn from(place: entity::PlaceKind) -> Self {
+        match place {
+            entity::PlaceKind::Location => Self::Location,
+            entity::PlaceKind::Supplier => Self::Supplier,
+            entity::PlaceKind::Customer => Self::Customer,
+            entity::PlaceKind::Adjustment => Self::Adjustment,
+            entity::PlaceKind::Scrap => Self::Scrap,
+            entity::PlaceKind::InTransit => Self::InTransit,
+        }
+    }
+}
+
 /// One entry of the stock ledger: `quantity` base units moved from one place to another.
 #[derive(SimpleObject)]
 #[graphql(complex)]
@@ -133,10 +165,11 @@ pub struct StockMovement {
     product_id: ID,
     lot_id: Option<ID>,
     quantity: i64,
-    /// `location`, or a virtual place: `supplier`, `customer`, `adjustment`, `scrap`, `in_transit`.
-    from_place: String,
+    /// Where the stock came from: LOCATION (see `fromLocationId`) or a virtual place.
+    from_place: PlaceKind,
     from_location_id: Option<ID>,
-    to_place: String,
+    /// Where the stock went: LOCATION (see `toLocationId`) or a virtual place.
+    to_place: PlaceKind,
     to_location_id: Option<ID>,
     reason: String,
     note: String,
@@ -196,9 +229,9 @@ impl From<stock_movement::Model> for StockMovement {
             product_id: global_id(m.product_id),
             lot_id: m.lot_id.map(global_id),
             quantity: m.quantity,
-            from_place: m.from_place.clone(),
+            from_place: m.from_place.into(),
             from_location_id: m.from_location_id.map(global_id),
-            to_place: m.to_place.clone(),
+            to_place: m.to_place.into(),
             to_location_id: m.to_location_id.map(global_id),
             reason: m.reason.clone(),
             note: m.note.clone(),
@@ -218,7 +251,7 @@ pub struct LotInput {
     expires_on: Option<NaiveDate>,
 }
 
-impl From<LotInput> for stock::LotInput {
+impl From<LotInput> for ledger::LotInput {
     fn from(l: LotInput) -> Self {
         Self {
             code: l.code,
@@ -365,7 +398,7 @@ impl StockQuery {
         let request = page_request(ctx, first, after)?;
         let filter = filter.unwrap_or_default();
         let sort = sort.unwrap_or_default();
-        let filter = stock::BalanceFilter {
+        let filter = ledger::BalanceFilter {
             product_id: parse_optional_id(filter.product_id, "filter.productId")?,
             location_id: parse_optional_id(filter.location_id, "filter.locationId")?,
             warehouse_id: parse_optional_id(filter.warehouse_id, "filter.warehouseId")?,
@@ -373,7 +406,7 @@ impl StockQuery {
             expires_by: filter.expires_by,
             include_empty: filter.include_empty,
         };
-        let page = stock::balances(
+        let page = ledger::balances(
             tenant_db(ctx)?,
             &filter,
             sort.field.into(),
@@ -413,7 +446,7 @@ impl StockQuery {
         let request = page_request(ctx, first, after)?;
         let filter = filter.unwrap_or_default();
         let descending = sort.is_none_or(|sort| sort.direction.descending());
-        let filter = stock::MovementFilter {
+        let filter = ledger::MovementFilter {
             product_id: parse_optional_id(filter.product_id, "filter.productId")?,
             location_id: parse_optional_id(filter.location_id, "filter.locationId")?,
             warehouse_id: parse_optional_id(filter.warehouse_id, "filter.warehouseId")?,
@@ -423,7 +456,7 @@ impl StockQuery {
             from: filter.from,
             to: filter.to,
         };
-        let page = stock::movements(tenant_db(ctx)?, &filter, descending, &request).await?;
+        let page = ledger::movements(tenant_db(ctx)?, &filter, descending, &request).await?;
         let rows: Vec<&stock_movement::Model> = page.rows.iter().map(|(_, m)| m).collect();
         let related = Related {
             products: rows.iter().map(|m| m.product_id).collect(),
@@ -506,7 +539,7 @@ pub enum StockBalanceSortField {
     UpdatedAt,
 }
 
-impl From<StockBalanceSortField> for stock::BalanceOrder {
+impl From<StockBalanceSortField> for ledger::BalanceOrder {
     fn from(field: StockBalanceSortField) -> Self {
         match field {
             StockBalanceSortField::Product => Self::Product,

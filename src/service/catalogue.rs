@@ -1,7 +1,8 @@
 //! The catalogue: products, their barcodes and pack conversions.
 
 use chrono::Utc;
-use entity::{ProductId, product, product_barcode, product_unit, stock_movement};
+use entity::{ProductId, Tracking, product, product_barcode, product_unit, stock_movement};
+use sea_orm::ActiveEnum;
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -21,15 +22,12 @@ pub const MAX_BARCODES: usize = 50;
 /// Most pack or case conversions one product may have.
 pub const MAX_UNITS_OF_MEASURE: usize = 20;
 
-/// How a product's units are told apart.
-pub const TRACKING_MODES: &[&str] = &["none", "lot", "serial"];
-
 pub struct ProductInput {
     pub sku: String,
     pub name: String,
     pub description: String,
     pub base_unit: String,
-    pub tracking: String,
+    pub tracking: Tracking,
     pub expiry_required: bool,
     pub reorder_point: i64,
     pub reorder_quantity: i64,
@@ -47,7 +45,7 @@ struct CleanProduct {
     name: String,
     description: String,
     base_unit: String,
-    tracking: String,
+    tracking: Tracking,
     barcodes: Vec<String>,
     units: Vec<(String, i64)>,
 }
@@ -57,14 +55,12 @@ fn clean(input: &ProductInput) -> AppResult<CleanProduct> {
     let name = text::single_line("name", &input.name, 200)?;
     let description = text::multi_line("description", &input.description, 4000)?;
     let base_unit = text::single_line("baseUnit", &input.base_unit, 20)?;
-    if !TRACKING_MODES.contains(&input.tracking.as_str()) {
-        return Err(AppError::bad_input(
-            "tracking",
-            "tracking must be none, lot or serial",
-        ));
-    }
     // Expiry dates live on lots: without lots there is nowhere to keep one.
-    if input.expiry_required && input.tracking == "none" {
+    let has_lots = match input.tracking {
+        Tracking::None => false,
+        Tracking::Lot | Tracking::Serial => true,
+    };
+    if input.expiry_required && !has_lots {
         return Err(AppError::bad_input(
             "expiryRequired",
             "only lot- or serial-tracked products can require an expiry date",
@@ -144,7 +140,7 @@ fn clean(input: &ProductInput) -> AppResult<CleanProduct> {
         name,
         description,
         base_unit,
-        tracking: input.tracking.clone(),
+        tracking: input.tracking,
         barcodes,
         units,
     })
@@ -153,7 +149,7 @@ fn clean(input: &ProductInput) -> AppResult<CleanProduct> {
 fn snapshot(product: &product::Model, barcodes: &[String]) -> serde_json::Value {
     json!({
         "sku": product.sku, "name": product.name, "description": product.description,
-        "baseUnit": product.base_unit, "tracking": product.tracking,
+        "baseUnit": product.base_unit, "tracking": product.tracking.to_value(),
         "expiryRequired": product.expiry_required, "reorderPoint": product.reorder_point,
         "reorderQuantity": product.reorder_quantity, "active": product.is_active,
         "weightGrams": product.weight_grams, "lengthMm": product.length_mm,
@@ -280,7 +276,7 @@ pub struct ProductFilter {
     /// Only products whose available stock is below their reorder point.
     pub below_reorder_point: bool,
     /// Only products of this tracking mode.
-    pub tracking: Option<String>,
+    pub tracking: Option<Tracking>,
 }
 
 /// What a product list may be ordered by.
@@ -305,14 +301,8 @@ pub async fn page(
     if !filter.include_archived {
         query = query.filter(product::Column::IsActive.eq(true));
     }
-    if let Some(tracking) = &filter.tracking {
-        if !TRACKING_MODES.contains(&tracking.as_str()) {
-            return Err(AppError::bad_input(
-                "filter.tracking",
-                "tracking must be none, lot or serial",
-            ));
-        }
-        query = query.filter(product::Column::Tracking.eq(tracking.as_str()));
+    if let Some(tracking) = filter.tracking {
+        query = query.filter(product::Column::Tracking.eq(tracking));
     }
     if filter.below_reorder_point {
         // Available (on hand minus reserved, over every location) below the reorder point. The
@@ -454,10 +444,7 @@ pub async fn update(
                 product::Column::BaseUnit,
                 Expr::value(clean.base_unit.clone()),
             )
-            .col_expr(
-                product::Column::Tracking,
-                Expr::value(clean.tracking.clone()),
-            )
+            .col_expr(product::Column::Tracking, Expr::value(clean.tracking))
             .col_expr(
                 product::Column::ExpiryRequired,
                 Expr::value(input.expiry_required),

@@ -1,10 +1,10 @@
 //! A believable small warehouse for the demo organisation, so a newcomer in GraphiQL sees
 //! something real: two warehouses with locations, a few hundred products, stock and some history.
 
-use entity::{LocationId, ProductId};
+use entity::{LocationId, LocationKind, ProductId, Tracking};
 
 use crate::error::AppResult;
-use crate::service::{catalogue, places, stock};
+use crate::service::{catalogue, ledger, places, stock};
 use crate::tenancy::TenantDb;
 
 /// A product family: every combination of its two variant lists is one product.
@@ -142,25 +142,32 @@ pub async fn fill(db: &TenantDb) -> AppResult<usize> {
             },
         )
         .await?;
-        let add = async |code: String, kind: &str, pickable: bool| {
+        let add = async |code: String, kind: LocationKind, pickable: bool| {
             places::create_location(
                 db,
                 places::LocationInput {
                     warehouse_id: warehouse.id,
                     code,
-                    kind: kind.into(),
+                    kind,
                     pickable,
                 },
             )
             .await
         };
-        let dock = add("RCV-01".into(), "receiving", false).await?.id;
-        add("SHP-01".into(), "shipping", false).await?;
-        add("QUA-01".into(), "quarantine", false).await?;
+        let dock = add("RCV-01".into(), LocationKind::Receiving, false)
+            .await?
+            .id;
+        add("SHP-01".into(), LocationKind::Shipping, false).await?;
+        add("QUA-01".into(), LocationKind::Quarantine, false).await?;
         for aisle in ["A", "B", "C"] {
             for bay in 1..=4 {
-                let kind = if aisle == "A" { "picking" } else { "storage" };
-                let bin = add(format!("{aisle}-{bay:02}-01"), kind, kind == "picking").await?;
+                let picking = aisle == "A";
+                let kind = if picking {
+                    LocationKind::Picking
+                } else {
+                    LocationKind::Storage
+                };
+                let bin = add(format!("{aisle}-{bay:02}-01"), kind, picking).await?;
                 storage.push((bin.id, dock));
             }
         }
@@ -184,7 +191,11 @@ pub async fn fill(db: &TenantDb) -> AppResult<usize> {
                             family.name, family.unit
                         ),
                         base_unit: family.unit.into(),
-                        tracking: if family.perishable { "lot" } else { "none" }.into(),
+                        tracking: if family.perishable {
+                            Tracking::Lot
+                        } else {
+                            Tracking::None
+                        },
                         expiry_required: family.perishable,
                         reorder_point: 20,
                         reorder_quantity: 100,
@@ -202,7 +213,7 @@ pub async fn fill(db: &TenantDb) -> AppResult<usize> {
     }
 
     // Stock and history: a receipt into each product's home bin, some moved on, some counted.
-    let first_lot = || stock::LotInput {
+    let first_lot = || ledger::LotInput {
         code: "LOT-2026-11".into(),
         expires_on: chrono::NaiveDate::from_ymd_opt(2028, 6, 30),
     };

@@ -4,6 +4,7 @@
 pub mod bounds;
 pub mod catalogue;
 pub mod demo;
+pub mod ledger;
 pub mod organisations;
 pub mod paging;
 pub mod places;

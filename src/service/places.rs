@@ -1,10 +1,10 @@
 //! Warehouses and the locations (bins) inside them.
 
 use chrono::Utc;
-use entity::{LocationId, WarehouseId, location, warehouse};
+use entity::{LocationId, LocationKind, WarehouseId, location, warehouse};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::ExprTrait,
+    ActiveEnum, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, sea_query::ExprTrait,
 };
 use serde_json::json;
 
@@ -13,8 +13,6 @@ use crate::error::{AppError, AppResult, on_duplicate};
 use crate::service::paging::{self, ListOrder, Page, PageRequest};
 use crate::service::text;
 use crate::tenancy::TenantDb;
-
-pub const LOCATION_KINDS: &[&str] = &["receiving", "storage", "picking", "shipping", "quarantine"];
 
 pub struct WarehouseInput {
     pub code: String,
@@ -136,18 +134,12 @@ pub async fn warehouses(
 pub struct LocationInput {
     pub warehouse_id: WarehouseId,
     pub code: String,
-    pub kind: String,
+    pub kind: LocationKind,
     pub pickable: bool,
 }
 
 pub async fn create_location(db: &TenantDb, input: LocationInput) -> AppResult<location::Model> {
     let code = text::single_line("code", &input.code, 32)?;
-    if !LOCATION_KINDS.contains(&input.kind.as_str()) {
-        return Err(AppError::bad_input(
-            "kind",
-            "kind must be receiving, storage, picking, shipping or quarantine",
-        ));
-    }
     let mut tx = db.write().await?;
     // Share-locked so that archiving the warehouse cannot pass this check unseen.
     let warehouse = tx
@@ -192,7 +184,7 @@ pub async fn create_location(db: &TenantDb, input: LocationInput) -> AppResult<l
         }))?;
     tx.record(AuditRecord::new("location.create", "location", created.id).with_change(
         json!(null),
-        json!({ "warehouse": warehouse.code, "code": created.code, "kind": created.kind, "pickable": created.pickable }),
+        json!({ "warehouse": warehouse.code, "code": created.code, "kind": created.kind.to_value(), "pickable": created.pickable }),
     ))
     .await?;
     tx.commit().await?;
@@ -205,7 +197,7 @@ pub struct LocationFilter {
     /// Only this warehouse's locations (NOT_FOUND if it does not exist).
     pub warehouse_id: Option<WarehouseId>,
     /// Only locations of this kind.
-    pub kind: Option<String>,
+    pub kind: Option<LocationKind>,
     pub pickable: Option<bool>,
     /// Code, case-insensitive, partial (e.g. `A-01` for an aisle).
     pub search: Option<String>,
@@ -234,14 +226,8 @@ pub async fn locations(
         }
         query = query.filter(location::Column::WarehouseId.eq(warehouse_id));
     }
-    if let Some(kind) = &filter.kind {
-        if !LOCATION_KINDS.contains(&kind.as_str()) {
-            return Err(AppError::bad_input(
-                "filter.kind",
-                "kind must be receiving, storage, picking, shipping or quarantine",
-            ));
-        }
-        query = query.filter(location::Column::Kind.eq(kind.as_str()));
+    if let Some(kind) = filter.kind {
+        query = query.filter(location::Column::Kind.eq(kind));
     }
     if let Some(pickable) = filter.pickable {
         query = query.filter(location::Column::Pickable.eq(pickable));
@@ -496,18 +482,12 @@ pub async fn update_location(
     db: &TenantDb,
     id: LocationId,
     code: &str,
-    kind: &str,
+    kind: LocationKind,
     pickable: bool,
 ) -> AppResult<location::Model> {
     use sea_orm::sea_query::Expr;
 
     let code = text::single_line("code", code, 32)?;
-    if !LOCATION_KINDS.contains(&kind) {
-        return Err(AppError::bad_input(
-            "kind",
-            "kind must be receiving, storage, picking, shipping or quarantine",
-        ));
-    }
     let mut tx = db.write().await?;
     let before = tx
         .find_by_id::<location::Entity>(id)
@@ -538,12 +518,11 @@ pub async fn update_location(
     }))?;
     let after = location::Model {
         code,
-        kind: kind.to_owned(),
+        kind,
         pickable,
         ..before.clone()
     };
-    let view =
-        |l: &location::Model| json!({ "code": l.code, "kind": l.kind, "pickable": l.pickable });
+    let view = |l: &location::Model| json!({ "code": l.code, "kind": l.kind.to_value(), "pickable": l.pickable });
     tx.record(
         AuditRecord::new("location.update", "location", id)
             .with_change(view(&before), view(&after)),

@@ -306,7 +306,26 @@ impl TenantTx {
     }
 
     /// Inserts `model` unless a row with the same primary key exists; returns whether it did.
-    pub async fn insert_if_absent<A, E>(&mut self, mut model: A) -> Result<bool, DbErr>
+    pub async fn insert_if_absent<A, E>(&mut self, model: A) -> Result<bool, DbErr>
+    where
+        E: TenantScoped,
+        A: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+        E::Model: IntoActiveModel<A>,
+    {
+        let keys: Vec<E::Column> = <E::PrimaryKey as Iterable>::iter()
+            .map(|key| key.into_column())
+            .collect();
+        self.insert_if_absent_on(model, keys).await
+    }
+
+    /// Inserts `model` unless a row with the same values in `unique` (the columns of a unique
+    /// index) exists; returns whether it did. Concurrent inserts of one key do not fail: on
+    /// PostgreSQL the later waits for the earlier to commit and then does nothing.
+    pub async fn insert_if_absent_on<A, E>(
+        &mut self,
+        mut model: A,
+        unique: impl IntoIterator<Item = E::Column>,
+    ) -> Result<bool, DbErr>
     where
         E: TenantScoped,
         A: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
@@ -314,11 +333,8 @@ impl TenantTx {
     {
         model.set(E::tenant_column(), self.tenant.into());
         let tx = self.writable()?;
-        let keys: Vec<E::Column> = <E::PrimaryKey as Iterable>::iter()
-            .map(|key| key.into_column())
-            .collect();
         match E::insert(model)
-            .on_conflict(OnConflict::columns(keys).do_nothing().to_owned())
+            .on_conflict(OnConflict::columns(unique).do_nothing().to_owned())
             .exec(tx)
             .await
         {

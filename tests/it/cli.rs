@@ -279,7 +279,7 @@ async fn demo_fills_a_believable_warehouse() {
         assert!(transfers >= 200, "every product is put away: {transfers}");
         drop(tx);
         assert!(
-            vaskem::service::stock::verify(&handle)
+            vaskem::service::ledger::verify(&handle)
                 .await
                 .expect("verify")
                 .is_empty()

@@ -367,7 +367,7 @@ async fn every_list_pages_by_keyset_in_every_order(backend: Backend) {
     .await;
     assert_eq!(found, strings(&["DUR1"]));
     for code in ["A-02-01", "A-01-02", "C-01-01"] {
-        call(&app, s, "mutation ($w: ID!, $c: String!) { createLocation(input: { warehouseId: $w, code: $c, kind: \"picking\" }) { location { id } } }", json!({ "w": w.warehouse, "c": code })).await;
+        call(&app, s, "mutation ($w: ID!, $c: String!) { createLocation(input: { warehouseId: $w, code: $c, kind: PICKING }) { location { id } } }", json!({ "w": w.warehouse, "c": code })).await;
     }
     let aisle = walk(
         &app,
@@ -383,7 +383,7 @@ async fn every_list_pages_by_keyset_in_every_order(backend: Backend) {
         &app,
         s,
         "locations",
-        "filter: {kind: \"picking\"}, sort: {field: CODE, direction: DESC}",
+        "filter: {kind: PICKING}, sort: {field: CODE, direction: DESC}",
         "code",
         Value::Null,
     )
@@ -495,7 +495,7 @@ async fn cursors_are_checked_not_trusted(backend: Backend) {
     let owner = app.member_of_new_organisation("Alpha").await;
     let s = &owner.session;
     for sku in ["A-1", "A-2", "A-3"] {
-        product(&app, s, sku, "none").await;
+        product(&app, s, sku, "NONE").await;
     }
     let page = "query ($a: String, $o: ProductSort) { products(first: 1, after: $a, sort: $o) { nodes { sku } pageInfo { endCursor } } }";
     let body = call(&app, s, page, json!({})).await;
@@ -932,8 +932,8 @@ async fn every_filter_and_sort_does_its_job(backend: Backend) {
     };
 
     // Products: tracking, archived, a whole barcode.
-    let lotted = product(&app, s, "LOT-A", "lot").await;
-    let old = product(&app, s, "OLD-1", "none").await;
+    let lotted = product(&app, s, "LOT-A", "LOT").await;
+    let old = product(&app, s, "OLD-1", "NONE").await;
     call(
         &app,
         s,
@@ -943,13 +943,7 @@ async fn every_filter_and_sort_does_its_job(backend: Backend) {
     .await;
     call(&app, s, "mutation ($i: UpdateProductInput!) { updateProduct(input: $i) { product { id } } }", json!({ "i": { "id": w.product, "sku": "SKU-1", "name": "Product SKU-1", "barcodes": ["4006381333931"] } })).await;
     assert_eq!(
-        walk_ids(
-            "products",
-            "filter: {tracking: \"lot\"}",
-            "sku",
-            Value::Null
-        )
-        .await,
+        walk_ids("products", "filter: {tracking: LOT}", "sku", Value::Null).await,
         strings(&["LOT-A"])
     );
     assert_eq!(
@@ -978,7 +972,7 @@ async fn every_filter_and_sort_does_its_job(backend: Backend) {
     );
 
     // Locations: pickable.
-    call(&app, s, "mutation ($w: ID!) { createLocation(input: {warehouseId: $w, code: \"R-01\", kind: \"receiving\", pickable: false}) { location { id } } }", json!({ "w": w.warehouse })).await;
+    call(&app, s, "mutation ($w: ID!) { createLocation(input: {warehouseId: $w, code: \"R-01\", kind: RECEIVING, pickable: false}) { location { id } } }", json!({ "w": w.warehouse })).await;
     assert_eq!(
         walk_ids(
             "locations",
@@ -1215,7 +1209,7 @@ async fn every_filter_and_sort_does_its_job(backend: Backend) {
 
     // Default page size, the lower bound, totalCount only when asked.
     for n in 0..50 {
-        product(&app, s, &format!("BULK-{n:02}"), "none").await;
+        product(&app, s, &format!("BULK-{n:02}"), "NONE").await;
     }
     let body = call(
         &app,
@@ -1271,8 +1265,8 @@ async fn every_filter_and_sort_does_its_job(backend: Backend) {
                 .map(|n| n["sku"].as_str().unwrap_or("").to_owned()),
         );
         if !added {
-            product(&app, s, "AAA-0", "none").await;
-            product(&app, s, "ZZZ-9", "none").await;
+            product(&app, s, "AAA-0", "NONE").await;
+            product(&app, s, "ZZZ-9", "NONE").await;
             added = true;
         }
         if connection["pageInfo"]["hasNextPage"] != true {

@@ -135,7 +135,7 @@ impl Fixture {
         let app = TestApp::start(backend).await;
         let member = app.member_of_new_organisation("Fuzz").await;
         let stock = crate::stock::warehouse(&app, &member.session).await;
-        let lot_product = crate::stock::product(&app, &member.session, "LOT-1", "lot").await;
+        let lot_product = crate::stock::product(&app, &member.session, "LOT-1", "LOT").await;
         let (_, body) = app
             .graphql_in(
                 Some(&member.session),

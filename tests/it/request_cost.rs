@@ -105,7 +105,7 @@ async fn a_product_screen_costs_six_statements_whatever_its_length(backend: Back
     let s = &owner.session;
     let w = warehouse(&app, s).await;
     for n in 0..12 {
-        let id = product(&app, s, &format!("P-{n:03}"), "none").await;
+        let id = product(&app, s, &format!("P-{n:03}"), "NONE").await;
         for (location, change) in [(&w.a, n + 1), (&w.b, 100 + n)] {
             call(&app, s, ADJUST, json!({ "i": { "productId": id, "locationId": location, "change": change, "reason": "found" } })).await;
         }
@@ -158,12 +158,12 @@ async fn product_balances_list_stock_per_location(backend: Backend) {
         let body = call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": location, "change": change, "reason": "found" } })).await;
         assert!(body["errors"].is_null(), "{body}");
     }
-    let lotted = product(&app, s, "LOT-1", "lot").await;
+    let lotted = product(&app, s, "LOT-1", "LOT").await;
     for (code, change) in [("L2", 7), ("L1", 6)] {
         let body = call(&app, s, ADJUST, json!({ "i": { "productId": lotted, "locationId": w.a, "change": change, "reason": "found", "lot": { "code": code } } })).await;
         assert!(body["errors"].is_null(), "{body}");
     }
-    product(&app, s, "EMPTY-1", "none").await;
+    product(&app, s, "EMPTY-1", "NONE").await;
 
     let page = "{ products(first: 3, sort: {field: SKU, direction: ASC}) { nodes { sku
         balances { locationId onHand location { code } lot { code } }

@@ -76,7 +76,7 @@ pub async fn warehouse(app: &TestApp, session: &Session) -> Warehouse {
             .as_str()
             .unwrap_or_else(|| panic!("{body}"))
             .to_owned(),
-        product: product(app, session, "SKU-1", "none").await,
+        product: product(app, session, "SKU-1", "NONE").await,
         a: locations[0].clone(),
         b: locations[1].clone(),
     }
@@ -107,7 +107,7 @@ async fn the_ledger_moves_and_refuses_shortfalls(backend: Backend) {
     let w = warehouse(&app, s).await;
     let body = call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 10, "reason": "found" } })).await;
     assert_eq!(
-        body["data"]["adjustStock"]["movements"][0]["fromPlace"], "adjustment",
+        body["data"]["adjustStock"]["movements"][0]["fromPlace"], "ADJUSTMENT",
         "{body}"
     );
     let body = call(
@@ -131,7 +131,7 @@ async fn the_ledger_moves_and_refuses_shortfalls(backend: Backend) {
     );
     assert_eq!(
         body["data"]["countStock"]["movements"][0]["toPlace"],
-        "adjustment"
+        "ADJUSTMENT"
     );
     assert_eq!(on_hand(&app, s, &w.product, &w.a).await, 6);
     assert_eq!(on_hand(&app, s, &w.product, &w.b).await, 3);
@@ -236,7 +236,7 @@ async fn the_ledger_moves_and_refuses_shortfalls(backend: Backend) {
     drop(tx);
     let handle = TenantDb::for_operator(&app.database.db, owner.tenant);
     assert!(
-        vaskem::service::stock::verify(&handle)
+        vaskem::service::ledger::verify(&handle)
             .await
             .expect("verify")
             .is_empty()
@@ -276,8 +276,8 @@ async fn lots_serials_and_expiry_are_enforced(backend: Backend) {
     let owner = app.member_of_new_organisation("Alpha").await;
     let s = &owner.session;
     let w = warehouse(&app, s).await;
-    let lotted = product(&app, s, "LOT-1", "lot").await;
-    let serial = product(&app, s, "SER-1", "serial").await;
+    let lotted = product(&app, s, "LOT-1", "LOT").await;
+    let serial = product(&app, s, "SER-1", "SERIAL").await;
     let error_field = |body: &Value| body["data"]["adjustStock"]["userErrors"][0]["field"].clone();
     let body = call(
         &app,
@@ -349,7 +349,7 @@ async fn catalogue_search_barcodes_and_pages(backend: Backend) {
     let owner = app.member_of_new_organisation("Alpha").await;
     let s = &owner.session;
     for n in 0..5 {
-        product(&app, s, &format!("WIDGET-{n}"), "none").await;
+        product(&app, s, &format!("WIDGET-{n}"), "NONE").await;
     }
     let body = call(
         &app,
@@ -414,7 +414,7 @@ async fn another_organisations_ids_are_not_found(backend: Backend) {
     let mine = warehouse(&app, &alpha.session).await;
     let adjusted = call(&app, &beta.session, ADJUST, json!({ "i": { "productId": theirs.product, "locationId": theirs.a, "change": 3, "reason": "found" } })).await;
     let their_movement = adjusted["data"]["adjustStock"]["movements"][0]["id"].clone();
-    let their_lotted = product(&app, &beta.session, "LOT-1", "lot").await;
+    let their_lotted = product(&app, &beta.session, "LOT-1", "LOT").await;
     call(&app, &beta.session, ADJUST, json!({ "i": { "productId": their_lotted, "locationId": theirs.a, "change": 1, "reason": "found", "lot": { "code": "L1" } } })).await;
     let lots = call(
         &app,
@@ -540,7 +540,7 @@ async fn another_organisations_ids_are_not_found(backend: Backend) {
             json!({ "id": no_warehouse }),
         ),
         (
-            "mutation ($id: ID!) { updateLocation(input: { id: $id, code: \"X\", kind: \"storage\", pickable: true }) { location { id } } }",
+            "mutation ($id: ID!) { updateLocation(input: { id: $id, code: \"X\", kind: STORAGE, pickable: true }) { location { id } } }",
             json!({ "id": theirs.a }),
             json!({ "id": no_location }),
         ),
@@ -757,7 +757,7 @@ async fn postgres_fifty_parallel_takes_of_ten_units() {
     drop(tx);
     let handle = TenantDb::for_operator(&app.database.db, owner.tenant);
     assert!(
-        vaskem::service::stock::verify(&handle)
+        vaskem::service::ledger::verify(&handle)
             .await
             .expect("verify")
             .is_empty()
@@ -770,7 +770,7 @@ async fn a_page_of_products_costs_the_same_queries_whatever_its_size(backend: Ba
     let s = &owner.session;
     let w = warehouse(&app, s).await;
     for n in 0..50 {
-        let id = product(&app, s, &format!("P-{n:03}"), "none").await;
+        let id = product(&app, s, &format!("P-{n:03}"), "NONE").await;
         call(&app, s, ADJUST, json!({ "i": { "productId": id, "locationId": w.a, "change": n + 1, "reason": "found" } })).await;
     }
     let page = "query ($n: Int!) { products(first: $n) { edges { node { sku barcodes stock { onHand available belowReorderPoint } } } } }";
@@ -808,7 +808,7 @@ async fn a_page_of_stock_costs_the_same_queries_whatever_its_size(backend: Backe
     let s = &owner.session;
     let w = warehouse(&app, s).await;
     for n in 0..30 {
-        let id = product(&app, s, &format!("L-{n:03}"), "lot").await;
+        let id = product(&app, s, &format!("L-{n:03}"), "LOT").await;
         let location = if n % 2 == 0 { &w.a } else { &w.b };
         call(&app, s, ADJUST, json!({ "i": { "productId": id, "locationId": location, "change": n + 1, "reason": "found", "lot": { "code": format!("LOT{n}") } } })).await;
     }
@@ -867,8 +867,8 @@ async fn corrections_reverse_and_archives_wait_for_empty_locations(backend: Back
     let body = call(&app, s, reverse, json!({ "id": movement })).await;
     let reversal = &body["data"]["reverseStockMovement"]["movements"][0];
     assert_eq!(reversal["reason"], "reversal", "{body}");
-    assert_eq!(reversal["fromPlace"], "location");
-    assert_eq!(reversal["toPlace"], "adjustment");
+    assert_eq!(reversal["fromPlace"], "LOCATION");
+    assert_eq!(reversal["toPlace"], "ADJUSTMENT");
     assert_eq!(on_hand(&app, s, &w.product, &w.a).await, 0);
     let again = call(&app, s, reverse, json!({ "id": movement })).await;
     assert_eq!(error_code(&again), Some("CONFLICT"), "once only: {again}");
@@ -880,7 +880,7 @@ async fn corrections_reverse_and_archives_wait_for_empty_locations(backend: Back
     );
 
     // Renaming a location keeps its stock; a code already used in the warehouse is refused.
-    let rename = "mutation ($id: ID!, $c: String!) { updateLocation(input: { id: $id, code: $c, kind: \"picking\", pickable: true }) { location { code kind } } }";
+    let rename = "mutation ($id: ID!, $c: String!) { updateLocation(input: { id: $id, code: $c, kind: PICKING, pickable: true }) { location { code kind } } }";
     let body = call(&app, s, rename, json!({ "id": w.a, "c": "A-01-09" })).await;
     assert_eq!(
         body["data"]["updateLocation"]["location"]["code"], "A-01-09",
@@ -988,7 +988,7 @@ async fn products_are_updated_in_full(backend: Backend) {
         &app,
         s,
         update,
-        json!({ "i": { "id": w.product, "sku": "SKU-1B", "name": "x", "tracking": "lot" } }),
+        json!({ "i": { "id": w.product, "sku": "SKU-1B", "name": "x", "tracking": "LOT" } }),
     )
     .await;
     assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
@@ -999,7 +999,7 @@ async fn a_cycle_count_posts_all_lines_together(backend: Backend) {
     let owner = app.member_of_new_organisation("Alpha").await;
     let s = &owner.session;
     let w = warehouse(&app, s).await;
-    let second = product(&app, s, "SKU-2", "none").await;
+    let second = product(&app, s, "SKU-2", "NONE").await;
     call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 10, "reason": "found" } })).await;
     let post = "mutation ($i: PostStockCountInput!) { postStockCount(input: $i) { movements { quantity fromPlace toPlace } userErrors { field message } } }";
     let body = call(
@@ -1088,7 +1088,7 @@ async fn every_mutation_records_one_event_with_before_and_after(backend: Backend
     let empty = call(&app, s, "mutation { createWarehouse(input: { code: \"EMPTY\", name: \"Empty\" }) { warehouse { id } } }", json!({})).await;
     let empty = empty["data"]["createWarehouse"]["warehouse"]["id"].clone();
     count += 3;
-    let gone = product(&app, s, "GONE-1", "none").await;
+    let gone = product(&app, s, "GONE-1", "NONE").await;
     count += 1; // GONE-1's creation.
     // Each step: the mutation, its event's action and entity, and what its detail must say.
     let steps: Vec<AuditStep> = vec![
@@ -1134,7 +1134,7 @@ async fn every_mutation_records_one_event_with_before_and_after(backend: Backend
         ),
         (
             "mutation ($i: UpdateLocationInput!) { updateLocation(input: $i) { userErrors { message } } }",
-            json!({ "i": { "id": w.b, "code": "B-02-02", "kind": "picking", "pickable": true } }),
+            json!({ "i": { "id": w.b, "code": "B-02-02", "kind": "PICKING", "pickable": true } }),
             "location.update",
             json!(w.b),
             vec![

@@ -122,7 +122,7 @@ async fn quantities_are_bounded_so_nothing_overflows(backend: Backend) {
     )
     .await;
     assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
-    let lotted = product(&app, s, "LOT-1", "lot").await;
+    let lotted = product(&app, s, "LOT-1", "LOT").await;
     let body = call(&app, s, adjust, json!({ "i": { "productId": lotted, "locationId": w.a, "change": 1, "reason": "found", "lot": { "code": "OLD", "expiresOn": "-100000-01-01" } } })).await;
     assert_eq!(
         user_error(&body, "adjustStock"),
@@ -264,7 +264,7 @@ async fn archived_things_take_no_stock(backend: Backend) {
     assert!(nodes.iter().all(|l| l["active"] == false), "{body}");
     let body = call(&app, s, "mutation ($w: ID!) { createLocation(input: {warehouseId: $w, code: \"NEW-1\"}) { location { id } } }", json!({ "w": w.warehouse })).await;
     assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
-    let other = product(&app, s, "SKU-2", "none").await;
+    let other = product(&app, s, "SKU-2", "NONE").await;
     let body = call(
         &app,
         s,
@@ -354,7 +354,7 @@ async fn lots_come_into_being_only_with_stock(backend: Backend) {
     let s = &owner.session;
     let w = warehouse(&app, s).await;
     let create = "mutation ($i: CreateProductInput!) { createProduct(input: $i) { product { id createdAt } userErrors { field code } } }";
-    let body = call(&app, s, create, json!({ "i": { "sku": "FRESH-1", "name": "Fresh", "tracking": "lot", "expiryRequired": true } })).await;
+    let body = call(&app, s, create, json!({ "i": { "sku": "FRESH-1", "name": "Fresh", "tracking": "LOT", "expiryRequired": true } })).await;
     let fresh = body["data"]["createProduct"]["product"]["id"].clone();
     assert!(
         body["data"]["createProduct"]["product"]["createdAt"].is_string(),
@@ -397,7 +397,7 @@ async fn lots_come_into_being_only_with_stock(backend: Backend) {
         "{body}"
     );
     // A serial number counts 0 or 1.
-    let serial = product(&app, s, "SER-1", "serial").await;
+    let serial = product(&app, s, "SER-1", "SERIAL").await;
     let count = "mutation ($i: CountStockInput!) { countStock(input: $i) { movements { id } userErrors { field code } } }";
     let body = call(&app, s, count, json!({ "i": { "productId": serial, "locationId": w.a, "counted": 2, "lot": { "code": "SN-1" } } })).await;
     assert_eq!(
@@ -416,7 +416,7 @@ async fn a_lots_expiry_is_fixed_when_first_seen(backend: Backend) {
     let owner = app.member_of_new_organisation("Alpha").await;
     let s = &owner.session;
     let w = warehouse(&app, s).await;
-    let lotted = product(&app, s, "LOT-1", "lot").await;
+    let lotted = product(&app, s, "LOT-1", "LOT").await;
     let adjust = "mutation ($i: AdjustStockInput!) { adjustStock(input: $i) { movements { id } userErrors { field message code } } }";
     let lot = |expires: Value| json!({ "i": { "productId": lotted, "locationId": w.a, "change": 1, "reason": "found", "lot": { "code": "L1", "expiresOn": expires } } });
     let body = call(&app, s, adjust, lot(json!("2027-01-31"))).await;

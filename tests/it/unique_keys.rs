@@ -203,7 +203,7 @@ async fn parallel_renames_to_one_key_give_one_success_and_conflicts(
     let replies = race(
         &app,
         s,
-        "mutation ($id: ID!) { updateLocation(input: { id: $id, code: \"L-SAME\", kind: \"storage\", pickable: true }) { location { id } } }",
+        "mutation ($id: ID!) { updateLocation(input: { id: $id, code: \"L-SAME\", kind: STORAGE, pickable: true }) { location { id } } }",
         |i| json!({ "id": locations[i] }),
     )
     .await;

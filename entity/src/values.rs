@@ -1,0 +1,56 @@
+//! The fixed value sets stored as text: tracking modes, location kinds and the places stock moves
+//! between. Each variant's `string_value` is exactly what the column (and its CHECK constraint,
+//! where it has one) already holds, so the columns changed type in Rust only: no migration, no
+//! data change. Services match on these; GraphQL has its own enums built from them with `From`.
+
+use sea_orm::entity::prelude::*;
+
+/// How a product's units are told apart (`products.tracking`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum Tracking {
+    /// Units are interchangeable.
+    #[sea_orm(string_value = "none")]
+    None,
+    /// Units belong to lots (batches), each with an optional expiry date.
+    #[sea_orm(string_value = "lot")]
+    Lot,
+    /// Each unit has its own serial number (a lot of one).
+    #[sea_orm(string_value = "serial")]
+    Serial,
+}
+
+/// What a location is for (`locations.kind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum LocationKind {
+    #[sea_orm(string_value = "receiving")]
+    Receiving,
+    #[sea_orm(string_value = "storage")]
+    Storage,
+    #[sea_orm(string_value = "picking")]
+    Picking,
+    #[sea_orm(string_value = "shipping")]
+    Shipping,
+    #[sea_orm(string_value = "quarantine")]
+    Quarantine,
+}
+
+/// Where a movement takes stock from or to (`stock_movements.from_place`, `.to_place`): a real
+/// location (whose id is in the `*_location_id` column) or one of the virtual accounts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum PlaceKind {
+    #[sea_orm(string_value = "location")]
+    Location,
+    #[sea_orm(string_value = "supplier")]
+    Supplier,
+    #[sea_orm(string_value = "customer")]
+    Customer,
+    #[sea_orm(string_value = "adjustment")]
+    Adjustment,
+    #[sea_orm(string_value = "scrap")]
+    Scrap,
+    #[sea_orm(string_value = "in_transit")]
+    InTransit,
+}

@@ -1,0 +1,515 @@
+//! The stock ledger: every change of stock is an append-only movement of a whole number of base
+//! units from one place to another; balances per (product, location, lot) are derived from them
+//! and stored for speed, in the same transaction as the movements and their audit event.
+//!
+//! This module owns *how* stock changes: [`post`] is the one function that writes movements and
+//! moves balances, and [`run`] is the frame (idempotency key, audit event, commit) a posting
+//! request runs in. *What* moves is decided by the operations, which live with their domain and
+//! only build [`Posting`]s: adjustments, transfers, counts and reversals in `service::stock`;
+//! receipts, dispatch and returns (next) in their own services. So the rules of an operation
+//! (which account an adjustment books to, how a count's lines are checked) sit beside that
+//! operation, and none of them can take a lock of its own.
+//!
+//! Lock order, the same for every posting, so concurrent postings queue instead of deadlocking:
+//! 1. the products and locations the postings name, share-locked (locations in id order) by the
+//!    operation with [`posting_product`], [`lock_locations`] and [`find_location`] while it
+//!    builds them: share locks never wait for each other, while archiving either (an update)
+//!    waits for postings in flight, and a later posting sees it archived;
+//! 2. the lot rows of serial numbers (exclusive, in id order), by [`post`];
+//! 3. the balance rows, created if missing and then locked (`SELECT … FOR UPDATE`) in one fixed
+//!    (product, location, lot) order, by [`post`]; each posting sees the balance the one before
+//!    it left, and a count's variance is taken from a locked figure.
+//!
+//! The database's CHECK constraints (on hand ≥ 0, 0 ≤ reserved ≤ on hand) stand behind the
+//! ledger's own checks.
+//!
+//! The rest lives in its own file: `lots.rs` (which lot a posting names, created on first use),
+//! `idempotency.rs` (keys, fingerprints, replays), `queries.rs` (balances, movements, totals) and
+//! `verify.rs` (balances recomputed from movements).
+
+mod idempotency;
+mod lots;
+mod queries;
+mod verify;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::Utc;
+use entity::{
+    LocationId, LotId, MovementId, PlaceKind, ProductId, Tracking, location, lot, product,
+    stock_balance, stock_movement,
+};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::audit::AuditRecord;
+use crate::error::{AppError, AppResult, InsufficientStock};
+use crate::service::bounds::MAX_UNITS;
+use crate::tenancy::{Actor, TenantDb, TenantTx};
+
+pub use lots::{LotInput, NewLots, lot_request, resolve_lot};
+pub use queries::{
+    BalanceFilter, BalanceOrder, LocatedBalance, MAX_BALANCES_PER_PRODUCT, MovementFilter,
+    StockTotal, balances, balances_of_products, movements, totals_for,
+};
+pub use verify::{BalanceMismatch, verify};
+
+/// A place stock moves from or to: a location, or one of the virtual accounts that stand for the
+/// world outside the warehouse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    Location(LocationId),
+    Supplier,
+    Customer,
+    Adjustment,
+    Scrap,
+    InTransit,
+}
+
+impl Place {
+    /// The place a movement row names (its kind and, for a location, which one).
+    pub fn of_row(kind: PlaceKind, location: Option<LocationId>) -> AppResult<Self> {
+        Ok(match kind {
+            PlaceKind::Location => Place::Location(location.ok_or_else(|| {
+                AppError::Internal("a movement to or from a location names none".into())
+            })?),
+            PlaceKind::Supplier => Place::Supplier,
+            PlaceKind::Customer => Place::Customer,
+            PlaceKind::Adjustment => Place::Adjustment,
+            PlaceKind::Scrap => Place::Scrap,
+            PlaceKind::InTransit => Place::InTransit,
+        })
+    }
+
+    /// What the movement row stores.
+    pub fn kind(self) -> PlaceKind {
+        match self {
+            Place::Location(_) => PlaceKind::Location,
+            Place::Supplier => PlaceKind::Supplier,
+            Place::Customer => PlaceKind::Customer,
+            Place::Adjustment => PlaceKind::Adjustment,
+            Place::Scrap => PlaceKind::Scrap,
+            Place::InTransit => PlaceKind::InTransit,
+        }
+    }
+
+    pub fn location(self) -> Option<LocationId> {
+        match self {
+            Place::Location(id) => Some(id),
+            Place::Supplier
+            | Place::Customer
+            | Place::Adjustment
+            | Place::Scrap
+            | Place::InTransit => None,
+        }
+    }
+}
+
+/// One line of a posting: what moves of which product and lot, and why.
+///
+/// The product, its locations and its lot come from the operation, which has share-locked the
+/// product and locations (step 1 of the lock order) and resolved the lot with [`resolve_lot`].
+/// A receipt is a `Move` from [`Place::Supplier`], a dispatch a `Move` to [`Place::Customer`], a
+/// return a `Move` from the customer: nothing here needs to change for them.
+#[derive(Clone, Debug)]
+pub struct Posting {
+    pub product: product::Model,
+    /// Required for lot- and serial-tracked products, absent otherwise (see [`resolve_lot`]).
+    pub lot: Option<lot::Model>,
+    pub movement: Movement,
+    /// A lower-case reason code, e.g. `damaged`, `transfer`, `count`, `reversal`.
+    pub reason: String,
+    pub note: String,
+    /// For a correction: the movement this one undoes.
+    pub reverses: Option<MovementId>,
+}
+
+/// How much moves where.
+#[derive(Clone, Copy, Debug)]
+pub enum Movement {
+    /// `quantity` base units (at least one) from `from` to `to`.
+    Move {
+        quantity: i64,
+        from: Place,
+        to: Place,
+    },
+    /// A stocktake found `counted` units at `location`: the difference to its balance, read under
+    /// the balance's lock (so before this call's other postings), moves between `account` and the
+    /// location. Nothing moves when they agree.
+    Count {
+        location: LocationId,
+        counted: i64,
+        account: Place,
+    },
+}
+
+/// What a stock mutation did: its movements and the balances they left.
+#[derive(Clone, Debug)]
+pub struct StockResult {
+    pub movements: Vec<stock_movement::Model>,
+    pub balances: Vec<stock_balance::Model>,
+}
+
+/// What [`post`] did: the result, and for each `Count` posting (in order) the balance it found.
+#[derive(Clone, Debug)]
+pub struct Posted {
+    pub result: StockResult,
+    pub counted: Vec<CountOutcome>,
+}
+
+/// A count measured against its locked balance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CountOutcome {
+    pub on_hand_before: i64,
+    pub counted: i64,
+}
+
+impl CountOutcome {
+    /// Counted minus on hand: positive when stock was found.
+    pub fn variance(self) -> i64 {
+        self.counted - self.on_hand_before
+    }
+}
+
+type BalanceKey = (ProductId, LocationId, Uuid);
+
+fn balance_key(
+    product: &product::Model,
+    lot: Option<&lot::Model>,
+    location: LocationId,
+) -> BalanceKey {
+    (
+        product.id,
+        location,
+        lot.map_or(Uuid::nil(), |lot| lot.id.0),
+    )
+}
+
+/// Whether each unit of a product is its own serial number.
+pub fn is_serial(tracking: Tracking) -> bool {
+    match tracking {
+        Tracking::Serial => true,
+        Tracking::None | Tracking::Lot => false,
+    }
+}
+
+/// An archived product stays in history and can be drawn down, but takes no new stock. [`post`]
+/// checks this for every movement into a location from outside.
+pub fn check_receivable(product: &product::Model) -> AppResult<()> {
+    if product.is_active {
+        Ok(())
+    } else {
+        Err(AppError::Conflict(format!(
+            "product {} is archived: it takes no new stock",
+            product.sku
+        )))
+    }
+}
+
+/// Share-locks (and checks) several locations in id order, the order archiving takes them in, so
+/// a posting and an archive never wait for each other in a circle.
+pub async fn lock_locations(
+    tx: &TenantTx,
+    ids: impl IntoIterator<Item = LocationId>,
+) -> AppResult<()> {
+    for id in ids.into_iter().collect::<BTreeSet<_>>() {
+        find_location(tx, id).await?;
+    }
+    Ok(())
+}
+
+/// The product a posting moves, share-locked until commit: archiving it (an update of this row)
+/// waits for postings in flight, and a posting that starts later sees it archived.
+pub async fn posting_product(tx: &TenantTx, id: ProductId) -> AppResult<product::Model> {
+    tx.one(product::Entity::find_by_id(id).lock_shared())
+        .await?
+        .ok_or(AppError::NotFound { entity: "product" })
+}
+
+/// A location a posting uses, share-locked until commit (archiving takes it exclusively, so it
+/// cannot slip between a posting's check and its commit), and refused once archived.
+pub async fn find_location(tx: &TenantTx, id: LocationId) -> AppResult<location::Model> {
+    let location = tx
+        .one(location::Entity::find_by_id(id).lock_shared())
+        .await?
+        .ok_or(AppError::NotFound { entity: "location" })?;
+    if !location.is_active {
+        return Err(AppError::Conflict(format!(
+            "location {} is archived",
+            location.code
+        )));
+    }
+    Ok(location)
+}
+
+/// A posting line once its quantity is known.
+struct Resolved {
+    index: usize,
+    quantity: i64,
+    from: Place,
+    to: Place,
+}
+
+/// Posts movements and moves their balances, all or nothing, taking steps 2 and 3 of the lock
+/// order. Refuses stock into a location of an archived product (it takes no new stock), a
+/// balance below what is reserved (CONFLICT naming the shortfall), more than [`MAX_UNITS`] at
+/// one place, and a serial number in stock twice.
+pub async fn post(tx: &mut TenantTx, postings: Vec<Posting>) -> AppResult<Posted> {
+    let now = Utc::now();
+    // Serial numbers are locked first (in id order), so two postings of one serial to different
+    // locations queue and the second sees the first's unit.
+    let serials: BTreeSet<LotId> = postings
+        .iter()
+        .filter(|p| is_serial(p.product.tracking))
+        .filter_map(|p| p.lot.as_ref().map(|lot| lot.id))
+        .collect();
+    for serial in serials {
+        tx.one(
+            lot::Entity::find()
+                .filter(lot::Column::Id.eq(serial))
+                .lock_exclusive(),
+        )
+        .await?;
+    }
+    // Every balance a posting may touch, counts included, in one fixed order (the BTreeSet's)
+    // for creating and locking rows: no deadlocks.
+    let mut keys = BTreeSet::new();
+    for posting in &postings {
+        let locations = match posting.movement {
+            Movement::Move { from, to, .. } => [from.location(), to.location()],
+            Movement::Count { location, .. } => [Some(location), None],
+        };
+        for location in locations.into_iter().flatten() {
+            keys.insert(balance_key(
+                &posting.product,
+                posting.lot.as_ref(),
+                location,
+            ));
+        }
+    }
+    for (product_id, location_id, lot_key) in &keys {
+        tx.insert_if_absent(stock_balance::ActiveModel {
+            tenant_id: Set(tx.tenant()),
+            product_id: Set(*product_id),
+            location_id: Set(*location_id),
+            lot_key: Set(*lot_key),
+            on_hand: Set(0),
+            reserved: Set(0),
+            updated_at: Set(now),
+        })
+        .await?;
+    }
+    let mut locked = BTreeMap::new();
+    for key @ (product_id, location_id, lot_key) in keys {
+        let balance = tx
+            .one(
+                stock_balance::Entity::find()
+                    .filter(stock_balance::Column::ProductId.eq(product_id))
+                    .filter(stock_balance::Column::LocationId.eq(location_id))
+                    .filter(stock_balance::Column::LotKey.eq(lot_key))
+                    .lock_exclusive(),
+            )
+            .await?
+            .ok_or_else(|| AppError::Internal("balance row vanished".into()))?;
+        locked.insert(key, balance);
+    }
+    // Counts become moves (or nothing) now that their balances hold still.
+    let mut resolved = Vec::with_capacity(postings.len());
+    let mut counted = Vec::new();
+    for (index, posting) in postings.iter().enumerate() {
+        match posting.movement {
+            Movement::Move { quantity, from, to } => resolved.push(Resolved {
+                index,
+                quantity,
+                from,
+                to,
+            }),
+            Movement::Count {
+                location,
+                counted: count,
+                account,
+            } => {
+                let key = balance_key(&posting.product, posting.lot.as_ref(), location);
+                let on_hand_before = locked.get(&key).map_or(0, |b| b.on_hand);
+                let outcome = CountOutcome {
+                    on_hand_before,
+                    counted: count,
+                };
+                counted.push(outcome);
+                let variance = outcome.variance();
+                let (from, to) = if variance > 0 {
+                    (account, Place::Location(location))
+                } else {
+                    (Place::Location(location), account)
+                };
+                if variance != 0 {
+                    resolved.push(Resolved {
+                        index,
+                        quantity: variance.abs(),
+                        from,
+                        to,
+                    });
+                }
+            }
+        }
+    }
+    let mut changes: BTreeMap<BalanceKey, i64> = BTreeMap::new();
+    for line in &resolved {
+        let posting = &postings[line.index];
+        // Stock arriving from outside the locations (an adjustment, a count's surplus, a
+        // receipt, a reversal of a removal) is new stock; a transfer only moves it.
+        if line.from.location().is_none() && line.to.location().is_some() {
+            check_receivable(&posting.product)?;
+        }
+        if let Some(from) = line.from.location() {
+            *changes
+                .entry(balance_key(&posting.product, posting.lot.as_ref(), from))
+                .or_default() -= line.quantity;
+        }
+        if let Some(to) = line.to.location() {
+            *changes
+                .entry(balance_key(&posting.product, posting.lot.as_ref(), to))
+                .or_default() += line.quantity;
+        }
+    }
+    let mut balances = Vec::with_capacity(changes.len());
+    for (key @ (product_id, location_id, lot_key), change) in changes {
+        let balance = locked
+            .remove(&key)
+            .ok_or_else(|| AppError::Internal("a balance was not locked".into()))?;
+        let on_hand = balance.on_hand.saturating_add(change);
+        if on_hand > MAX_UNITS {
+            return Err(AppError::Conflict(format!(
+                "a place holds at most {MAX_UNITS} units of one product and lot"
+            )));
+        }
+        if on_hand < balance.reserved {
+            let product = postings
+                .iter()
+                .find(|p| p.product.id == product_id)
+                .map_or_else(String::new, |p| p.product.sku.clone());
+            let location = find_location(tx, location_id)
+                .await
+                .map(|l| l.code)
+                .unwrap_or_default();
+            return Err(AppError::InsufficientStock(Box::new(InsufficientStock {
+                sku: product,
+                location,
+                available: balance.on_hand - balance.reserved,
+                requested: -change,
+            })));
+        }
+        tx.update_many(
+            stock_balance::Entity::update_many()
+                .col_expr(stock_balance::Column::OnHand, Expr::value(on_hand))
+                .col_expr(stock_balance::Column::UpdatedAt, Expr::value(now))
+                .filter(stock_balance::Column::ProductId.eq(product_id))
+                .filter(stock_balance::Column::LocationId.eq(location_id))
+                .filter(stock_balance::Column::LotKey.eq(lot_key)),
+        )
+        .await?;
+        balances.push(stock_balance::Model {
+            on_hand,
+            updated_at: now,
+            ..balance
+        });
+    }
+    // A serial number is one physical unit: after the posting it may be in stock at most once,
+    // across every location. (The lot rows were locked above, when first seen in this posting.)
+    for line in &resolved {
+        let posting = &postings[line.index];
+        if !is_serial(posting.product.tracking) {
+            continue;
+        }
+        let Some(serial) = &posting.lot else { continue };
+        let held: i64 = tx
+            .all(
+                stock_balance::Entity::find()
+                    .filter(stock_balance::Column::ProductId.eq(posting.product.id))
+                    .filter(stock_balance::Column::LotKey.eq(serial.id.0)),
+            )
+            .await?
+            .iter()
+            .map(|b| b.on_hand)
+            .sum();
+        if held > 1 {
+            return Err(AppError::Conflict(format!(
+                "serial {} of {} is already in stock",
+                serial.code, posting.product.sku
+            )));
+        }
+    }
+    let actor = match tx.actor() {
+        Actor::User { id, .. } => Some(*id),
+        Actor::Cli => None,
+    };
+    let mut movements = Vec::with_capacity(resolved.len());
+    for line in resolved {
+        let posting = &postings[line.index];
+        movements.push(
+            tx.insert(stock_movement::ActiveModel {
+                id: Set(MovementId::generate()),
+                tenant_id: Set(tx.tenant()),
+                product_id: Set(posting.product.id),
+                lot_id: Set(posting.lot.as_ref().map(|lot| lot.id)),
+                quantity: Set(line.quantity),
+                from_place: Set(line.from.kind()),
+                from_location_id: Set(line.from.location()),
+                to_place: Set(line.to.kind()),
+                to_location_id: Set(line.to.location()),
+                reason: Set(posting.reason.clone()),
+                note: Set(posting.note.clone()),
+                reverses_id: Set(posting.reverses),
+                actor_user_id: Set(actor),
+                created_at: Set(now),
+            })
+            .await?,
+        );
+    }
+    Ok(Posted {
+        result: StockResult {
+            movements,
+            balances,
+        },
+        counted,
+    })
+}
+
+/// Runs one posting request: claims its idempotency key (answering a retry with the first
+/// result), lets `build` post (through [`post`]) and describe what it did, records the audit
+/// event with the balances left, and commits.
+pub async fn run<F>(
+    db: &TenantDb,
+    operation: &'static str,
+    idempotency_key: Option<String>,
+    request: serde_json::Value,
+    build: F,
+) -> AppResult<StockResult>
+where
+    F: for<'t> AsyncFnOnce(&'t mut TenantTx) -> AppResult<(StockResult, AuditRecord)>,
+{
+    let mut tx = db.write().await?;
+    let fingerprint = idempotency::fingerprint(db, operation, &request);
+    if let Some(key) = &idempotency_key
+        && let Some(ids) = idempotency::claim_key(&mut tx, key, operation, &fingerprint).await?
+    {
+        drop(tx);
+        return idempotency::replay(db, ids).await;
+    }
+    let (result, mut record) = build(&mut tx).await?;
+    if let Some(key) = &idempotency_key {
+        idempotency::remember_result(&mut tx, key, &result).await?;
+    }
+    let balances: Vec<_> = result
+        .balances
+        .iter()
+        .map(|b| json!({ "location": b.location_id.to_string(), "onHand": b.on_hand }))
+        .collect();
+    record.detail["balancesAfter"] = json!(balances);
+    tx.record(record).await?;
+    tx.commit().await?;
+    Ok(result)
+}
