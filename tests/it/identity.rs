@@ -835,6 +835,7 @@ async fn audit_viewer_filters_and_pages(backend: Backend) {
 /// Two owners demoting each other at the same moment, over and over: one must always remain.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_concurrent_demotions_leave_an_owner() {
+    let checks = crate::support::Checks::begin();
     let app = TestApp::start(Backend::Postgres).await;
     let demote = "mutation ($id: ID!, $r: ID!) { changeUserRole(input: {id: $id, roleId: $r}) { user { id } } }";
     for round in 0..10 {
@@ -865,4 +866,5 @@ async fn postgres_concurrent_demotions_leave_an_owner() {
             "round {round}: exactly one demotion may succeed: {a:?} {b:?}"
         );
     }
+    checks.finish().await;
 }

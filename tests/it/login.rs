@@ -489,6 +489,7 @@ async fn unknown_and_known_emails_take_about_as_long(backend: Backend) {
 /// Two `vaskem serve` processes on one PostgreSQL database behave as one service.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_two_processes_behave_as_one() {
+    let checks = crate::support::Checks::begin();
     let database = TestDatabase::new(Backend::Postgres).await;
     let (_, email) = database.organisation("Alpha").await;
     let (_, colleague_email) = database.organisation("Beta").await;
@@ -576,6 +577,7 @@ async fn postgres_two_processes_behave_as_one() {
         Some("UNAUTHENTICATED"),
         "deactivation on A is seen by B at once"
     );
+    checks.finish().await;
 }
 
 async fn viewer_role(node: &ServiceProcess, token: &str) -> String {

@@ -9,7 +9,8 @@ use vaskem::tenancy::TenantDb;
 
 use crate::on_both_databases;
 use crate::support::app::error_code;
-use crate::support::{Backend, Session, TestApp, gid};
+pub use crate::support::fixtures::{ADJUST, call, product, warehouse};
+use crate::support::{Backend, Invariant, Session, TestApp, gid};
 
 on_both_databases!(
     the_ledger_moves_and_refuses_shortfalls,
@@ -25,64 +26,6 @@ on_both_databases!(
     products_are_updated_in_full,
     a_cycle_count_posts_all_lines_together,
 );
-
-pub struct Warehouse {
-    pub warehouse: String,
-    pub product: String,
-    pub a: String,
-    pub b: String,
-}
-
-pub async fn call(app: &TestApp, session: &Session, document: &str, variables: Value) -> Value {
-    let (_, body) = app.graphql_in(Some(session), document, variables).await;
-    body
-}
-
-pub async fn product(app: &TestApp, session: &Session, sku: &str, tracking: &str) -> String {
-    let body = call(
-        app,
-        session,
-        "mutation ($i: CreateProductInput!) { createProduct(input: $i) { product { id } userErrors { field message } } }",
-        json!({ "i": { "sku": sku, "name": format!("Product {sku}"), "tracking": tracking, "barcodes": [format!("600{sku}")] } }),
-    )
-    .await;
-    body["data"]["createProduct"]["product"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("createProduct: {body}"))
-        .to_owned()
-}
-
-pub async fn warehouse(app: &TestApp, session: &Session) -> Warehouse {
-    let body = call(app, session, "mutation { createWarehouse(input: { code: \"JHB1\", name: \"Johannesburg\" }) { warehouse { id } } }", json!({})).await;
-    let warehouse = body["data"]["createWarehouse"]["warehouse"]["id"].clone();
-    let mut locations = Vec::new();
-    for code in ["A-01-01", "B-02-01"] {
-        let body = call(
-            app,
-            session,
-            "mutation ($i: CreateLocationInput!) { createLocation(input: $i) { location { id } } }",
-            json!({ "i": { "warehouseId": warehouse, "code": code } }),
-        )
-        .await;
-        locations.push(
-            body["data"]["createLocation"]["location"]["id"]
-                .as_str()
-                .unwrap_or_else(|| panic!("{body}"))
-                .to_owned(),
-        );
-    }
-    Warehouse {
-        warehouse: warehouse
-            .as_str()
-            .unwrap_or_else(|| panic!("{body}"))
-            .to_owned(),
-        product: product(app, session, "SKU-1", "none").await,
-        a: locations[0].clone(),
-        b: locations[1].clone(),
-    }
-}
-
-pub const ADJUST: &str = "mutation ($i: AdjustStockInput!) { adjustStock(input: $i) { movements { id quantity fromPlace toPlace } balances { locationId onHand available } userErrors { field message } } }";
 
 async fn on_hand(app: &TestApp, session: &Session, product: &str, location: &str) -> i64 {
     let body = call(
@@ -687,6 +630,10 @@ async fn stock_verify_finds_a_tampered_balance(backend: Backend) {
         "{}",
         String::from_utf8_lossy(&output.stdout)
     );
+    app.database.exempt(
+        Invariant::StockLedger,
+        "corrupts a balance for the CLI to find",
+    );
     app.database
         .raw()
         .await
@@ -706,6 +653,7 @@ async fn stock_verify_finds_a_tampered_balance(backend: Backend) {
 /// Fifty parallel requests each take one unit of the ten on hand: exactly ten succeed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_fifty_parallel_takes_of_ten_units() {
+    let checks = crate::support::Checks::begin();
     let app = TestApp::start(Backend::Postgres).await;
     let owner = app.member_of_new_organisation("Alpha").await;
     let s = &owner.session;
@@ -762,6 +710,7 @@ async fn postgres_fifty_parallel_takes_of_ten_units() {
             .expect("verify")
             .is_empty()
     );
+    checks.finish().await;
 }
 
 async fn a_page_of_products_costs_the_same_queries_whatever_its_size(backend: Backend) {

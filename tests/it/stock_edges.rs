@@ -537,6 +537,7 @@ async fn relations_the_caller_may_not_see_are_null(backend: Backend) {
 /// the two wins each time, never both (an archived location holding stock).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_archive_and_receipt_race() {
+    let checks = crate::support::Checks::begin();
     let app = TestApp::start(Backend::Postgres).await;
     let owner = app.member_of_new_organisation("Alpha").await;
     let s = &owner.session;
@@ -589,4 +590,5 @@ async fn postgres_archive_and_receipt_race() {
             "stock in an archived place: {body}"
         );
     }
+    checks.finish().await;
 }
