@@ -14,7 +14,7 @@ use crate::on_both_databases;
 use crate::support::app::{TestOptions, error_code};
 use crate::support::database::{TEST_PASSWORD, TEST_ROUNDS};
 use crate::support::process::ServiceProcess;
-use crate::support::{Backend, TestApp, TestDatabase};
+use crate::support::{Backend, TestApp, TestDatabase, assert_ok};
 
 on_both_databases!(
     an_account_locks_after_repeated_failures_on_every_node,
@@ -226,7 +226,7 @@ async fn sign_in_is_per_organisation(backend: Backend) {
             json!({ "c": temporary, "n": TEST_PASSWORD }),
         )
         .await;
-    assert!(body["errors"].is_null(), "{body}");
+    assert_ok(&body);
     // Same email, same password: each organisation's account signs in to its own organisation.
     for (slug, tenant) in [(&alpha_slug, alpha), (&beta_slug, beta.tenant)] {
         let session = app

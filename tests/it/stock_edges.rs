@@ -9,7 +9,7 @@ use crate::on_both_databases;
 use crate::stock::{ADJUST, product, warehouse};
 use crate::support::app::error_code;
 use crate::support::database::TEST_PASSWORD;
-use crate::support::{Backend, Session, TestApp};
+use crate::support::{Backend, Session, TestApp, assert_ok};
 
 on_both_databases!(
     quantities_are_bounded_so_nothing_overflows,
@@ -56,7 +56,7 @@ async fn quantities_are_bounded_so_nothing_overflows(backend: Backend) {
     assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
     // Elsewhere it may hold as much again, and the product's total still adds up.
     let body = call(&app, s, adjust, json!({ "i": { "productId": w.product, "locationId": w.b, "change": 1_000_000_000, "reason": "found" } })).await;
-    assert!(body["errors"].is_null(), "{body}");
+    assert_ok(&body);
     let body = call(
         &app,
         s,
@@ -176,7 +176,7 @@ async fn archived_things_take_no_stock(backend: Backend) {
 
     // A reversal may not put stock back into a location archived since.
     let body = call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.b, "change": 1, "reason": "found" } })).await;
-    assert!(body["errors"].is_null(), "{body}");
+    assert_ok(&body);
     let body = call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.b, "change": -1, "reason": "damaged" } })).await;
     let taken = body["data"]["adjustStock"]["movements"][0]["id"].clone();
     let body = call(
@@ -212,11 +212,10 @@ async fn archived_things_take_no_stock(backend: Backend) {
 
     // An archived product can be drawn down but takes no new stock.
     let body = call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 3, "reason": "found" } })).await;
-    assert!(body["errors"].is_null(), "{body}");
-    call(
-        &app,
+    assert_ok(&body);
+    app.ok(
         s,
-        "mutation ($id: ID!) { archiveProduct(input: {id: $id}) { product { active } } }",
+        "mutation ($id: ID!) { archiveProduct(input: {id: $id}) { product { active } userErrors { field message } } }",
         json!({ "id": w.product }),
     )
     .await;
@@ -237,7 +236,7 @@ async fn archived_things_take_no_stock(backend: Backend) {
         "a count may not add to it either: {body}"
     );
     let body = call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": -3, "reason": "damaged" } })).await;
-    assert!(body["errors"].is_null(), "{body}");
+    assert_ok(&body);
     // Nor may a reversal of that drawing-down put it back.
     let drawn = body["data"]["adjustStock"]["movements"][0]["id"].clone();
     let body = call(&app, s, "mutation ($id: ID!) { reverseStockMovement(input: {movementId: $id}) { movements { id } } }", json!({ "id": drawn })).await;
@@ -320,7 +319,7 @@ async fn archived_things_take_no_stock(backend: Backend) {
         "{body}"
     );
     let body = call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 1, "reason": "found" } })).await;
-    assert!(body["errors"].is_null(), "{body}");
+    assert_ok(&body);
     let log = call(
         &app,
         s,
@@ -463,7 +462,7 @@ async fn each_mutation_in_a_document_sees_the_ones_before(backend: Backend) {
         }),
     )
     .await;
-    assert!(body["errors"].is_null(), "{body}");
+    assert_ok(&body);
     assert_eq!(
         body["data"]["a"]["balances"][0]["product"]["stock"]["onHand"], 2,
         "{body}"
@@ -480,7 +479,7 @@ async fn relations_the_caller_may_not_see_are_null(backend: Backend) {
     let app = TestApp::start(backend).await;
     let owner = app.member_of_new_organisation("Alpha").await;
     let w = warehouse(&app, &owner.session).await;
-    call(&app, &owner.session, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 4, "reason": "found" } })).await;
+    app.ok(&owner.session, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 4, "reason": "found" } })).await;
     let email = app
         .database
         .user_with_permissions(owner.tenant, &[Permission::StockView])

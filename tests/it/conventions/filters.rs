@@ -6,7 +6,7 @@ use super::{call, strings, walk};
 use crate::on_both_databases;
 use crate::stock::{ADJUST, product, warehouse};
 use crate::support::app::error_code;
-use crate::support::{Backend, TestApp};
+use crate::support::{Backend, TestApp, assert_ok};
 
 on_both_databases!(every_filter_and_sort_does_its_job,);
 
@@ -25,14 +25,13 @@ async fn every_filter_and_sort_does_its_job(backend: Backend) {
     // Products: tracking, archived, a whole barcode.
     let lotted = product(&app, s, "LOT-A", "lot").await;
     let old = product(&app, s, "OLD-1", "none").await;
-    call(
-        &app,
+    app.ok(
         s,
-        "mutation ($id: ID!) { archiveProduct(input: {id: $id}) { product { id } } }",
+        "mutation ($id: ID!) { archiveProduct(input: {id: $id}) { product { id } userErrors { field message } } }",
         json!({ "id": old }),
     )
     .await;
-    call(&app, s, "mutation ($i: UpdateProductInput!) { updateProduct(input: $i) { product { id } } }", json!({ "i": { "id": w.product, "sku": "SKU-1", "name": "Product SKU-1", "barcodes": ["4006381333931"] } })).await;
+    app.ok(s, "mutation ($i: UpdateProductInput!) { updateProduct(input: $i) { product { id } userErrors { field message } } }", json!({ "i": { "id": w.product, "sku": "SKU-1", "name": "Product SKU-1", "barcodes": ["4006381333931"] } })).await;
     assert_eq!(
         walk_ids(
             "products",
@@ -69,7 +68,7 @@ async fn every_filter_and_sort_does_its_job(backend: Backend) {
     );
 
     // Locations: pickable.
-    call(&app, s, "mutation ($w: ID!) { createLocation(input: {warehouseId: $w, code: \"R-01\", kind: \"receiving\", pickable: false}) { location { id } } }", json!({ "w": w.warehouse })).await;
+    app.ok(s, "mutation ($w: ID!) { createLocation(input: {warehouseId: $w, code: \"R-01\", kind: \"receiving\", pickable: false}) { location { id } userErrors { field message } } }", json!({ "w": w.warehouse })).await;
     assert_eq!(
         walk_ids(
             "locations",
@@ -84,7 +83,7 @@ async fn every_filter_and_sort_does_its_job(backend: Backend) {
     // Users: search, active, display name order.
     let viewer = walk_ids("roles", "filter: {search: \"viewer\"}", "id", Value::Null).await;
     for (email, name) in [("zed@alpha.example", "Zed"), ("amy@alpha.example", "Amy")] {
-        call(&app, s, "mutation ($e: String!, $n: String!, $r: ID!) { inviteUser(input: {email: $e, displayName: $n, roleId: $r}) { user { id } } }", json!({ "e": email, "n": name, "r": viewer[0] })).await;
+        app.ok(s, "mutation ($e: String!, $n: String!, $r: ID!) { inviteUser(input: {email: $e, displayName: $n, roleId: $r}) { user { id } userErrors { field message } } }", json!({ "e": email, "n": name, "r": viewer[0] })).await;
     }
     assert_eq!(
         walk_ids(
@@ -105,10 +104,9 @@ async fn every_filter_and_sort_does_its_job(backend: Backend) {
     .await;
     assert_eq!(names, strings(&["Zed", "Amy"]));
     let zed = walk_ids("users", "filter: {search: \"zed\"}", "id", Value::Null).await;
-    call(
-        &app,
+    app.ok(
         s,
-        "mutation ($id: ID!) { deactivateUser(input: {id: $id}) { user { id } } }",
+        "mutation ($id: ID!) { deactivateUser(input: {id: $id}) { user { id } userErrors { field message } } }",
         json!({ "id": zed[0] }),
     )
     .await;
@@ -150,7 +148,7 @@ async fn every_filter_and_sort_does_its_job(backend: Backend) {
     // Stock: lots, expiry, emptied balances, product and location order.
     let adjust = async |product: &str, location: &str, change: i64, lot: Value| {
         let body = call(&app, s, ADJUST, json!({ "i": { "productId": product, "locationId": location, "change": change, "reason": "found", "lot": lot } })).await;
-        assert!(body["errors"].is_null(), "{body}");
+        assert_ok(&body);
     };
     adjust(
         &lotted,
@@ -212,7 +210,7 @@ async fn every_filter_and_sort_does_its_job(backend: Backend) {
         [6, 4, 5, 3].map(|n| json!(n)).to_vec()
     );
     let body = call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.b, "change": -5, "reason": "damaged" } })).await;
-    assert!(body["errors"].is_null(), "{body}");
+    assert_ok(&body);
     assert_eq!(
         walk_ids(
             "stockOnHand",

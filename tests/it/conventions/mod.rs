@@ -5,7 +5,8 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Session, TestApp};
+pub use crate::support::fixtures::call;
+use crate::support::{Session, TestApp, assert_ok};
 
 mod filters;
 mod ids;
@@ -23,11 +24,6 @@ pub fn named(type_ref: &Value) -> (String, bool) {
         Some("LIST") => (named(&type_ref["ofType"]).0, true),
         _ => (type_ref["name"].as_str().unwrap_or("").to_owned(), false),
     }
-}
-
-pub async fn call(app: &TestApp, session: &Session, document: &str, variables: Value) -> Value {
-    let (_, body) = app.graphql_in(Some(session), document, variables).await;
-    body
 }
 
 /// Walks `field` two rows at a time with `args` (a GraphQL argument list without `first` and
@@ -62,7 +58,7 @@ pub async fn walk(
         }
         vars["after"] = after.clone();
         let body = call(app, session, &document, vars).await;
-        assert!(body["errors"].is_null(), "{document}: {body}");
+        assert_ok(&body);
         let page = &body["data"][field];
         let count = page["totalCount"].as_u64().expect("totalCount");
         assert_eq!(*total.get_or_insert(count), count, "{document}");
