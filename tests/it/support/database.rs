@@ -130,7 +130,7 @@ impl TestDatabase {
                 )
             }
             Backend::Postgres => {
-                let name = format!("vaskem_t_{}", uuid::Uuid::new_v4().simple());
+                let name = template::test_database_name();
                 let create = if migrate {
                     format!(
                         "CREATE DATABASE {name} TEMPLATE {}",
@@ -419,27 +419,9 @@ pub(super) async fn admin_connection() -> DatabaseConnection {
 
 impl Drop for Storage {
     fn drop(&mut self) {
-        let Self::Postgres(name) = self else {
-            return;
-        };
-        let name = std::mem::take(name);
-        // Drop runs outside async; a short-lived runtime on its own thread removes the database.
-        let _ = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            runtime.block_on(async {
-                if let Ok(admin) = sea_orm::Database::connect(&admin_url()).await {
-                    let _ = admin
-                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await;
-                }
-            });
-        })
-        .join();
+        if let Self::Postgres(name) = self {
+            template::drop_later(std::mem::take(name));
+        }
     }
 }
 
