@@ -6,10 +6,10 @@ use serde_json::{Value, json};
 use vaskem::auth::permission::Permission;
 
 use crate::on_both_databases;
-use crate::stock::{ADJUST, product, warehouse};
+use crate::stock::{ADJUST, call, product, warehouse};
 use crate::support::app::error_code;
 use crate::support::database::TEST_PASSWORD;
-use crate::support::{Backend, Session, TestApp, assert_ok};
+use crate::support::{Backend, TestApp, assert_ok};
 
 on_both_databases!(
     quantities_are_bounded_so_nothing_overflows,
@@ -21,11 +21,6 @@ on_both_databases!(
     lots_come_into_being_only_with_stock,
 );
 
-async fn call(app: &TestApp, session: &Session, document: &str, variables: Value) -> Value {
-    let (_, body) = app.graphql_in(Some(session), document, variables).await;
-    body
-}
-
 fn user_error(body: &Value, mutation: &str) -> (Value, Value) {
     let error = &body["data"][mutation]["userErrors"][0];
     (error["field"].clone(), error["code"].clone())
@@ -33,9 +28,8 @@ fn user_error(body: &Value, mutation: &str) -> (Value, Value) {
 
 async fn quantities_are_bounded_so_nothing_overflows(backend: Backend) {
     let app = TestApp::start(backend).await;
-    let owner = app.member_of_new_organisation("Alpha").await;
-    let s = &owner.session;
-    let w = warehouse(&app, s).await;
+    let w = app.organisation_with_stock_setup("Alpha").await;
+    let s = &w.session;
     let adjust = "mutation ($i: AdjustStockInput!) { adjustStock(input: $i) { movements { id } userErrors { field message code } } }";
     for change in [i64::MIN, i64::MAX, -1_000_000_001, 1_000_000_001] {
         let body = call(&app, s, adjust, json!({ "i": { "productId": w.product, "locationId": w.a, "change": change, "reason": "found" } })).await;
@@ -122,7 +116,7 @@ async fn quantities_are_bounded_so_nothing_overflows(backend: Backend) {
     )
     .await;
     assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
-    let lotted = product(&app, s, "LOT-1", "lot").await;
+    let lotted = &w.lotted;
     let body = call(&app, s, adjust, json!({ "i": { "productId": lotted, "locationId": w.a, "change": 1, "reason": "found", "lot": { "code": "OLD", "expiresOn": "-100000-01-01" } } })).await;
     assert_eq!(
         user_error(&body, "adjustStock"),
@@ -133,9 +127,8 @@ async fn quantities_are_bounded_so_nothing_overflows(backend: Backend) {
 
 async fn an_idempotency_key_answers_only_the_same_request(backend: Backend) {
     let app = TestApp::start(backend).await;
-    let owner = app.member_of_new_organisation("Alpha").await;
-    let s = &owner.session;
-    let w = warehouse(&app, s).await;
+    let w = app.organisation_with_stock_setup("Alpha").await;
+    let s = &w.session;
     let first = json!({ "i": { "productId": w.product, "locationId": w.a, "change": 1, "reason": "found", "idempotencyKey": "k1" } });
     let body = call(&app, s, ADJUST, first.clone()).await;
     let movement = body["data"]["adjustStock"]["movements"][0]["id"].clone();
@@ -147,7 +140,7 @@ async fn an_idempotency_key_answers_only_the_same_request(backend: Backend) {
     let body = call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 50, "reason": "found", "idempotencyKey": "k1" } })).await;
     assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
     // So is the same request from another user of the organisation.
-    let tenant = owner.tenant;
+    let tenant = w.tenant;
     let email = app
         .database
         .user_with_permissions(tenant, &[Permission::StockAdjust, Permission::StockView])
@@ -349,9 +342,8 @@ async fn archived_things_take_no_stock(backend: Backend) {
 /// A transfer moves a lot that exists; a product without lots cannot require expiry dates.
 async fn lots_come_into_being_only_with_stock(backend: Backend) {
     let app = TestApp::start(backend).await;
-    let owner = app.member_of_new_organisation("Alpha").await;
-    let s = &owner.session;
-    let w = warehouse(&app, s).await;
+    let w = app.organisation_with_stock_setup("Alpha").await;
+    let s = &w.session;
     let create = "mutation ($i: CreateProductInput!) { createProduct(input: $i) { product { id createdAt } userErrors { field code } } }";
     let body = call(&app, s, create, json!({ "i": { "sku": "FRESH-1", "name": "Fresh", "tracking": "lot", "expiryRequired": true } })).await;
     let fresh = body["data"]["createProduct"]["product"]["id"].clone();
@@ -396,7 +388,7 @@ async fn lots_come_into_being_only_with_stock(backend: Backend) {
         "{body}"
     );
     // A serial number counts 0 or 1.
-    let serial = product(&app, s, "SER-1", "serial").await;
+    let serial = &w.serial;
     let count = "mutation ($i: CountStockInput!) { countStock(input: $i) { movements { id } userErrors { field code } } }";
     let body = call(&app, s, count, json!({ "i": { "productId": serial, "locationId": w.a, "counted": 2, "lot": { "code": "SN-1" } } })).await;
     assert_eq!(
@@ -412,10 +404,9 @@ async fn lots_come_into_being_only_with_stock(backend: Backend) {
 
 async fn a_lots_expiry_is_fixed_when_first_seen(backend: Backend) {
     let app = TestApp::start(backend).await;
-    let owner = app.member_of_new_organisation("Alpha").await;
-    let s = &owner.session;
-    let w = warehouse(&app, s).await;
-    let lotted = product(&app, s, "LOT-1", "lot").await;
+    let w = app.organisation_with_stock_setup("Alpha").await;
+    let s = &w.session;
+    let lotted = &w.lotted;
     let adjust = "mutation ($i: AdjustStockInput!) { adjustStock(input: $i) { movements { id } userErrors { field message code } } }";
     let lot = |expires: Value| json!({ "i": { "productId": lotted, "locationId": w.a, "change": 1, "reason": "found", "lot": { "code": "L1", "expiresOn": expires } } });
     let body = call(&app, s, adjust, lot(json!("2027-01-31"))).await;
@@ -445,9 +436,8 @@ async fn a_lots_expiry_is_fixed_when_first_seen(backend: Backend) {
 
 async fn each_mutation_in_a_document_sees_the_ones_before(backend: Backend) {
     let app = TestApp::start(backend).await;
-    let owner = app.member_of_new_organisation("Alpha").await;
-    let s = &owner.session;
-    let w = warehouse(&app, s).await;
+    let w = app.organisation_with_stock_setup("Alpha").await;
+    let s = &w.session;
     let document = "mutation ($i: AdjustStockInput!, $j: AdjustStockInput!) {
         a: adjustStock(input: $i) { balances { product { stock { onHand } } } }
         b: adjustStock(input: $j) { balances { product { stock { onHand } } } }
@@ -477,12 +467,11 @@ async fn each_mutation_in_a_document_sees_the_ones_before(backend: Backend) {
 /// permission, never a key missing from a non-null field.
 async fn relations_the_caller_may_not_see_are_null(backend: Backend) {
     let app = TestApp::start(backend).await;
-    let owner = app.member_of_new_organisation("Alpha").await;
-    let w = warehouse(&app, &owner.session).await;
-    app.ok(&owner.session, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 4, "reason": "found" } })).await;
+    let w = app.organisation_with_stock_setup("Alpha").await;
+    app.ok(&w.session, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 4, "reason": "found" } })).await;
     let email = app
         .database
-        .user_with_permissions(owner.tenant, &[Permission::StockView])
+        .user_with_permissions(w.tenant, &[Permission::StockView])
         .await;
     let viewer = app.login(&email, TEST_PASSWORD).await;
     let body = call(&app, &viewer, "{ stockOnHand { nodes { onHand product { sku } location { code } } } stockMovements { nodes { quantity product { sku } toLocation { code } } } }", json!({})).await;
@@ -502,7 +491,7 @@ async fn relations_the_caller_may_not_see_are_null(backend: Backend) {
     // Moving stock is not seeing it: a STOCK_ADJUST holder without STOCK_VIEW gets no balances.
     let email = app
         .database
-        .user_with_permissions(owner.tenant, &[Permission::StockAdjust])
+        .user_with_permissions(w.tenant, &[Permission::StockAdjust])
         .await;
     let mover = app.login(&email, TEST_PASSWORD).await;
     let moved = call(&app, &mover, "mutation ($i: AdjustStockInput!) { adjustStock(input: $i) { movements { quantity } balances { onHand } } }", json!({ "i": { "productId": w.product, "locationId": w.a, "change": 1, "reason": "found" } })).await;
@@ -538,9 +527,8 @@ async fn relations_the_caller_may_not_see_are_null(backend: Backend) {
 async fn postgres_archive_and_receipt_race() {
     let checks = crate::support::Checks::begin();
     let app = TestApp::start(Backend::Postgres).await;
-    let owner = app.member_of_new_organisation("Alpha").await;
-    let s = &owner.session;
-    let w = warehouse(&app, s).await;
+    let w = app.organisation_with_stock_setup("Alpha").await;
+    let s = &w.session;
     let create = "mutation ($w: ID!, $c: String!) { createLocation(input: {warehouseId: $w, code: $c}) { location { id } } }";
     let archive =
         "mutation ($id: ID!) { archiveLocation(input: {id: $id}) { location { active } } }";
