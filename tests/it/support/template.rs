@@ -11,13 +11,13 @@
 //! SQLite template files likewise.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use migration::MigratorTrait;
 use sea_orm::ConnectionTrait;
-use tokio::sync::OnceCell;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+use tokio::sync::{OnceCell, Semaphore};
 
 use super::database::{admin_connection, admin_url, database_url, ensure_serving_role};
 
@@ -56,8 +56,15 @@ pub fn drop_later(name: String) {
                 return;
             };
             runtime.block_on(async move {
+                // A few at once share checkpoints without crowding the server's connections,
+                // which concurrent test runs share too.
+                let at_once = Arc::new(Semaphore::new(4));
                 while let Some(name) = names.recv().await {
+                    let at_once = at_once.clone();
                     tokio::spawn(async move {
+                        let Ok(_permit) = at_once.acquire_owned().await else {
+                            return;
+                        };
                         if let Ok(admin) = sea_orm::Database::connect(&admin_url()).await {
                             let _ = admin
                                 .execute_unprepared(&format!(
