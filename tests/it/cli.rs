@@ -6,7 +6,7 @@ use std::process::{Command, Output, Stdio};
 use crate::audit::tamper;
 use crate::on_both_databases;
 use crate::support::process::{ServiceProcess, serve_command};
-use crate::support::{Backend, TestDatabase, database::TEST_PASSWORD};
+use crate::support::{Backend, Invariant, TestDatabase, database::TEST_PASSWORD};
 
 on_both_databases!(
     org_create_then_audit_verify,
@@ -75,6 +75,7 @@ async fn org_create_then_audit_verify(backend: Backend) {
     assert!(verify.status.success());
     assert!(String::from_utf8_lossy(&verify.stdout).contains("intact: 2 events"));
 
+    database.exempt(Invariant::AuditChain, "edits an event for the CLI to find");
     tamper(
         &database.raw().await,
         "UPDATE audit_events SET actor_label = 'someone else' WHERE seq = 1",
@@ -214,6 +215,7 @@ async fn org_deactivate_ends_sessions_at_once(backend: Backend) {
 /// history, with balances that agree with the ledger and an intact audit chain.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_fills_a_believable_warehouse() {
+    let checks = crate::support::Checks::begin();
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let database = TestDatabase::new(backend).await;
         let output = vaskem(&database, &["demo"], None);
@@ -279,7 +281,7 @@ async fn demo_fills_a_believable_warehouse() {
         assert!(transfers >= 200, "every product is put away: {transfers}");
         drop(tx);
         assert!(
-            vaskem::service::ledger::verify(&handle)
+            crate::support::invariants::ledger_mismatches(&handle)
                 .await
                 .expect("verify")
                 .is_empty()
@@ -291,6 +293,7 @@ async fn demo_fills_a_believable_warehouse() {
                 .is_intact()
         );
     }
+    checks.finish().await;
 }
 
 /// `vaskem` on `database` with the audit keys taken from `key_file` only.
@@ -324,7 +327,10 @@ async fn audit_keys_rotate_through_the_key_file(backend: Backend) {
     );
     let keys = vaskem::audit::keys::AuditKeys::load(&key_file).expect("key file");
     assert_eq!(keys.ids().len(), 2);
-    let new_id = keys.signing().expect("signing key").id().to_owned();
+    let new_key = keys.signing().expect("signing key").clone();
+    // The chain is signed partly with the new key from now on: the teardown verifies with both.
+    database.verify_audit_with(new_key.clone());
+    let new_id = new_key.id().to_owned();
     assert_ne!(new_id, old.id());
     assert!(String::from_utf8_lossy(&output.stdout).contains(&new_id));
 
@@ -513,6 +519,7 @@ fn serve_refused(database: &TestDatabase, url: &str) -> String {
 /// with `--allow-owner-connection` it starts and says this is for local use only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_serve_refuses_an_owner_connection() {
+    let checks = crate::support::Checks::begin();
     let database = TestDatabase::new(Backend::Postgres).await;
     let stderr = serve_refused(&database, &database.url);
     assert!(stderr.contains("owner connection"), "{stderr}");
@@ -523,12 +530,14 @@ async fn postgres_serve_refuses_an_owner_connection() {
     node.wait_ready().await;
     let log = node.log();
     assert!(log.contains("for local use only"), "{log}");
+    checks.finish().await;
 }
 
 /// Production's shape: requests over the login role, migrations over the owner's URL. Without the
 /// owner's URL, the login role refuses an unmigrated database instead of trying to migrate it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_serve_migrates_over_the_owner_url() {
+    let checks = crate::support::Checks::begin();
     let database = TestDatabase::unmigrated(Backend::Postgres).await;
     let stderr = serve_refused(&database, &database.serving_url);
     assert!(stderr.contains("vaskem migrate"), "{stderr}");
@@ -550,6 +559,7 @@ async fn postgres_serve_migrates_over_the_owner_url() {
     // Migrated now: the login role alone serves.
     let node = ServiceProcess::start(&database);
     node.wait_ready().await;
+    checks.finish().await;
 }
 
 /// Every operator bound is enforced where it is read: a value outside it stops `serve` before it

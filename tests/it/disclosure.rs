@@ -8,7 +8,7 @@ use crate::on_both_databases;
 use crate::stock::{ADJUST, warehouse};
 use crate::support::app::{Member, error_code};
 use crate::support::database::TEST_PASSWORD;
-use crate::support::{Backend, Session, TestApp};
+use crate::support::{Backend, Session, TestApp, assert_ok};
 
 on_both_databases!(
     a_shortfall_names_only_what_the_caller_may_see,
@@ -51,7 +51,7 @@ async fn a_shortfall_names_only_what_the_caller_may_see(backend: Backend) {
     };
     let add = json!({ "i": { "productId": w.product, "locationId": w.a, "change": 5, "reason": "found" } });
     let (_, body) = app.graphql_in(Some(&owner.session), ADJUST, add).await;
-    assert!(body["errors"].is_null(), "{body}");
+    assert_ok(&body);
 
     let blind = signed_in_with(&app, &owner, &[Permission::StockAdjust]).await;
     assert_eq!(take(blind).await, "insufficient stock");
@@ -108,7 +108,7 @@ async fn the_below_reorder_filter_needs_stock_view(backend: Backend) {
         "{body}"
     );
     let (_, body) = app.graphql_in(Some(&owner.session), query, json!({})).await;
-    assert!(body["errors"].is_null(), "{body}");
+    assert_ok(&body);
 }
 
 async fn reversing_a_transfer_needs_stock_transfer(backend: Backend) {
@@ -156,12 +156,12 @@ async fn reversing_a_transfer_needs_stock_transfer(backend: Backend) {
     let (_, body) = app
         .graphql_in(Some(&mover), reverse, json!({ "id": transfer }))
         .await;
-    assert!(body["errors"].is_null(), "{body}");
+    assert_ok(&body);
     // Reversing an adjustment stays an adjustment.
     let (_, body) = app
         .graphql_in(Some(&adjuster), reverse, json!({ "id": adjustment }))
         .await;
-    assert!(body["errors"].is_null(), "{body}");
+    assert_ok(&body);
 }
 
 async fn changing_a_role_needs_what_each_holder_holds(backend: Backend) {
@@ -188,7 +188,7 @@ async fn changing_a_role_needs_what_each_holder_holds(backend: Backend) {
             json!({ "id": holder_id }),
         )
         .await;
-    assert!(body["errors"].is_null(), "{body}");
+    assert_ok(&body);
     // A role manager who holds everything the role holds, but not what its holder was granted.
     let manager = signed_in_with(
         &app,
@@ -219,7 +219,7 @@ async fn changing_a_role_needs_what_each_holder_holds(backend: Backend) {
             json!({ "id": role_id, "p": ["STOCK_VIEW", "PRODUCTS_VIEW"] }),
         )
         .await;
-    assert!(body["errors"].is_null(), "{body}");
+    assert_ok(&body);
 }
 
 /// `User.organisation` is part of who a member is (the README lists its fields); the root
@@ -236,7 +236,7 @@ async fn every_member_sees_who_their_organisation_is(backend: Backend) {
             json!({}),
         )
         .await;
-    assert!(body["errors"].is_null(), "{body}");
+    assert_ok(&body);
     assert_eq!(body["data"]["me"]["organisation"]["slug"], slug.as_str());
     assert_eq!(body["data"]["me"]["organisation"]["name"], "Alpha");
     let (_, body) = app

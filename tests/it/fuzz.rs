@@ -58,6 +58,7 @@ fn generated_documents_never_crash_or_fail_internally() {
         .enable_all()
         .build()
         .expect("runtime");
+    let checks = crate::support::Checks::begin();
     let fixture = runtime.block_on(Fixture::start(backend));
     let model = Model::from_sdl(&vaskem::graphql::sdl());
 
@@ -108,6 +109,8 @@ fn generated_documents_never_crash_or_fail_internally() {
         Err(TestError::Fail(reason, _)) => panic!("fuzz seed {seed}: {reason}"),
         Err(TestError::Abort(reason)) => panic!("fuzz seed {seed} aborted: {reason}"),
     }
+    // Whatever the generated mutations did, the ledger and the audit chain still hold.
+    runtime.block_on(checks.finish());
 }
 
 fn env_number<T: std::str::FromStr>(name: &str) -> Option<T> {

@@ -14,7 +14,7 @@ use crate::on_both_databases;
 use crate::support::app::{TestOptions, error_code};
 use crate::support::database::{TEST_PASSWORD, TEST_ROUNDS};
 use crate::support::process::ServiceProcess;
-use crate::support::{Backend, TestApp, TestDatabase};
+use crate::support::{Backend, TestApp, TestDatabase, assert_ok};
 
 on_both_databases!(
     an_account_locks_after_repeated_failures_on_every_node,
@@ -226,7 +226,7 @@ async fn sign_in_is_per_organisation(backend: Backend) {
             json!({ "c": temporary, "n": TEST_PASSWORD }),
         )
         .await;
-    assert!(body["errors"].is_null(), "{body}");
+    assert_ok(&body);
     // Same email, same password: each organisation's account signs in to its own organisation.
     for (slug, tenant) in [(&alpha_slug, alpha), (&beta_slug, beta.tenant)] {
         let session = app
@@ -489,6 +489,7 @@ async fn unknown_and_known_emails_take_about_as_long(backend: Backend) {
 /// Two `vaskem serve` processes on one PostgreSQL database behave as one service.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_two_processes_behave_as_one() {
+    let checks = crate::support::Checks::begin();
     let database = TestDatabase::new(Backend::Postgres).await;
     let (_, email) = database.organisation("Alpha").await;
     let (_, colleague_email) = database.organisation("Beta").await;
@@ -576,6 +577,7 @@ async fn postgres_two_processes_behave_as_one() {
         Some("UNAUTHENTICATED"),
         "deactivation on A is seen by B at once"
     );
+    checks.finish().await;
 }
 
 async fn viewer_role(node: &ServiceProcess, token: &str) -> String {

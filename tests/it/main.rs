@@ -10,6 +10,7 @@ mod fuzz;
 mod hardening;
 mod http;
 mod identity;
+mod kit;
 mod ledger;
 mod login;
 mod permissions;

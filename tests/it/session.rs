@@ -8,7 +8,7 @@ use vaskem::auth::session::cookie_token_hash;
 use crate::on_both_databases;
 use crate::support::app::error_code;
 use crate::support::database::{TEST_PASSWORD, uuid_literal};
-use crate::support::{Backend, TestApp, TestDatabase, gid};
+use crate::support::{Backend, TestApp, TestDatabase, assert_ok, gid};
 
 on_both_databases!(
     login_sets_a_hardened_cookie_and_stores_only_its_hash,
@@ -91,7 +91,7 @@ async fn me_needs_a_session(backend: Backend) {
 
     let session = app.login(&email, TEST_PASSWORD).await;
     let (_, body) = app.graphql_in(Some(&session), ME, json!({})).await;
-    assert!(body["errors"].is_null(), "{body}");
+    assert_ok(&body);
     assert_eq!(body["data"]["me"]["email"], email);
     assert_eq!(body["data"]["me"]["organisation"]["id"], gid(alpha));
     assert_eq!(body["data"]["me"]["organisation"]["name"], "Alpha");
@@ -182,7 +182,7 @@ async fn deactivating_the_user_or_organisation_ends_sessions_at_once(backend: Ba
     assert!(app.try_login(&beta_email, TEST_PASSWORD).await.is_err());
 
     let (_, body) = app.graphql_in(Some(&alpha_session), ME, json!({})).await;
-    assert!(body["errors"].is_null(), "{body}");
+    assert_ok(&body);
     let organisation_id = uuid_literal(raw.get_database_backend(), alpha.0);
     raw.execute_unprepared(&format!(
         "UPDATE organisations SET is_active = false WHERE id = {organisation_id}"
@@ -208,7 +208,7 @@ async fn a_session_cannot_point_at_another_organisations_user(backend: Backend) 
     let err = forged.expect_err("cross-organisation session").to_string();
     assert!(err.to_lowercase().contains("foreign key"), "{err}");
     let (_, body) = app.graphql_in(Some(&session), ME, json!({})).await;
-    assert!(body["errors"].is_null(), "{body}");
+    assert_ok(&body);
 }
 
 async fn audit_events_name_the_client_and_request(backend: Backend) {
@@ -335,7 +335,7 @@ async fn idle_and_expired_sessions_end(backend: Backend) {
         .await
         .expect("extend");
     let (_, body) = app.graphql_in(Some(&recent), ME, json!({})).await;
-    assert!(body["errors"].is_null(), "{body}");
+    assert_ok(&body);
     let sessions = session::Entity::find().all(&raw).await.expect("sessions");
     let touched = sessions
         .iter()

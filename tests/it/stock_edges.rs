@@ -6,10 +6,10 @@ use serde_json::{Value, json};
 use vaskem::auth::permission::Permission;
 
 use crate::on_both_databases;
-use crate::stock::{ADJUST, product, warehouse};
+use crate::stock::{ADJUST, call, product, warehouse};
 use crate::support::app::error_code;
 use crate::support::database::TEST_PASSWORD;
-use crate::support::{Backend, Session, TestApp};
+use crate::support::{Backend, TestApp, assert_ok};
 
 on_both_databases!(
     quantities_are_bounded_so_nothing_overflows,
@@ -21,11 +21,6 @@ on_both_databases!(
     lots_come_into_being_only_with_stock,
 );
 
-async fn call(app: &TestApp, session: &Session, document: &str, variables: Value) -> Value {
-    let (_, body) = app.graphql_in(Some(session), document, variables).await;
-    body
-}
-
 fn user_error(body: &Value, mutation: &str) -> (Value, Value) {
     let error = &body["data"][mutation]["userErrors"][0];
     (error["field"].clone(), error["code"].clone())
@@ -33,9 +28,8 @@ fn user_error(body: &Value, mutation: &str) -> (Value, Value) {
 
 async fn quantities_are_bounded_so_nothing_overflows(backend: Backend) {
     let app = TestApp::start(backend).await;
-    let owner = app.member_of_new_organisation("Alpha").await;
-    let s = &owner.session;
-    let w = warehouse(&app, s).await;
+    let w = app.organisation_with_stock_setup("Alpha").await;
+    let s = &w.session;
     let adjust = "mutation ($i: AdjustStockInput!) { adjustStock(input: $i) { movements { id } userErrors { field message code } } }";
     for change in [i64::MIN, i64::MAX, -1_000_000_001, 1_000_000_001] {
         let body = call(&app, s, adjust, json!({ "i": { "productId": w.product, "locationId": w.a, "change": change, "reason": "found" } })).await;
@@ -56,7 +50,7 @@ async fn quantities_are_bounded_so_nothing_overflows(backend: Backend) {
     assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
     // Elsewhere it may hold as much again, and the product's total still adds up.
     let body = call(&app, s, adjust, json!({ "i": { "productId": w.product, "locationId": w.b, "change": 1_000_000_000, "reason": "found" } })).await;
-    assert!(body["errors"].is_null(), "{body}");
+    assert_ok(&body);
     let body = call(
         &app,
         s,
@@ -122,7 +116,7 @@ async fn quantities_are_bounded_so_nothing_overflows(backend: Backend) {
     )
     .await;
     assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
-    let lotted = product(&app, s, "LOT-1", "LOT").await;
+    let lotted = &w.lotted;
     let body = call(&app, s, adjust, json!({ "i": { "productId": lotted, "locationId": w.a, "change": 1, "reason": "found", "lot": { "code": "OLD", "expiresOn": "-100000-01-01" } } })).await;
     assert_eq!(
         user_error(&body, "adjustStock"),
@@ -133,9 +127,8 @@ async fn quantities_are_bounded_so_nothing_overflows(backend: Backend) {
 
 async fn an_idempotency_key_answers_only_the_same_request(backend: Backend) {
     let app = TestApp::start(backend).await;
-    let owner = app.member_of_new_organisation("Alpha").await;
-    let s = &owner.session;
-    let w = warehouse(&app, s).await;
+    let w = app.organisation_with_stock_setup("Alpha").await;
+    let s = &w.session;
     let first = json!({ "i": { "productId": w.product, "locationId": w.a, "change": 1, "reason": "found", "idempotencyKey": "k1" } });
     let body = call(&app, s, ADJUST, first.clone()).await;
     let movement = body["data"]["adjustStock"]["movements"][0]["id"].clone();
@@ -147,7 +140,7 @@ async fn an_idempotency_key_answers_only_the_same_request(backend: Backend) {
     let body = call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 50, "reason": "found", "idempotencyKey": "k1" } })).await;
     assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
     // So is the same request from another user of the organisation.
-    let tenant = owner.tenant;
+    let tenant = w.tenant;
     let email = app
         .database
         .user_with_permissions(tenant, &[Permission::StockAdjust, Permission::StockView])
@@ -176,7 +169,7 @@ async fn archived_things_take_no_stock(backend: Backend) {
 
     // A reversal may not put stock back into a location archived since.
     let body = call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.b, "change": 1, "reason": "found" } })).await;
-    assert!(body["errors"].is_null(), "{body}");
+    assert_ok(&body);
     let body = call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.b, "change": -1, "reason": "damaged" } })).await;
     let taken = body["data"]["adjustStock"]["movements"][0]["id"].clone();
     let body = call(
@@ -212,11 +205,10 @@ async fn archived_things_take_no_stock(backend: Backend) {
 
     // An archived product can be drawn down but takes no new stock.
     let body = call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 3, "reason": "found" } })).await;
-    assert!(body["errors"].is_null(), "{body}");
-    call(
-        &app,
+    assert_ok(&body);
+    app.ok(
         s,
-        "mutation ($id: ID!) { archiveProduct(input: {id: $id}) { product { active } } }",
+        "mutation ($id: ID!) { archiveProduct(input: {id: $id}) { product { active } userErrors { field message } } }",
         json!({ "id": w.product }),
     )
     .await;
@@ -237,7 +229,7 @@ async fn archived_things_take_no_stock(backend: Backend) {
         "a count may not add to it either: {body}"
     );
     let body = call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": -3, "reason": "damaged" } })).await;
-    assert!(body["errors"].is_null(), "{body}");
+    assert_ok(&body);
     // Nor may a reversal of that drawing-down put it back.
     let drawn = body["data"]["adjustStock"]["movements"][0]["id"].clone();
     let body = call(&app, s, "mutation ($id: ID!) { reverseStockMovement(input: {movementId: $id}) { movements { id } } }", json!({ "id": drawn })).await;
@@ -320,7 +312,7 @@ async fn archived_things_take_no_stock(backend: Backend) {
         "{body}"
     );
     let body = call(&app, s, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 1, "reason": "found" } })).await;
-    assert!(body["errors"].is_null(), "{body}");
+    assert_ok(&body);
     let log = call(
         &app,
         s,
@@ -350,9 +342,8 @@ async fn archived_things_take_no_stock(backend: Backend) {
 /// A transfer moves a lot that exists; a product without lots cannot require expiry dates.
 async fn lots_come_into_being_only_with_stock(backend: Backend) {
     let app = TestApp::start(backend).await;
-    let owner = app.member_of_new_organisation("Alpha").await;
-    let s = &owner.session;
-    let w = warehouse(&app, s).await;
+    let w = app.organisation_with_stock_setup("Alpha").await;
+    let s = &w.session;
     let create = "mutation ($i: CreateProductInput!) { createProduct(input: $i) { product { id createdAt } userErrors { field code } } }";
     let body = call(&app, s, create, json!({ "i": { "sku": "FRESH-1", "name": "Fresh", "tracking": "LOT", "expiryRequired": true } })).await;
     let fresh = body["data"]["createProduct"]["product"]["id"].clone();
@@ -397,7 +388,7 @@ async fn lots_come_into_being_only_with_stock(backend: Backend) {
         "{body}"
     );
     // A serial number counts 0 or 1.
-    let serial = product(&app, s, "SER-1", "SERIAL").await;
+    let serial = &w.serial;
     let count = "mutation ($i: CountStockInput!) { countStock(input: $i) { movements { id } userErrors { field code } } }";
     let body = call(&app, s, count, json!({ "i": { "productId": serial, "locationId": w.a, "counted": 2, "lot": { "code": "SN-1" } } })).await;
     assert_eq!(
@@ -413,10 +404,9 @@ async fn lots_come_into_being_only_with_stock(backend: Backend) {
 
 async fn a_lots_expiry_is_fixed_when_first_seen(backend: Backend) {
     let app = TestApp::start(backend).await;
-    let owner = app.member_of_new_organisation("Alpha").await;
-    let s = &owner.session;
-    let w = warehouse(&app, s).await;
-    let lotted = product(&app, s, "LOT-1", "LOT").await;
+    let w = app.organisation_with_stock_setup("Alpha").await;
+    let s = &w.session;
+    let lotted = &w.lotted;
     let adjust = "mutation ($i: AdjustStockInput!) { adjustStock(input: $i) { movements { id } userErrors { field message code } } }";
     let lot = |expires: Value| json!({ "i": { "productId": lotted, "locationId": w.a, "change": 1, "reason": "found", "lot": { "code": "L1", "expiresOn": expires } } });
     let body = call(&app, s, adjust, lot(json!("2027-01-31"))).await;
@@ -446,9 +436,8 @@ async fn a_lots_expiry_is_fixed_when_first_seen(backend: Backend) {
 
 async fn each_mutation_in_a_document_sees_the_ones_before(backend: Backend) {
     let app = TestApp::start(backend).await;
-    let owner = app.member_of_new_organisation("Alpha").await;
-    let s = &owner.session;
-    let w = warehouse(&app, s).await;
+    let w = app.organisation_with_stock_setup("Alpha").await;
+    let s = &w.session;
     let document = "mutation ($i: AdjustStockInput!, $j: AdjustStockInput!) {
         a: adjustStock(input: $i) { balances { product { stock { onHand } } } }
         b: adjustStock(input: $j) { balances { product { stock { onHand } } } }
@@ -463,7 +452,7 @@ async fn each_mutation_in_a_document_sees_the_ones_before(backend: Backend) {
         }),
     )
     .await;
-    assert!(body["errors"].is_null(), "{body}");
+    assert_ok(&body);
     assert_eq!(
         body["data"]["a"]["balances"][0]["product"]["stock"]["onHand"], 2,
         "{body}"
@@ -478,12 +467,11 @@ async fn each_mutation_in_a_document_sees_the_ones_before(backend: Backend) {
 /// permission, never a key missing from a non-null field.
 async fn relations_the_caller_may_not_see_are_null(backend: Backend) {
     let app = TestApp::start(backend).await;
-    let owner = app.member_of_new_organisation("Alpha").await;
-    let w = warehouse(&app, &owner.session).await;
-    call(&app, &owner.session, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 4, "reason": "found" } })).await;
+    let w = app.organisation_with_stock_setup("Alpha").await;
+    app.ok(&w.session, ADJUST, json!({ "i": { "productId": w.product, "locationId": w.a, "change": 4, "reason": "found" } })).await;
     let email = app
         .database
-        .user_with_permissions(owner.tenant, &[Permission::StockView])
+        .user_with_permissions(w.tenant, &[Permission::StockView])
         .await;
     let viewer = app.login(&email, TEST_PASSWORD).await;
     let body = call(&app, &viewer, "{ stockOnHand { nodes { onHand product { sku } location { code } } } stockMovements { nodes { quantity product { sku } toLocation { code } } } }", json!({})).await;
@@ -503,7 +491,7 @@ async fn relations_the_caller_may_not_see_are_null(backend: Backend) {
     // Moving stock is not seeing it: a STOCK_ADJUST holder without STOCK_VIEW gets no balances.
     let email = app
         .database
-        .user_with_permissions(owner.tenant, &[Permission::StockAdjust])
+        .user_with_permissions(w.tenant, &[Permission::StockAdjust])
         .await;
     let mover = app.login(&email, TEST_PASSWORD).await;
     let moved = call(&app, &mover, "mutation ($i: AdjustStockInput!) { adjustStock(input: $i) { movements { quantity } balances { onHand } } }", json!({ "i": { "productId": w.product, "locationId": w.a, "change": 1, "reason": "found" } })).await;
@@ -537,10 +525,10 @@ async fn relations_the_caller_may_not_see_are_null(backend: Backend) {
 /// the two wins each time, never both (an archived location holding stock).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_archive_and_receipt_race() {
+    let checks = crate::support::Checks::begin();
     let app = TestApp::start(Backend::Postgres).await;
-    let owner = app.member_of_new_organisation("Alpha").await;
-    let s = &owner.session;
-    let w = warehouse(&app, s).await;
+    let w = app.organisation_with_stock_setup("Alpha").await;
+    let s = &w.session;
     let create = "mutation ($w: ID!, $c: String!) { createLocation(input: {warehouseId: $w, code: $c}) { location { id } } }";
     let archive =
         "mutation ($id: ID!) { archiveLocation(input: {id: $id}) { location { active } } }";
@@ -589,4 +577,5 @@ async fn postgres_archive_and_receipt_race() {
             "stock in an archived place: {body}"
         );
     }
+    checks.finish().await;
 }

@@ -105,6 +105,7 @@ async fn handle_writes_only_its_own_organisation(backend: Backend) {
 /// tenant policy; the service role can bypass none of it.
 #[tokio::test]
 async fn postgres_rls_is_forced_on_every_tenant_table() {
+    let checks = crate::support::Checks::begin();
     let database = TestDatabase::new(Backend::Postgres).await;
     let raw = database.raw().await;
     let rows = raw
@@ -171,6 +172,7 @@ async fn postgres_rls_is_forced_on_every_tenant_table() {
     assert!(!role.try_get::<bool>("", "rolsuper").expect("super"));
     assert!(!role.try_get::<bool>("", "rolbypassrls").expect("bypass"));
     assert_eq!(role.try_get::<i64>("", "owned").expect("owned"), 0);
+    checks.finish().await;
 }
 
 async fn count_users(conn: &impl ConnectionTrait, filter: &str) -> i64 {
@@ -188,6 +190,7 @@ async fn count_users(conn: &impl ConnectionTrait, filter: &str) -> i64 {
 /// Raw SQL with no application filter, inside a tenant's transaction: RLS alone must hold.
 #[tokio::test]
 async fn postgres_rls_alone_fences_reads_and_writes() {
+    let checks = crate::support::Checks::begin();
     let database = TestDatabase::new(Backend::Postgres).await;
     let (alpha, _) = database.organisation("Alpha").await;
     let (beta, _) = database.organisation("Beta").await;
@@ -256,12 +259,14 @@ async fn postgres_rls_alone_fences_reads_and_writes() {
         .expect("role");
     assert_eq!(count_users(&tx, "").await, 0);
     tx.rollback().await.expect("rollback");
+    checks.finish().await;
 }
 
 /// With one pooled connection, tenant B's transaction right after tenant A's sees none of A, and
 /// a transaction in between that sets no tenant sees nothing: the setting is transaction-local.
 #[tokio::test]
 async fn postgres_pool_of_one_does_not_carry_the_tenant_over() {
+    let checks = crate::support::Checks::begin();
     let database = TestDatabase::new(Backend::Postgres).await;
     let (alpha, _) = database.organisation("Alpha").await;
     let (beta, _) = database.organisation("Beta").await;
@@ -317,6 +322,7 @@ async fn postgres_pool_of_one_does_not_carry_the_tenant_over() {
         assert_eq!(users[0].tenant_id, expected);
         tx.commit().await.expect("commit");
     }
+    checks.finish().await;
 }
 
 async fn plan_cache_mode(tx: &sea_orm::DatabaseTransaction) -> String {
@@ -334,6 +340,7 @@ async fn plan_cache_mode(tx: &sea_orm::DatabaseTransaction) -> String {
 /// Several nodes starting at once on one PostgreSQL database all come up, migrated once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_nodes_starting_together_migrate_once() {
+    let checks = crate::support::Checks::begin();
     let database = TestDatabase::new(Backend::Postgres).await;
     // A second database, empty, that four "nodes" migrate at the same moment.
     let raw = database.raw().await;
@@ -376,6 +383,7 @@ async fn postgres_nodes_starting_together_migrate_once() {
     raw.execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
         .await
         .expect("drop");
+    checks.finish().await;
 }
 
 async fn count_rows(conn: &impl ConnectionTrait, table: &str) -> i64 {
@@ -404,6 +412,7 @@ const SEEDED_TABLES: [&str; 5] = [
 /// inside its own tenant it may not reactivate (or deactivate) its organisation.
 #[tokio::test]
 async fn postgres_serving_role_cannot_become_the_owner() {
+    let checks = crate::support::Checks::begin();
     let database = TestDatabase::new(Backend::Postgres).await;
     let (alpha, _) = database.organisation("Alpha").await;
     let owner_conn = database.raw().await;
@@ -510,12 +519,14 @@ async fn postgres_serving_role_cannot_become_the_owner() {
     );
     let owning = database.db.connection_role().await.expect("check");
     assert!(owning.expect("a role").is_owner());
+    checks.finish().await;
 }
 
 /// The sign-in lookup's policies: knowing an email shows its account only in the organisation
 /// whose slug is set beside it, never the same address in another organisation.
 #[tokio::test]
 async fn postgres_login_lookup_sees_one_organisations_account() {
+    let checks = crate::support::Checks::begin();
     let database = TestDatabase::new(Backend::Postgres).await;
     let (_, alpha_email) = database.organisation("Alpha").await;
     let (_, beta_email) = database.organisation("Beta").await;
@@ -553,12 +564,14 @@ async fn postgres_login_lookup_sees_one_organisations_account() {
     // Alpha's address looked up under Beta's slug, or with no slug at all: nothing.
     assert_eq!(visible(beta, alpha_email.clone()).await, 0);
     assert_eq!(visible(String::new(), alpha_email).await, 0);
+    checks.finish().await;
 }
 
 /// The session check's policies: a session's token hash shows that session's user, the user's
 /// role and the organisation, one row each, and nothing of any other user or organisation.
 #[tokio::test]
 async fn postgres_session_lookup_sees_one_sessions_rows() {
+    let checks = crate::support::Checks::begin();
     let app = crate::support::TestApp::start(Backend::Postgres).await;
     let alpha = app.member_of_new_organisation("Alpha").await;
     let beta = app.member_of_new_organisation("Beta").await;
@@ -616,4 +629,5 @@ async fn postgres_session_lookup_sees_one_sessions_rows() {
     for token_hash in [hash_token("no such token"), String::new()] {
         assert_eq!(visible(token_hash).await, ([0, 0, 0], None, None));
     }
+    checks.finish().await;
 }

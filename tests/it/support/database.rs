@@ -1,8 +1,12 @@
-//! One database per test: a temporary SQLite file, or a fresh PostgreSQL database.
+//! One database per test: a temporary SQLite file, or a fresh PostgreSQL database, each a copy
+//! of the run's migrated template (`template.rs`), registered with the test's invariant checks
+//! (`invariants.rs`).
 //!
 //! PostgreSQL comes from `TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/test`),
 //! used only to create and drop the per-test databases. If it cannot be reached the test fails,
 //! saying so: a PostgreSQL test is never skipped.
+
+use std::sync::{Arc, Mutex};
 
 use entity::TenantId;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
@@ -10,6 +14,9 @@ use vaskem::audit::keys::{AuditKey, AuditKeys};
 use vaskem::auth::password::PasswordHasher;
 use vaskem::service::organisations::{self, NewOrganisation};
 use vaskem::tenancy::Database;
+
+use super::invariants::{self, Invariant};
+use super::template;
 
 /// Test passwords hash with few rounds; one test checks the production default separately.
 pub const TEST_ROUNDS: u32 = 1_000;
@@ -43,8 +50,51 @@ pub struct TestDatabase {
     pub serving: Database,
     /// This database's audit key, random per test database; every pool and CLI run on it uses it.
     pub audit_key: AuditKey,
-    _dir: Option<tempfile::TempDir>,
-    pg_name: Option<String>,
+    /// Shared with the test's invariant checks, which keep the database until they have run.
+    registration: Arc<Registration>,
+}
+
+/// A test database as the invariant checks see it; the database itself (the PostgreSQL database
+/// or the SQLite file's directory) goes when the last holder lets go.
+pub struct Registration {
+    label: String,
+    url: String,
+    audit_keys: Mutex<Vec<AuditKey>>,
+    exemptions: Mutex<Vec<(Invariant, &'static str)>>,
+    _storage: Storage,
+}
+
+impl Registration {
+    /// The PostgreSQL database's name or the SQLite file's path.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The keys the chain verifies with: the database's own, and any a test added.
+    pub fn audit_keys(&self) -> Vec<AuditKey> {
+        self.audit_keys
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The invariants a test broke on purpose, each with its reason.
+    pub fn exemptions(&self) -> Vec<(Invariant, &'static str)> {
+        self.exemptions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// Where the data lives; dropping it removes the database.
+enum Storage {
+    Sqlite { _dir: tempfile::TempDir },
+    Postgres(String),
 }
 
 impl TestDatabase {
@@ -64,30 +114,49 @@ impl TestDatabase {
     }
 
     async fn build(backend: Backend, max_connections: u32, migrate: bool) -> Self {
-        let (url, dir, pg_name) = match backend {
+        let (url, label, storage) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
-                let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
-                (url, Some(dir), None)
+                let path = dir.path().join("test.db");
+                if migrate {
+                    std::fs::copy(template::sqlite().await, &path)
+                        .expect("copy the SQLite template");
+                }
+                let label = path.display().to_string();
+                (
+                    format!("sqlite://{label}?mode=rwc"),
+                    label,
+                    Storage::Sqlite { _dir: dir },
+                )
             }
             Backend::Postgres => {
-                let name = format!("vaskem_t_{}", uuid::Uuid::new_v4().simple());
-                let admin = admin_connection().await;
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                let name = template::test_database_name();
+                let create = if migrate {
+                    format!(
+                        "CREATE DATABASE {name} TEMPLATE {}",
+                        template::postgres().await
+                    )
+                } else {
+                    ensure_serving_role().await;
+                    format!("CREATE DATABASE {name}")
+                };
+                admin_connection()
+                    .await
+                    .execute_unprepared(&create)
                     .await
                     .expect("create test database");
-                let base = admin_url();
-                let url = match base.rfind('/') {
-                    Some(slash) if slash > "postgres://".len() => {
-                        format!("{}/{name}", &base[..slash])
-                    }
-                    _ => panic!("TEST_DATABASE_URL must name a database: {base}"),
-                };
-                (url, None, Some(name))
+                (database_url(&name), name.clone(), Storage::Postgres(name))
             }
         };
         let audit_key = AuditKey::generate().expect("audit key");
+        let registration = Arc::new(Registration {
+            label,
+            url: url.clone(),
+            audit_keys: Mutex::new(vec![audit_key.clone()]),
+            exemptions: Mutex::new(Vec::new()),
+            _storage: storage,
+        });
+        invariants::register(registration.clone());
         let db = Database::connect_with_pool(
             &url,
             max_connections,
@@ -95,15 +164,9 @@ impl TestDatabase {
         )
         .await
         .expect("connect to test database");
-        if migrate {
-            db.migrate().await.expect("migrate test database");
-        }
         let serving_url = match backend {
             Backend::Sqlite => url.clone(),
-            Backend::Postgres => {
-                ensure_serving_role().await;
-                serving_url(&url)
-            }
+            Backend::Postgres => serving_url(&url),
         };
         let serving = match backend {
             Backend::Sqlite => db.clone(),
@@ -121,9 +184,32 @@ impl TestDatabase {
             serving_url,
             serving,
             audit_key,
-            _dir: dir,
-            pg_name,
+            registration,
         }
+    }
+
+    /// Lets the teardown pass `invariant` broken in this database, for a test that breaks it on
+    /// purpose; `why` is printed with the test's output when it is.
+    pub fn exempt(&self, invariant: Invariant, why: &'static str) {
+        self.registration
+            .exemptions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((invariant, why));
+    }
+
+    /// Lets the teardown verify the audit chain with `key` as well (a test that signs with keys of
+    /// its own, as rotation does).
+    pub fn verify_audit_with(&self, key: AuditKey) {
+        self.registration
+            .audit_keys
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(key);
+    }
+
+    pub fn registration(&self) -> &Registration {
+        &self.registration
     }
 
     /// Another serving pool on this test database, with its audit key.
@@ -270,7 +356,7 @@ impl TestDatabase {
 
 /// Creates [`SERVING_ROLE`] if the cluster has none and makes it a member of the service role;
 /// tolerates other tests doing the same at the same moment.
-async fn ensure_serving_role() {
+pub(super) async fn ensure_serving_role() {
     let admin = admin_connection().await;
     let service = migration::tenant_wall::SERVICE_ROLE;
     // The first migration creates the service role too; creating it here as well lets a test
@@ -311,7 +397,16 @@ fn serving_url(owner_url: &str) -> String {
     format!("postgres://{SERVING_ROLE}:{SERVING_PASSWORD}@{host}")
 }
 
-async fn admin_connection() -> DatabaseConnection {
+/// The owner's URL of the database `name` on the test server.
+pub(super) fn database_url(name: &str) -> String {
+    let base = admin_url();
+    match base.rfind('/') {
+        Some(slash) if slash > "postgres://".len() => format!("{}/{name}", &base[..slash]),
+        _ => panic!("TEST_DATABASE_URL must name a database: {base}"),
+    }
+}
+
+pub(super) async fn admin_connection() -> DatabaseConnection {
     let url = admin_url();
     match sea_orm::Database::connect(&url).await {
         Ok(conn) => conn,
@@ -322,28 +417,11 @@ async fn admin_connection() -> DatabaseConnection {
     }
 }
 
-impl Drop for TestDatabase {
+impl Drop for Storage {
     fn drop(&mut self) {
-        let Some(name) = self.pg_name.take() else {
-            return;
-        };
-        // Drop runs outside async; a short-lived runtime on its own thread removes the database.
-        let _ = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            runtime.block_on(async {
-                if let Ok(admin) = sea_orm::Database::connect(&admin_url()).await {
-                    let _ = admin
-                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await;
-                }
-            });
-        })
-        .join();
+        if let Self::Postgres(name) = self {
+            template::drop_later(std::mem::take(name));
+        }
     }
 }
 

@@ -1,0 +1,68 @@
+//! Reading replies. A mutation refuses bad input with `userErrors` and no `errors`, so a test that
+//! checks only `errors` cannot see a validation failure: [`assert_ok`] checks both.
+
+use serde_json::Value;
+
+use super::{Session, TestApp};
+
+/// The reply's `data`, after asserting the reply has no `errors` and no non-empty `userErrors`
+/// anywhere in `data`; a failure shows the whole reply.
+#[track_caller]
+pub fn assert_ok(reply: &Value) -> &Value {
+    let shown = || serde_json::to_string_pretty(reply).unwrap_or_else(|_| reply.to_string());
+    assert!(
+        reply["errors"].is_null(),
+        "the reply has errors:\n{}",
+        shown()
+    );
+    if let Some(path) = user_errors_in(&reply["data"], "data") {
+        panic!("the reply has userErrors at {path}:\n{}", shown());
+    }
+    assert!(
+        !reply["data"].is_null(),
+        "the reply has no data:\n{}",
+        shown()
+    );
+    &reply["data"]
+}
+
+/// The path of the first non-empty `userErrors` list under `value`.
+fn user_errors_in(value: &Value, path: &str) -> Option<String> {
+    match value {
+        Value::Object(fields) => fields.iter().find_map(|(key, field)| {
+            let here = format!("{path}.{key}");
+            match field {
+                Value::Array(errors) if key == "userErrors" && !errors.is_empty() => Some(here),
+                _ => user_errors_in(field, &here),
+            }
+        }),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| user_errors_in(item, &format!("{path}[{i}]"))),
+        _ => None,
+    }
+}
+
+impl TestApp {
+    /// Sends a document as `session` and returns its `data`, failing the test (with the whole
+    /// reply) on any `errors` or `userErrors`.
+    pub async fn ok(&self, session: &Session, document: &str, variables: Value) -> Value {
+        let (status, reply) = self.graphql_in(Some(session), document, variables).await;
+        assert_eq!(status, 200, "{document}\n{reply}");
+        assert_ok(&reply).clone()
+    }
+}
+
+#[test]
+fn user_errors_at_any_depth_are_found() {
+    let clean =
+        serde_json::json!({ "data": { "a": { "userErrors": [], "b": [{ "userErrors": [] }] } } });
+    assert_eq!(user_errors_in(&clean["data"], "data"), None);
+    let deep =
+        serde_json::json!({ "data": { "a": { "b": [{}, { "userErrors": [{ "field": "x" }] }] } } });
+    assert_eq!(
+        user_errors_in(&deep["data"], "data").as_deref(),
+        Some("data.a.b[1].userErrors")
+    );
+}
