@@ -69,10 +69,10 @@ impl TestApp {
                    picking: createLocation(input: $p) { location { id } userErrors { field message } }
                  }",
                 json!({
-                    "r": location("RCV-01", "receiving"),
-                    "a": location("A-01-01", "storage"),
-                    "b": location("B-02-01", "storage"),
-                    "p": location("P-01-01", "picking"),
+                    "r": location("RCV-01", "RECEIVING"),
+                    "a": location("A-01-01", "STORAGE"),
+                    "b": location("B-02-01", "STORAGE"),
+                    "p": location("P-01-01", "PICKING"),
                 }),
             )
             .await;
