@@ -32,8 +32,35 @@ use sea_orm::EntityTrait;
 ///
 /// Only the tenant-scoped handle (`vaskem::tenancy`) uses this: it adds `tenant_column = current
 /// tenant` to every read, update and delete and stamps it on every insert. Implement it for every
-/// table that has a `tenant_id`; a test compares the implementors with the database catalogue.
+/// table that has a `tenant_id`, and list it in [`tenant_scoped_tables`], which a test compares
+/// with the database's own catalogue.
 pub trait TenantScoped: EntityTrait {
     /// The non-null `tenant_id` column.
     fn tenant_column() -> Self::Column;
+}
+
+/// The table of every [`TenantScoped`] entity. Only such entities can be listed (see `table`),
+/// and `tenancy::every_tenant_table_has_a_tenant_scoped_entity` fails when the database holds a
+/// table with a tenant column that is missing here, so a new table cannot be forgotten.
+pub fn tenant_scoped_tables() -> Vec<&'static str> {
+    fn table<E: TenantScoped + Default>() -> &'static str {
+        sea_orm::EntityName::table_name(&E::default())
+    }
+    vec![
+        table::<audit_event::Entity>(),
+        table::<audit_head::Entity>(),
+        table::<location::Entity>(),
+        table::<lot::Entity>(),
+        table::<organisation::Entity>(),
+        table::<product::Entity>(),
+        table::<product_barcode::Entity>(),
+        table::<product_unit::Entity>(),
+        table::<role::Entity>(),
+        table::<session::Entity>(),
+        table::<stock_balance::Entity>(),
+        table::<stock_movement::Entity>(),
+        table::<stock_request::Entity>(),
+        table::<user::Entity>(),
+        table::<warehouse::Entity>(),
+    ]
 }

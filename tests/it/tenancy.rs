@@ -14,7 +14,45 @@ use crate::support::{Backend, TestDatabase};
 on_both_databases!(
     handle_reads_only_its_own_organisation,
     handle_writes_only_its_own_organisation,
+    every_tenant_table_has_a_tenant_scoped_entity,
 );
+
+/// The tables the database itself says hold organisations' rows (a `tenant_id` column, and
+/// `organisations`) are exactly those of the `TenantScoped` entities: a new table cannot be
+/// reached by the tenant handle without its hook, nor forgotten by it.
+async fn every_tenant_table_has_a_tenant_scoped_entity(backend: Backend) {
+    let database = TestDatabase::new(backend).await;
+    let raw = database.raw().await;
+    let sql = match backend {
+        Backend::Postgres => {
+            "SELECT c.table_name::text AS table_name FROM information_schema.columns c
+              WHERE c.table_schema = 'public' AND c.column_name = 'tenant_id'
+             UNION SELECT 'organisations'"
+        }
+        Backend::Sqlite => {
+            "SELECT m.name AS table_name FROM sqlite_master m, pragma_table_info(m.name) p
+              WHERE m.type = 'table' AND p.name = 'tenant_id'
+             UNION SELECT 'organisations'"
+        }
+    };
+    let rows = raw
+        .query_all_raw(Statement::from_string(raw.get_database_backend(), sql))
+        .await
+        .expect("catalogue");
+    let in_database: std::collections::BTreeSet<String> = rows
+        .iter()
+        .map(|row| row.try_get::<String>("", "table_name").expect("name"))
+        .collect();
+    let scoped: std::collections::BTreeSet<String> = entity::tenant_scoped_tables()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    assert!(in_database.len() >= 15, "{in_database:?}");
+    assert_eq!(
+        in_database, scoped,
+        "tables with a tenant column vs entity::tenant_scoped_tables()"
+    );
+}
 
 async fn handle_reads_only_its_own_organisation(backend: Backend) {
     let database = TestDatabase::new(backend).await;
