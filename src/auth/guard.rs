@@ -2,7 +2,9 @@
 //!
 //! Each guarded field carries two attributes that must agree: the guard, which enforces, and the
 //! `@requires(permission: …)` directive, which shows the rule in the schema (and so in GraphiQL
-//! and `schema.graphql`). A test walks the schema and proves they agree for every root field.
+//! and `schema.graphql`). `graphql::requirements` checks the directives' placement from the
+//! schema; `tests/it/permissions.rs` proves they agree with the guards for every root field and
+//! every guarded object field.
 //! Nullable relations (a balance's `product`) check with [`may_see`] instead of a guard, so that a
 //! caller without the permission gets null and an error rather than a missing key.
 

@@ -87,7 +87,7 @@ pub struct SchemaShape {
 }
 
 impl SchemaShape {
-    /// Reads `sdl`; panics only on SDL the service did not generate (a test input).
+    /// Reads `sdl`: the service's own, or a test's.
     pub fn parse(sdl: &str) -> Result<Self, String> {
         let document = async_graphql::parser::parse_schema(sdl).map_err(|err| err.to_string())?;
         let mut types = BTreeMap::new();
@@ -153,55 +153,47 @@ impl SchemaShape {
             .collect()
     }
 
-    /// Object types reachable from the Query root under more than one requirement without
-    /// crossing a guarded field: each is a field that hands out what another permission
-    /// guards. "`Location` is reachable under LOCATIONS_VIEW (Query.locations) and under
-    /// WAREHOUSES_VIEW (Query.warehouses → Warehouse.locations)".
+    /// Fields that hand out what another permission guards, each as a sentence naming the path.
     ///
-    /// Self-service roots (`me`) show the caller their own records and are not counted;
-    /// mutation payloads hand back what the mutation changed, and whatever hangs off that is
-    /// the same types the Query root reaches, so the rule covers it there.
+    /// Two rules, so that a forgotten or wrong guard is found from the schema alone:
+    /// - **One owner per type.** Walking from every permission-guarded `Query` field, each object
+    ///   type must be reached under one permission only. A field carrying `@requires(P)` is
+    ///   walked on under P, so a guard naming the wrong permission is caught like a missing one
+    ///   ("`Location` is reachable under LOCATIONS_VIEW (Query.locations) and under
+    ///   WAREHOUSES_VIEW (Query.warehouses → Warehouse.locations)").
+    /// - **A mutation hands back what its family may see.** A mutation guarded by `STOCK_ADJUST`
+    ///   may answer with what `STOCK_VIEW` shows (the movements it posted), and with nothing
+    ///   else unguarded: every type its payload reaches must be owned by its family's view
+    ///   permission (the name's first word and `_VIEW`), or sit behind a `@requires` of its own.
+    ///
+    /// Self-service and per-type roots (`me`, `node`) are not walked: they show the caller their
+    /// own records, or check per call.
     pub fn exposure_violations(&self) -> Vec<String> {
         // type → requirement → the path that first reached it under that requirement
-        let mut reached: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-        for (root, requirement) in self.root_requirements() {
+        let mut owners: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        let roots = self.root_requirements();
+        for (root, requirement) in &roots {
             let Some(field_name) = root.strip_prefix("Query.") else {
                 continue;
             };
             let requirement = match requirement {
-                Requirement::Permission(permission) => permission,
+                Requirement::Permission(permission) => permission.clone(),
                 Requirement::Unguarded => "UNGUARDED".to_owned(),
                 Requirement::Public | Requirement::SignedIn | Requirement::PerType => continue,
             };
             let Some(field) = self.fields("Query").iter().find(|f| f.name == field_name) else {
                 continue;
             };
-            let mut queue = VecDeque::from([(field.type_name.clone(), root.clone())]);
-            let mut seen = BTreeSet::new();
-            while let Some((type_name, path)) = queue.pop_front() {
-                if !self.types.contains_key(&type_name)
-                    || SHARED_TYPES.contains(&type_name.as_str())
-                    || !seen.insert(type_name.clone())
-                {
-                    continue;
-                }
-                reached
-                    .entry(type_name.clone())
+            self.walk(&field.type_name, root, &requirement, &mut |type_name, requirement, path| {
+                owners
+                    .entry(type_name.to_owned())
                     .or_default()
-                    .entry(requirement.clone())
-                    .or_insert_with(|| path.clone());
-                for field in self.fields(&type_name) {
-                    if field.requires.is_none() {
-                        queue.push_back((
-                            field.type_name.clone(),
-                            format!("{path} → {type_name}.{}", field.name),
-                        ));
-                    }
-                }
-            }
+                    .entry(requirement.to_owned())
+                    .or_insert_with(|| path.to_owned());
+            });
         }
-        reached
-            .into_iter()
+        let mut violations: Vec<String> = owners
+            .iter()
             .filter(|(_, under)| under.len() > 1)
             .map(|(type_name, under)| {
                 let ways: Vec<String> = under
@@ -214,7 +206,72 @@ impl SchemaShape {
                     ways.join(" and ")
                 )
             })
-            .collect()
+            .collect();
+
+        for (root, requirement) in &roots {
+            let (Some(field_name), Requirement::Permission(permission)) =
+                (root.strip_prefix("Mutation."), requirement)
+            else {
+                continue;
+            };
+            let Some(field) = self.fields("Mutation").iter().find(|f| f.name == field_name) else {
+                continue;
+            };
+            let family = permission.split('_').next().unwrap_or_default();
+            let family_view = format!("{family}_VIEW");
+            let mut found = Vec::new();
+            self.walk(&field.type_name, root, &family_view, &mut |type_name, requirement, path| {
+                let Some(under) = owners.get(type_name) else {
+                    // Only mutations return it (a payload): nothing else decides who sees it.
+                    return;
+                };
+                if !under.contains_key(requirement) {
+                    let owner: Vec<&str> = under.keys().map(String::as_str).collect();
+                    found.push(format!(
+                        "{root} (needs {permission}) hands out {type_name}, which {} guards, \
+                         through {path}: guard that field with it (@requires and a guard)",
+                        owner.join(" and ")
+                    ));
+                }
+            });
+            violations.extend(found);
+        }
+        violations
+    }
+
+    /// Visits every object type reachable from `start` (a type under `requirement`, reached by
+    /// `path`), following unguarded fields under the same requirement and guarded ones under
+    /// their own permission; `visit(type, requirement, path)` once per type and requirement.
+    fn walk(
+        &self,
+        start: &str,
+        path: &str,
+        requirement: &str,
+        visit: &mut dyn FnMut(&str, &str, &str),
+    ) {
+        let mut queue = VecDeque::from([(
+            start.to_owned(),
+            requirement.to_owned(),
+            path.to_owned(),
+        )]);
+        let mut seen = BTreeSet::new();
+        while let Some((type_name, requirement, path)) = queue.pop_front() {
+            if !self.types.contains_key(&type_name)
+                || SHARED_TYPES.contains(&type_name.as_str())
+                || !seen.insert((type_name.clone(), requirement.clone()))
+            {
+                continue;
+            }
+            visit(&type_name, &requirement, &path);
+            for field in self.fields(&type_name) {
+                let next = field.requires.clone().unwrap_or_else(|| requirement.clone());
+                queue.push_back((
+                    field.type_name.clone(),
+                    next,
+                    format!("{path} → {type_name}.{}", field.name),
+                ));
+            }
+        }
     }
 }
 
@@ -258,11 +315,14 @@ mod tests {
 
     const SDL: &str = r#"
         directive @requires(permission: Permission!) on FIELD_DEFINITION
-        enum Permission { A_VIEW B_VIEW }
+        enum Permission { A_VIEW A_EDIT B_VIEW }
         type PageInfo { hasNextPage: Boolean! }
         type Thing { id: ID! other: Other @requires(permission: B_VIEW) }
         type Other { id: ID! }
         type ThingConnection { nodes: [Thing!]! pageInfo: PageInfo! }
+        type ThingPayload { thing: Thing userErrors: [UserError!]! }
+        type UserError { message: String! }
+        type Mutation { saveThing: ThingPayload! @requires(permission: A_EDIT) }
         type Query {
             health: Boolean!
             me: Thing!
@@ -323,5 +383,33 @@ mod tests {
         assert_eq!(violations.len(), 1, "{violations:?}");
         assert!(violations[0].contains("Other is reachable under A_VIEW"));
         assert!(violations[0].contains("Thing.leaked"));
+    }
+
+    #[test]
+    fn a_guard_naming_the_wrong_permission_is_a_violation() {
+        // `Other` is B_VIEW's; a field guarded by A_VIEW still hands it out under A_VIEW.
+        let sdl = SDL.replace(
+            "other: Other @requires(permission: B_VIEW)",
+            "other: Other @requires(permission: B_VIEW)\n wrong: [Other!]! @requires(permission: A_VIEW)",
+        );
+        let shape = SchemaShape::parse(&sdl).expect("parses");
+        let violations = shape.exposure_violations();
+        assert_eq!(violations.len(), 1, "{violations:?}");
+        assert!(violations[0].contains("Thing.wrong"), "{violations:?}");
+    }
+
+    #[test]
+    fn a_payload_handing_out_another_familys_type_is_a_violation() {
+        let shape = SchemaShape::parse(SDL).expect("parses");
+        assert!(shape.exposure_violations().is_empty());
+        let sdl = SDL.replace(
+            "type ThingPayload { thing: Thing",
+            "type ThingPayload { thing: Thing leaked: [Other!]!",
+        );
+        let shape = SchemaShape::parse(&sdl).expect("parses");
+        let violations = shape.exposure_violations();
+        assert_eq!(violations.len(), 1, "{violations:?}");
+        assert!(violations[0].contains("Mutation.saveThing"), "{violations:?}");
+        assert!(violations[0].contains("ThingPayload.leaked"), "{violations:?}");
     }
 }

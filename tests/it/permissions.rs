@@ -323,11 +323,7 @@ struct Seeded {
 }
 
 async fn seed(app: &TestApp, session: &crate::support::Session) -> Seeded {
-    let call = |document: &'static str, variables: Value| async move {
-        let (_, body) = app.graphql_in(Some(session), document, variables).await;
-        assert!(body.get("errors").is_none(), "{document}: {body}");
-        body["data"].clone()
-    };
+    let call = |document: &'static str, variables: Value| app.ok(session, document, variables);
     let warehouse = call(
         "mutation { createWarehouse(input: { code: \"W1\", name: \"Walk\" }) { warehouse { id } } }",
         json!({}),
@@ -455,13 +451,30 @@ async fn every_object_field_guard_refuses_without_its_permission(backend: Backen
         Some((_, Requirement::Permission(permission))) => permission.clone(),
         other => panic!("{root}: {other:?}"),
     };
-    for (id, root) in [
-        (&seeded.product, "Query.product"),
-        (&seeded.warehouse, "Query.warehouse"),
-        (&seeded.location, "Query.location"),
-        (&seeded.user, "Query.user"),
-        (&seeded.role, "Query.role"),
-    ] {
+    let walked = [
+        ("Product", &seeded.product, "Query.product"),
+        ("Warehouse", &seeded.warehouse, "Query.warehouse"),
+        ("Location", &seeded.location, "Query.location"),
+        ("User", &seeded.user, "Query.user"),
+        ("Role", &seeded.role, "Query.role"),
+    ];
+    // A new type behind `node` must be added here (a seeded row and its root field).
+    let node = app
+        .ok(
+            &owner.session,
+            "{ __type(name: \"Node\") { possibleTypes { name } } }",
+            json!({}),
+        )
+        .await;
+    let served: BTreeSet<&str> = node["__type"]["possibleTypes"]
+        .as_array()
+        .expect("possible types")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    let covered: BTreeSet<&str> = walked.iter().map(|(name, ..)| *name).collect();
+    assert_eq!(served, covered, "node(id:) serves these types");
+    for (_, id, root) in walked {
         let needs = root_permission(root);
         let document = format!("{{ node(id: \"{id}\") {{ id }} }}");
         let nobody = app.database.user_with_permissions(owner.tenant, &[]).await;

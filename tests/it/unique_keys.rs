@@ -11,6 +11,7 @@ use vaskem::error::{AppError, ErrorCode};
 
 use crate::on_both_databases;
 use crate::support::app::error_code;
+use crate::support::reply::assert_ok;
 use crate::support::{Session, TestApp};
 
 on_both_databases!(
@@ -35,10 +36,12 @@ async fn race(
     replies.into_iter().map(|(_, body)| body).collect()
 }
 
-/// Exactly one reply succeeded, and every other is a CONFLICT whose message mentions `key`.
+/// Exactly one reply succeeded (no errors, no userErrors), and every other is a CONFLICT whose
+/// message mentions `key`.
 fn assert_one_winner(what: &str, replies: &[Value], key: &str) {
-    let winners = replies.iter().filter(|r| r.get("errors").is_none()).count();
-    assert_eq!(winners, 1, "{what}: one request wins: {replies:#?}");
+    let winners: Vec<&Value> = replies.iter().filter(|r| r.get("errors").is_none()).collect();
+    assert_eq!(winners.len(), 1, "{what}: one request wins: {replies:#?}");
+    assert_ok(winners[0]);
     for reply in replies.iter().filter(|r| r.get("errors").is_some()) {
         assert_eq!(error_code(reply), Some("CONFLICT"), "{what}: {reply}");
         let message = reply["errors"][0]["message"].as_str().unwrap_or_default();
@@ -50,9 +53,7 @@ fn assert_one_winner(what: &str, replies: &[Value], key: &str) {
 }
 
 async fn call(app: &TestApp, session: &Session, document: &str, variables: Value) -> Value {
-    let (_, body) = app.graphql_in(Some(session), document, variables).await;
-    assert!(body.get("errors").is_none(), "{document}: {body}");
-    body["data"].clone()
+    app.ok(session, document, variables).await
 }
 
 async fn parallel_creates_of_one_key_give_one_success_and_conflicts(
@@ -65,7 +66,7 @@ async fn parallel_creates_of_one_key_give_one_success_and_conflicts(
     let replies = race(
         &app,
         s,
-        "mutation ($n: String!) { createWarehouse(input: { code: \"WH-RACE\", name: $n }) { warehouse { id } } }",
+        "mutation ($n: String!) { createWarehouse(input: { code: \"WH-RACE\", name: $n }) { warehouse { id } userErrors { message } } }",
         |i| json!({ "n": format!("Warehouse {i}") }),
     )
     .await;
@@ -79,7 +80,7 @@ async fn parallel_creates_of_one_key_give_one_success_and_conflicts(
     let replies = race(
         &app,
         s,
-        "mutation ($w: ID!) { createLocation(input: { warehouseId: $w, code: \"A-01\" }) { location { id } } }",
+        "mutation ($w: ID!) { createLocation(input: { warehouseId: $w, code: \"A-01\" }) { location { id } userErrors { message } } }",
         |_| json!({ "w": warehouse }),
     )
     .await;
@@ -88,7 +89,7 @@ async fn parallel_creates_of_one_key_give_one_success_and_conflicts(
     let replies = race(
         &app,
         s,
-        "mutation ($n: String!) { createProduct(input: { sku: \"SKU-RACE\", name: $n }) { product { id } } }",
+        "mutation ($n: String!) { createProduct(input: { sku: \"SKU-RACE\", name: $n }) { product { id } userErrors { message } } }",
         |i| json!({ "n": format!("Product {i}") }),
     )
     .await;
@@ -97,7 +98,7 @@ async fn parallel_creates_of_one_key_give_one_success_and_conflicts(
     let replies = race(
         &app,
         s,
-        "mutation ($sku: String!) { createProduct(input: { sku: $sku, name: $sku, barcodes: [\"4006381333931\"] }) { product { id } } }",
+        "mutation ($sku: String!) { createProduct(input: { sku: $sku, name: $sku, barcodes: [\"4006381333931\"] }) { product { id } userErrors { message } } }",
         |i| json!({ "sku": format!("BC-{i}") }),
     )
     .await;
@@ -106,7 +107,7 @@ async fn parallel_creates_of_one_key_give_one_success_and_conflicts(
     let replies = race(
         &app,
         s,
-        "mutation ($d: String!) { createRole(input: { name: \"Night shift\", description: $d, permissions: [PRODUCTS_VIEW] }) { role { id } } }",
+        "mutation ($d: String!) { createRole(input: { name: \"Night shift\", description: $d, permissions: [PRODUCTS_VIEW] }) { role { id } userErrors { message } } }",
         |i| json!({ "d": format!("racer {i}") }),
     )
     .await;
@@ -123,7 +124,7 @@ async fn parallel_creates_of_one_key_give_one_success_and_conflicts(
     let replies = race(
         &app,
         s,
-        "mutation ($r: ID!, $n: String!) { inviteUser(input: { email: \"racer@example.com\", displayName: $n, roleId: $r }) { user { id } } }",
+        "mutation ($r: ID!, $n: String!) { inviteUser(input: { email: \"racer@example.com\", displayName: $n, roleId: $r }) { user { id } userErrors { message } } }",
         |i| json!({ "r": role, "n": format!("Racer {i}") }),
     )
     .await;
@@ -156,7 +157,7 @@ async fn parallel_renames_to_one_key_give_one_success_and_conflicts(
         let created = call(
             &app,
             s,
-            "mutation ($c: String!) { createWarehouse(input: { code: $c, name: $c }) { warehouse { id } } }",
+            "mutation ($c: String!) { createWarehouse(input: { code: $c, name: $c }) { warehouse { id } userErrors { message } } }",
             json!({ "c": format!("W-{i}") }),
         )
         .await;
@@ -164,7 +165,7 @@ async fn parallel_renames_to_one_key_give_one_success_and_conflicts(
         let created = call(
             &app,
             s,
-            "mutation ($c: String!) { createProduct(input: { sku: $c, name: $c }) { product { id } } }",
+            "mutation ($c: String!) { createProduct(input: { sku: $c, name: $c }) { product { id } userErrors { message } } }",
             json!({ "c": format!("P-{i}") }),
         )
         .await;
@@ -172,7 +173,7 @@ async fn parallel_renames_to_one_key_give_one_success_and_conflicts(
         let created = call(
             &app,
             s,
-            "mutation ($c: String!) { createRole(input: { name: $c, permissions: [] }) { role { id } } }",
+            "mutation ($c: String!) { createRole(input: { name: $c, permissions: [] }) { role { id } userErrors { message } } }",
             json!({ "c": format!("Role {i}") }),
         )
         .await;
@@ -184,7 +185,7 @@ async fn parallel_renames_to_one_key_give_one_success_and_conflicts(
         let created = call(
             &app,
             s,
-            "mutation ($w: ID!, $c: String!) { createLocation(input: { warehouseId: $w, code: $c }) { location { id } } }",
+            "mutation ($w: ID!, $c: String!) { createLocation(input: { warehouseId: $w, code: $c }) { location { id } userErrors { message } } }",
             json!({ "w": location_parent, "c": format!("L-{i}") }),
         )
         .await;
@@ -194,7 +195,7 @@ async fn parallel_renames_to_one_key_give_one_success_and_conflicts(
     let replies = race(
         &app,
         s,
-        "mutation ($id: ID!) { updateWarehouse(input: { id: $id, code: \"W-SAME\", name: \"Same\" }) { warehouse { id } } }",
+        "mutation ($id: ID!) { updateWarehouse(input: { id: $id, code: \"W-SAME\", name: \"Same\" }) { warehouse { id } userErrors { message } } }",
         |i| json!({ "id": warehouses[i] }),
     )
     .await;
@@ -203,7 +204,7 @@ async fn parallel_renames_to_one_key_give_one_success_and_conflicts(
     let replies = race(
         &app,
         s,
-        "mutation ($id: ID!) { updateLocation(input: { id: $id, code: \"L-SAME\", kind: STORAGE, pickable: true }) { location { id } } }",
+        "mutation ($id: ID!) { updateLocation(input: { id: $id, code: \"L-SAME\", kind: STORAGE, pickable: true }) { location { id } userErrors { message } } }",
         |i| json!({ "id": locations[i] }),
     )
     .await;
@@ -212,7 +213,7 @@ async fn parallel_renames_to_one_key_give_one_success_and_conflicts(
     let replies = race(
         &app,
         s,
-        "mutation ($id: ID!) { updateProduct(input: { id: $id, sku: \"P-SAME\", name: \"Same\" }) { product { id } } }",
+        "mutation ($id: ID!) { updateProduct(input: { id: $id, sku: \"P-SAME\", name: \"Same\" }) { product { id } userErrors { message } } }",
         |i| json!({ "id": products[i] }),
     )
     .await;
@@ -221,7 +222,7 @@ async fn parallel_renames_to_one_key_give_one_success_and_conflicts(
     let replies = race(
         &app,
         s,
-        "mutation ($id: ID!, $sku: String!) { updateProduct(input: { id: $id, sku: $sku, name: $sku, barcodes: [\"96385074\"] }) { product { id } } }",
+        "mutation ($id: ID!, $sku: String!) { updateProduct(input: { id: $id, sku: $sku, name: $sku, barcodes: [\"96385074\"] }) { product { id } userErrors { message } } }",
         |i| json!({ "id": products[i], "sku": format!("Q-{i}") }),
     )
     .await;
@@ -230,7 +231,7 @@ async fn parallel_renames_to_one_key_give_one_success_and_conflicts(
     let replies = race(
         &app,
         s,
-        "mutation ($id: ID!) { updateRole(input: { id: $id, name: \"Same role\", permissions: [] }) { role { id } } }",
+        "mutation ($id: ID!) { updateRole(input: { id: $id, name: \"Same role\", permissions: [] }) { role { id } userErrors { message } } }",
         |i| json!({ "id": roles[i] }),
     )
     .await;
