@@ -73,10 +73,20 @@ impl From<DbErr> for AppError {
         // A unique key the service checked before inserting, taken by a request that won the
         // race between the check and the insert. Callers that know which key it is say so with
         // [`on_duplicate`]; this is the answer for any other.
-        if let Some(SqlErr::UniqueConstraintViolation(_)) = err.sql_err() {
-            return Self::Conflict(
-                "a record with the same key was written at the same time; try again".into(),
-            );
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => {
+                return Self::Conflict(
+                    "a record with the same key was written at the same time; try again".into(),
+                );
+            }
+            // Every reference is checked before it is written, inside the organisation: what
+            // still fails its foreign key was removed by a concurrent request.
+            Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
+                return Self::Conflict(
+                    "a record this refers to was changed at the same time; try again".into(),
+                );
+            }
+            _ => {}
         }
         // Text PostgreSQL cannot store (a NUL byte, invalid encoding) is the caller's input, not
         // our failure: say so instead of logging an internal error anyone could trigger.

@@ -184,13 +184,18 @@ impl SchemaShape {
             let Some(field) = self.fields("Query").iter().find(|f| f.name == field_name) else {
                 continue;
             };
-            self.walk(&field.type_name, root, &requirement, &mut |type_name, requirement, path| {
-                owners
-                    .entry(type_name.to_owned())
-                    .or_default()
-                    .entry(requirement.to_owned())
-                    .or_insert_with(|| path.to_owned());
-            });
+            self.walk(
+                &field.type_name,
+                root,
+                &requirement,
+                &mut |type_name, requirement, path| {
+                    owners
+                        .entry(type_name.to_owned())
+                        .or_default()
+                        .entry(requirement.to_owned())
+                        .or_insert_with(|| path.to_owned());
+                },
+            );
         }
         let mut violations: Vec<String> = owners
             .iter()
@@ -214,26 +219,35 @@ impl SchemaShape {
             else {
                 continue;
             };
-            let Some(field) = self.fields("Mutation").iter().find(|f| f.name == field_name) else {
+            let Some(field) = self
+                .fields("Mutation")
+                .iter()
+                .find(|f| f.name == field_name)
+            else {
                 continue;
             };
             let family = permission.split('_').next().unwrap_or_default();
             let family_view = format!("{family}_VIEW");
             let mut found = Vec::new();
-            self.walk(&field.type_name, root, &family_view, &mut |type_name, requirement, path| {
-                let Some(under) = owners.get(type_name) else {
-                    // Only mutations return it (a payload): nothing else decides who sees it.
-                    return;
-                };
-                if !under.contains_key(requirement) {
-                    let owner: Vec<&str> = under.keys().map(String::as_str).collect();
-                    found.push(format!(
-                        "{root} (needs {permission}) hands out {type_name}, which {} guards, \
+            self.walk(
+                &field.type_name,
+                root,
+                &family_view,
+                &mut |type_name, requirement, path| {
+                    let Some(under) = owners.get(type_name) else {
+                        // Only mutations return it (a payload): nothing else decides who sees it.
+                        return;
+                    };
+                    if !under.contains_key(requirement) {
+                        let owner: Vec<&str> = under.keys().map(String::as_str).collect();
+                        found.push(format!(
+                            "{root} (needs {permission}) hands out {type_name}, which {} guards, \
                          through {path}: guard that field with it (@requires and a guard)",
-                        owner.join(" and ")
-                    ));
-                }
-            });
+                            owner.join(" and ")
+                        ));
+                    }
+                },
+            );
             violations.extend(found);
         }
         violations
@@ -249,11 +263,8 @@ impl SchemaShape {
         requirement: &str,
         visit: &mut dyn FnMut(&str, &str, &str),
     ) {
-        let mut queue = VecDeque::from([(
-            start.to_owned(),
-            requirement.to_owned(),
-            path.to_owned(),
-        )]);
+        let mut queue =
+            VecDeque::from([(start.to_owned(), requirement.to_owned(), path.to_owned())]);
         let mut seen = BTreeSet::new();
         while let Some((type_name, requirement, path)) = queue.pop_front() {
             if !self.types.contains_key(&type_name)
@@ -264,7 +275,10 @@ impl SchemaShape {
             }
             visit(&type_name, &requirement, &path);
             for field in self.fields(&type_name) {
-                let next = field.requires.clone().unwrap_or_else(|| requirement.clone());
+                let next = field
+                    .requires
+                    .clone()
+                    .unwrap_or_else(|| requirement.clone());
                 queue.push_back((
                     field.type_name.clone(),
                     next,
@@ -409,7 +423,13 @@ mod tests {
         let shape = SchemaShape::parse(&sdl).expect("parses");
         let violations = shape.exposure_violations();
         assert_eq!(violations.len(), 1, "{violations:?}");
-        assert!(violations[0].contains("Mutation.saveThing"), "{violations:?}");
-        assert!(violations[0].contains("ThingPayload.leaked"), "{violations:?}");
+        assert!(
+            violations[0].contains("Mutation.saveThing"),
+            "{violations:?}"
+        );
+        assert!(
+            violations[0].contains("ThingPayload.leaked"),
+            "{violations:?}"
+        );
     }
 }

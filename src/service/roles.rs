@@ -7,7 +7,7 @@ use chrono::Utc;
 use entity::{RoleId, role, user};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, EntityTrait, QueryFilter,
+    ColumnTrait, EntityTrait, QueryFilter, QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
 use serde_json::json;
@@ -170,6 +170,16 @@ pub(crate) async fn find(tx: &TenantTx, id: RoleId) -> AppResult<role::Model> {
         .ok_or(AppError::NotFound { entity: "role" })
 }
 
+/// The role a user is about to be given, share-locked until the change commits: deleting the
+/// role (which locks it exclusively, then counts its holders) waits for the new holder, or this
+/// waits for the deletion and finds no role. Without it the two pass each other and the user's
+/// foreign key fails.
+pub(crate) async fn find_to_assign(tx: &TenantTx, id: RoleId) -> AppResult<role::Model> {
+    tx.one(role::Entity::find_by_id(id).lock_shared())
+        .await?
+        .ok_or(AppError::NotFound { entity: "role" })
+}
+
 fn clean_name(name: &str) -> AppResult<String> {
     text::single_line("name", name, 100)
 }
@@ -313,7 +323,12 @@ pub async fn update(
 
 pub async fn delete(db: &TenantDb, caller: PermissionSet, id: RoleId) -> AppResult<()> {
     let mut tx = db.write().await?;
-    let role = find(&tx, id).await?;
+    // Exclusive before the holders are counted: a user being given this role meanwhile holds it
+    // share-locked (`find_to_assign`), so the count sees them, or they see no role.
+    let role = tx
+        .one(role::Entity::find_by_id(id).lock_exclusive())
+        .await?
+        .ok_or(AppError::NotFound { entity: "role" })?;
     if role.is_builtin {
         return Err(AppError::Conflict(
             "built-in roles cannot be deleted".into(),

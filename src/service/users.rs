@@ -201,7 +201,7 @@ pub async fn invite(
     let temporary_password = password::generate()?;
     let password_hash = hasher.hash(temporary_password.clone()).await?;
     let mut tx = caller.db.write().await?;
-    let role = roles::find(&tx, input.role_id).await?;
+    let role = roles::find_to_assign(&tx, input.role_id).await?;
     check_can_grant(
         caller.permissions,
         PermissionSet::from_stored(role.permissions),
@@ -313,7 +313,7 @@ pub async fn reset_password(
 pub async fn change_role(caller: &SignedIn, id: UserId, role_id: RoleId) -> AppResult<user::Model> {
     let mut tx = caller.db.write().await?;
     let (before, old_role) = target(&tx, caller, id).await?;
-    let new_role = roles::find(&tx, role_id).await?;
+    let new_role = roles::find_to_assign(&tx, role_id).await?;
     let after = user::Model {
         role_id: new_role.id,
         ..before.clone()

@@ -19,6 +19,7 @@ on_both_databases!(
     parallel_renames_to_one_key_give_one_success_and_conflicts,
     database_errors_are_told_apart_by_kind,
     parallel_organisations_with_one_slug_give_one_success_and_conflicts,
+    deleting_a_role_while_it_is_given_out_never_fails_inside,
 );
 
 /// How many requests race for each key.
@@ -39,7 +40,10 @@ async fn race(
 /// Exactly one reply succeeded (no errors, no userErrors), and every other is a CONFLICT whose
 /// message mentions `key`.
 fn assert_one_winner(what: &str, replies: &[Value], key: &str) {
-    let winners: Vec<&Value> = replies.iter().filter(|r| r.get("errors").is_none()).collect();
+    let winners: Vec<&Value> = replies
+        .iter()
+        .filter(|r| r.get("errors").is_none())
+        .collect();
     assert_eq!(winners.len(), 1, "{what}: one request wins: {replies:#?}");
     assert_ok(winners[0]);
     for reply in replies.iter().filter(|r| r.get("errors").is_some()) {
@@ -320,4 +324,80 @@ async fn parallel_organisations_with_one_slug_give_one_success_and_conflicts(
         .expect("a row");
     let count: i64 = organisations.try_get("", "n").expect("n");
     assert_eq!(count, 1, "the losers left no organisation behind");
+}
+
+/// A role deleted while users are invited into it and moved onto it: each request either wins
+/// or is told why (NOT_FOUND: the role went first; CONFLICT: it had a holder by then), never
+/// INTERNAL, and a deleted role has no holders.
+async fn deleting_a_role_while_it_is_given_out_never_fails_inside(
+    backend: crate::support::Backend,
+) {
+    let app = TestApp::start(backend).await;
+    let owner = app.member_of_new_organisation("Roles race").await;
+    let s = &owner.session;
+    let someone = call(
+        &app,
+        s,
+        "{ roles(filter: { search: \"Owner\" }) { nodes { id } } }",
+        json!({}),
+    )
+    .await["roles"]["nodes"][0]["id"]
+        .clone();
+    let moved = call(
+        &app,
+        s,
+        "mutation ($r: ID!) { inviteUser(input: { email: \"moved@example.com\", roleId: $r }) { user { id } userErrors { message } } }",
+        json!({ "r": someone }),
+    )
+    .await["inviteUser"]["user"]["id"]
+        .clone();
+    for round in 0..6 {
+        let role = call(
+            &app,
+            s,
+            "mutation ($n: String!) { createRole(input: { name: $n, permissions: [] }) { role { id } userErrors { message } } }",
+            json!({ "n": format!("Doomed {round}") }),
+        )
+        .await["createRole"]["role"]["id"]
+            .clone();
+        let delete = app.graphql_in(
+            Some(s),
+            "mutation ($r: ID!) { deleteRole(input: { id: $r }) { roleId userErrors { message } } }",
+            json!({ "r": role }),
+        );
+        let invite = app.graphql_in(
+            Some(s),
+            "mutation ($r: ID!, $e: String!) { inviteUser(input: { email: $e, roleId: $r }) { user { id } userErrors { message } } }",
+            json!({ "r": role, "e": format!("invited{round}@example.com") }),
+        );
+        let change = app.graphql_in(
+            Some(s),
+            "mutation ($u: ID!, $r: ID!) { changeUserRole(input: { id: $u, roleId: $r }) { user { id } userErrors { message } } }",
+            json!({ "u": moved, "r": role }),
+        );
+        let ((_, deleted), (_, invited), (_, changed)) = futures::join!(delete, invite, change);
+        for reply in [&deleted, &invited, &changed] {
+            match error_code(reply) {
+                None => {
+                    assert_ok(reply);
+                }
+                Some("NOT_FOUND" | "CONFLICT") => {}
+                Some(other) => panic!("round {round}: {other}: {reply}"),
+            }
+        }
+        let gone = deleted.get("errors").is_none();
+        let given = invited.get("errors").is_none() || changed.get("errors").is_none();
+        assert!(
+            !(gone && given),
+            "round {round}: a deleted role was given out: {deleted} {invited} {changed}"
+        );
+        // The mover goes back for the next round.
+        call(
+            &app,
+            s,
+            "mutation ($u: ID!, $r: ID!) { changeUserRole(input: { id: $u, roleId: $r }) { user { id } userErrors { message } } }",
+            json!({ "u": moved, "r": someone }),
+        )
+        .await;
+    }
 }
