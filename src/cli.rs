@@ -207,7 +207,7 @@ struct ServeArgs {
     #[command(flatten)]
     connections: crate::http::server::ConnectionLimits,
     /// Most database connections the server holds open (1 to 1000).
-    #[arg(long, env = "VASKEM_DATABASE_POOL_SIZE", default_value_t = 10,
+    #[arg(long, env = "VASKEM_DATABASE_POOL_SIZE", default_value_t = Database::DEFAULT_POOL_SIZE,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
     database_pool_size: u32,
     /// Behind a reverse proxy: take the client address from the last X-Forwarded-For entry.

@@ -132,10 +132,13 @@ pub struct Database {
 }
 
 impl Database {
+    /// How many connections a pool holds unless told otherwise (`--database-pool-size`).
+    pub const DEFAULT_POOL_SIZE: u32 = 10;
+
     /// Connects with a pool sized for a small service; audit events are signed and verified with
     /// `audit_keys`.
     pub async fn connect(url: &str, audit_keys: AuditKeys) -> Result<Self, DbErr> {
-        Self::connect_with_pool(url, 10, audit_keys).await
+        Self::connect_with_pool(url, Self::DEFAULT_POOL_SIZE, audit_keys).await
     }
 
     /// Connects with at most `max_connections` pooled connections.
