@@ -79,7 +79,7 @@ async fn parallel_postings_of_one_new_lot_share_it(backend: Backend) {
     let replies = futures::future::join_all((0..RACERS).map(receive)).await;
     let received = replies
         .iter()
-        .filter(|reply| reply["errors"].is_null())
+        .filter(|reply| crate::support::reply::succeeded(reply))
         .count();
     assert_eq!(received, 1, "{replies:?}");
     for reply in replies.iter().filter(|reply| !reply["errors"].is_null()) {
@@ -138,7 +138,7 @@ async fn parallel_requests_with_one_key_post_once(backend: Backend) {
     let replies = futures::future::join_all(different).await;
     let posted = replies
         .iter()
-        .filter(|reply| reply["errors"].is_null())
+        .filter(|reply| crate::support::reply::succeeded(reply))
         .count();
     assert_eq!(posted, 1, "{replies:?}");
     for reply in replies.iter().filter(|reply| !reply["errors"].is_null()) {
@@ -169,7 +169,7 @@ async fn parallel_requests_with_one_key_post_once(backend: Backend) {
 fn first_movement(replies: &[Value]) -> Value {
     let ids: Vec<&Value> = replies
         .iter()
-        .filter(|reply| reply["errors"].is_null())
+        .filter(|reply| crate::support::reply::succeeded(reply))
         .filter_map(|reply| reply["data"]["adjustStock"]["movements"].as_array())
         .flatten()
         .map(|movement| &movement["id"])

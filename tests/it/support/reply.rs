@@ -26,6 +26,14 @@ pub fn assert_ok(reply: &Value) -> &Value {
     &reply["data"]
 }
 
+/// Whether the reply succeeded: no `errors` and no non-empty `userErrors` (for races, where some
+/// replies are expected to fail).
+pub fn succeeded(reply: &Value) -> bool {
+    reply["errors"].is_null()
+        && !reply["data"].is_null()
+        && user_errors_in(&reply["data"], "data").is_none()
+}
+
 /// The path of the first non-empty `userErrors` list under `value`.
 fn user_errors_in(value: &Value, path: &str) -> Option<String> {
     match value {

@@ -7,8 +7,8 @@
 //! its run and says when it was made: `vaskem_tpl_<unix seconds>_<pid>_<random>` for the template,
 //! `vaskem_tcopy_…` for the test databases. Nothing runs when a test binary exits, so the
 //! template stays, and so may the last few test databases (see [`drop_later`]); each run drops
-//! what matches those patterns and is more than an hour old (no run lasts that long), and the
-//! SQLite template files likewise.
+//! what matches those patterns, is more than an hour old and whose maker is no longer running, and
+//! the SQLite template files likewise.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -105,11 +105,20 @@ fn run_name(separator: char) -> String {
 }
 
 /// Whether a name `<prefix><unix seconds><separator>…` was made more than [`STALE_AFTER`] ago.
+/// A run still going (a long fuzz run, say) keeps its names whatever their age: the process
+/// that made them is alive (`/proc/<pid>`; the test runs share the machine with their server).
 fn is_stale(name: &str, prefix: &str, separator: char) -> bool {
-    name.strip_prefix(prefix)
-        .and_then(|rest| rest.split(separator).next())
-        .and_then(|seconds| seconds.parse::<u64>().ok())
-        .is_some_and(|made| now().as_secs().saturating_sub(made) > STALE_AFTER.as_secs())
+    let Some(rest) = name.strip_prefix(prefix) else {
+        return false;
+    };
+    let mut parts = rest.split(separator);
+    let made = parts.next().and_then(|seconds| seconds.parse::<u64>().ok());
+    let maker_alive = parts
+        .next()
+        .and_then(|pid| pid.parse::<u32>().ok())
+        .is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+    !maker_alive
+        && made.is_some_and(|made| now().as_secs().saturating_sub(made) > STALE_AFTER.as_secs())
 }
 
 async fn make_postgres() -> String {
