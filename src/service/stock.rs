@@ -83,9 +83,9 @@ pub async fn adjust(db: &TenantDb, input: AdjustInput) -> AppResult<StockResult>
         // The reason code `scrap` is the one that books to the scrap account.
         let account = if reason == "scrap" { Place::Scrap } else { Place::Adjustment };
         let (from, to) = if input.change > 0 {
-            (account, Place::Location(location.id))
+            (account, location.place())
         } else {
-            (Place::Location(location.id), account)
+            (location.place(), account)
         };
         let record = AuditRecord::new("stock.adjust", "product", product.id).with_change(
             json!(null),
@@ -145,8 +145,8 @@ pub async fn transfer(db: &TenantDb, input: TransferInput) -> AppResult<StockRes
             lot,
             movement: Movement::Move {
                 quantity: input.quantity,
-                from: Place::Location(from.id),
-                to: Place::Location(to.id),
+                from: from.place(),
+                to: to.place(),
             },
             reason: "transfer".into(),
             note: note.clone(),
@@ -271,7 +271,7 @@ pub async fn count_lines(
                     product,
                     lot,
                     movement: Movement::Count {
-                        location: location.id,
+                        location: location.handle(),
                         counted: line.counted,
                         account: Place::Adjustment,
                     },
@@ -351,12 +351,22 @@ pub async fn reverse(
             Some(lot_id) => tx.find_by_id::<lot::Entity>(lot_id).await?,
             None => None,
         };
-        let from = Place::of_row(original.to_place, original.to_location_id)?;
-        let to = Place::of_row(original.from_place, original.from_location_id)?;
         // Stock goes back only to places that still take it (and, for a removal undone, only of
         // a product that still takes stock: the ledger checks that).
-        lock_locations(tx, [original.from_location_id, original.to_location_id].into_iter().flatten())
-            .await?;
+        let locked =
+            lock_locations(tx, [original.from_location_id, original.to_location_id].into_iter().flatten())
+                .await?;
+        let place = |kind, location: Option<LocationId>| -> AppResult<Place> {
+            match (Place::account(kind), location.and_then(|id| locked.get(&id))) {
+                (Some(account), _) => Ok(account),
+                (None, Some(location)) => Ok(location.place()),
+                (None, None) => Err(AppError::Internal(
+                    "a movement to or from a location names none".into(),
+                )),
+            }
+        };
+        let from = place(original.to_place, original.to_location_id)?;
+        let to = place(original.from_place, original.from_location_id)?;
         let record = AuditRecord::new("stock.reverse", "movement", id).with_change(
             json!(null),
             json!({ "sku": product.sku, "reverses": id.to_string(), "quantity": original.quantity, "note": note }),

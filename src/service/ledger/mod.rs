@@ -14,7 +14,9 @@
 //! 1. the products and locations the postings name, share-locked (locations in id order) by the
 //!    operation with [`posting_product`], [`lock_locations`] and [`find_location`] while it
 //!    builds them: share locks never wait for each other, while archiving either (an update)
-//!    waits for postings in flight, and a later posting sees it archived;
+//!    waits for postings in flight, and a later posting sees it archived. A [`Posting`] can only
+//!    name a product or location through the [`Locked`] rows these return, so no operation, in
+//!    this service or the next, can skip this step;
 //! 2. the lot rows of serial numbers (exclusive, in id order), by [`post`];
 //! 3. the balance rows, created if missing and then locked (`SELECT … FOR UPDATE`) in one fixed
 //!    (product, location, lot) order, by [`post`]; each posting sees the balance the one before
@@ -61,7 +63,8 @@ pub use verify::{BalanceMismatch, verify};
 /// world outside the warehouse.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Place {
-    Location(LocationId),
+    /// A location the posting's transaction has share-locked and found active.
+    Location(LockedLocation),
     Supplier,
     Customer,
     Adjustment,
@@ -70,18 +73,17 @@ pub enum Place {
 }
 
 impl Place {
-    /// The place a movement row names (its kind and, for a location, which one).
-    pub fn of_row(kind: PlaceKind, location: Option<LocationId>) -> AppResult<Self> {
-        Ok(match kind {
-            PlaceKind::Location => Place::Location(location.ok_or_else(|| {
-                AppError::Internal("a movement to or from a location names none".into())
-            })?),
-            PlaceKind::Supplier => Place::Supplier,
-            PlaceKind::Customer => Place::Customer,
-            PlaceKind::Adjustment => Place::Adjustment,
-            PlaceKind::Scrap => Place::Scrap,
-            PlaceKind::InTransit => Place::InTransit,
-        })
+    /// The account a movement row names, or None for a location (which a posting takes from
+    /// [`lock_locations`] or [`find_location`], locked).
+    pub fn account(kind: PlaceKind) -> Option<Self> {
+        match kind {
+            PlaceKind::Location => None,
+            PlaceKind::Supplier => Some(Place::Supplier),
+            PlaceKind::Customer => Some(Place::Customer),
+            PlaceKind::Adjustment => Some(Place::Adjustment),
+            PlaceKind::Scrap => Some(Place::Scrap),
+            PlaceKind::InTransit => Some(Place::InTransit),
+        }
     }
 
     /// What the movement row stores.
@@ -98,7 +100,7 @@ impl Place {
 
     pub fn location(self) -> Option<LocationId> {
         match self {
-            Place::Location(id) => Some(id),
+            Place::Location(location) => Some(location.id()),
             Place::Supplier
             | Place::Customer
             | Place::Adjustment
@@ -108,15 +110,58 @@ impl Place {
     }
 }
 
+/// A row the posting's transaction holds share-locked and found usable: step 1 of the lock
+/// order, taken by the operation while it builds its postings. Only [`posting_product`],
+/// [`find_location`] and [`lock_locations`] make one, so a [`Posting`] cannot name a product or a
+/// location that skipped the lock or the archive check, whichever service builds it.
+#[derive(Clone, Debug)]
+pub struct Locked<T>(T);
+
+impl<T> std::ops::Deref for Locked<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> Locked<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl Locked<location::Model> {
+    /// This location as a place stock moves from or to.
+    pub fn place(&self) -> Place {
+        Place::Location(self.handle())
+    }
+
+    /// This location as a count names it.
+    pub fn handle(&self) -> LockedLocation {
+        LockedLocation(self.0.id)
+    }
+}
+
+/// The id of a location held as a [`Locked`] row; only one of those makes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LockedLocation(LocationId);
+
+impl LockedLocation {
+    pub fn id(self) -> LocationId {
+        self.0
+    }
+}
+
 /// One line of a posting: what moves of which product and lot, and why.
 ///
-/// The product, its locations and its lot come from the operation, which has share-locked the
-/// product and locations (step 1 of the lock order) and resolved the lot with [`resolve_lot`].
+/// The product and locations come locked from the operation (see [`Locked`]); the lot from
+/// [`resolve_lot`].
 /// A receipt is a `Move` from [`Place::Supplier`], a dispatch a `Move` to [`Place::Customer`], a
 /// return a `Move` from the customer: nothing here needs to change for them.
 #[derive(Clone, Debug)]
 pub struct Posting {
-    pub product: product::Model,
+    pub product: Locked<product::Model>,
     /// Required for lot- and serial-tracked products, absent otherwise (see [`resolve_lot`]).
     pub lot: Option<lot::Model>,
     pub movement: Movement,
@@ -140,7 +185,7 @@ pub enum Movement {
     /// the balance's lock (so before this call's other postings), moves between `account` and the
     /// location. Nothing moves when they agree.
     Count {
-        location: LocationId,
+        location: LockedLocation,
         counted: i64,
         account: Place,
     },
@@ -214,24 +259,26 @@ pub fn check_receivable(product: &product::Model) -> AppResult<()> {
 pub async fn lock_locations(
     tx: &TenantTx,
     ids: impl IntoIterator<Item = LocationId>,
-) -> AppResult<()> {
+) -> AppResult<BTreeMap<LocationId, Locked<location::Model>>> {
+    let mut locked = BTreeMap::new();
     for id in ids.into_iter().collect::<BTreeSet<_>>() {
-        find_location(tx, id).await?;
+        locked.insert(id, find_location(tx, id).await?);
     }
-    Ok(())
+    Ok(locked)
 }
 
 /// The product a posting moves, share-locked until commit: archiving it (an update of this row)
 /// waits for postings in flight, and a posting that starts later sees it archived.
-pub async fn posting_product(tx: &TenantTx, id: ProductId) -> AppResult<product::Model> {
+pub async fn posting_product(tx: &TenantTx, id: ProductId) -> AppResult<Locked<product::Model>> {
     tx.one(product::Entity::find_by_id(id).lock_shared())
         .await?
+        .map(Locked)
         .ok_or(AppError::NotFound { entity: "product" })
 }
 
 /// A location a posting uses, share-locked until commit (archiving takes it exclusively, so it
 /// cannot slip between a posting's check and its commit), and refused once archived.
-pub async fn find_location(tx: &TenantTx, id: LocationId) -> AppResult<location::Model> {
+pub async fn find_location(tx: &TenantTx, id: LocationId) -> AppResult<Locked<location::Model>> {
     let location = tx
         .one(location::Entity::find_by_id(id).lock_shared())
         .await?
@@ -242,7 +289,7 @@ pub async fn find_location(tx: &TenantTx, id: LocationId) -> AppResult<location:
             location.code
         )));
     }
-    Ok(location)
+    Ok(Locked(location))
 }
 
 /// A posting line once its quantity is known.
@@ -280,7 +327,7 @@ pub async fn post(tx: &mut TenantTx, postings: Vec<Posting>) -> AppResult<Posted
     for posting in &postings {
         let locations = match posting.movement {
             Movement::Move { from, to, .. } => [from.location(), to.location()],
-            Movement::Count { location, .. } => [Some(location), None],
+            Movement::Count { location, .. } => [Some(location.id()), None],
         };
         for location in locations.into_iter().flatten() {
             keys.insert(balance_key(
@@ -332,7 +379,7 @@ pub async fn post(tx: &mut TenantTx, postings: Vec<Posting>) -> AppResult<Posted
                 counted: count,
                 account,
             } => {
-                let key = balance_key(&posting.product, posting.lot.as_ref(), location);
+                let key = balance_key(&posting.product, posting.lot.as_ref(), location.id());
                 let on_hand_before = locked.get(&key).map_or(0, |b| b.on_hand);
                 let outcome = CountOutcome {
                     on_hand_before,
@@ -393,7 +440,7 @@ pub async fn post(tx: &mut TenantTx, postings: Vec<Posting>) -> AppResult<Posted
                 .map_or_else(String::new, |p| p.product.sku.clone());
             let location = find_location(tx, location_id)
                 .await
-                .map(|l| l.code)
+                .map(|l| l.into_inner().code)
                 .unwrap_or_default();
             return Err(AppError::InsufficientStock(Box::new(InsufficientStock {
                 sku: product,
