@@ -17,14 +17,14 @@ pub struct Model {
     /// UTC, truncated to whole microseconds so both databases store it exactly.
     pub occurred_at: DateTimeUtc,
     /// `user` or `cli`.
-    pub actor_kind: String,
+    pub actor_kind: crate::ActorKind,
     pub actor_user_id: Option<UserId>,
     /// What the actor was called at the time (email, or the CLI's label).
     pub actor_label: String,
     pub client_addr: Option<String>,
     pub request_id: Option<String>,
     /// `success`, `failure` or `denied`.
-    pub outcome: String,
+    pub outcome: crate::Outcome,
     /// Dotted action name, e.g. `organisation.rename`.
     pub action: String,
     pub entity_type: String,

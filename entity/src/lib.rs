@@ -20,7 +20,7 @@ pub mod user;
 pub mod values;
 pub mod warehouse;
 
-pub use values::{LocationKind, PlaceKind, Tracking};
+pub use values::{ActorKind, LocationKind, Outcome, PlaceKind, Tracking};
 
 pub use ids::{
     LocationId, LotId, MovementId, ProductId, RoleId, SessionId, TenantId, UserId, WarehouseId,

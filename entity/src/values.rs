@@ -1,5 +1,5 @@
-//! The fixed value sets stored as text: tracking modes, location kinds and the places stock moves
-//! between. Each variant's `string_value` is exactly what the column (and its CHECK constraint,
+//! The fixed value sets stored as text: tracking modes, location kinds, the places stock moves
+//! between, and who acted and how it ended in the audit log. Each variant's `string_value` is exactly what the column (and its CHECK constraint,
 //! where it has one) already holds, so the columns changed type in Rust only: no migration, no
 //! data change. Services match on these; GraphQL has its own enums built from them with `From`.
 
@@ -53,4 +53,30 @@ pub enum PlaceKind {
     Scrap,
     #[sea_orm(string_value = "in_transit")]
     InTransit,
+}
+
+/// Who an audit event's actor was (`audit_events.actor_kind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum ActorKind {
+    /// A signed-in user, through the API.
+    #[sea_orm(string_value = "user")]
+    User,
+    /// The operator, through the `vaskem` command line.
+    #[sea_orm(string_value = "cli")]
+    Cli,
+}
+
+/// How an audited attempt ended (`audit_events.outcome`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum Outcome {
+    #[sea_orm(string_value = "success")]
+    Success,
+    /// Refused: wrong credentials, bad input.
+    #[sea_orm(string_value = "failure")]
+    Failure,
+    /// Refused by a rule: a locked-out account, a deactivated user.
+    #[sea_orm(string_value = "denied")]
+    Denied,
 }

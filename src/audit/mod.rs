@@ -11,11 +11,11 @@
 pub mod keys;
 
 use chrono::{SubsecRound, Utc};
-use entity::{audit_event, audit_head};
+use entity::{ActorKind, audit_event, audit_head};
 use hmac::Mac;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde_json::{Value, json};
 
@@ -29,22 +29,7 @@ use keys::AuditKey;
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// How an audited attempt ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    Success,
-    Failure,
-    Denied,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Success => "success",
-            Self::Failure => "failure",
-            Self::Denied => "denied",
-        }
-    }
-}
+pub use entity::Outcome;
 
 /// What a service tells the audit log about one action.
 #[derive(Clone, Debug)]
@@ -115,12 +100,12 @@ fn canonical(event: &audit_event::Model) -> Vec<u8> {
         event
             .occurred_at
             .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-        event.actor_kind,
+        event.actor_kind.to_value(),
         event.actor_user_id.map(|id| id.to_string()),
         event.actor_label,
         event.client_addr,
         event.request_id,
-        event.outcome,
+        event.outcome.to_value(),
         event.action,
         event.entity_type,
         event.entity_id,
@@ -156,20 +141,20 @@ pub(crate) async fn append(
         .await?
         .ok_or_else(|| AppError::Internal("organisation has no audit chain head".into()))?;
     let (actor_kind, actor_user_id, actor_label) = match tx.actor() {
-        Actor::User { id, email } => ("user", Some(*id), email.clone()),
-        Actor::Cli => ("cli", None, "command line".to_owned()),
+        Actor::User { id, email } => (ActorKind::User, Some(*id), email.clone()),
+        Actor::Cli => (ActorKind::Cli, None, "command line".to_owned()),
     };
     let origin = tx.origin().clone();
     let mut event = audit_event::Model {
         tenant_id: tx.tenant(),
         seq: head.last_seq + 1,
         occurred_at: Utc::now().trunc_subsecs(6),
-        actor_kind: actor_kind.to_owned(),
+        actor_kind,
         actor_user_id,
         actor_label,
         client_addr: origin.client_addr,
         request_id: origin.request_id,
-        outcome: record.outcome.as_str().to_owned(),
+        outcome: record.outcome,
         action: record.action.to_owned(),
         entity_type: record.entity_type.to_owned(),
         entity_id: record.entity_id,
@@ -390,12 +375,12 @@ mod tests {
             tenant_id: TenantId::generate(),
             seq: 1,
             occurred_at: DateTime::<Utc>::UNIX_EPOCH,
-            actor_kind: "cli".into(),
+            actor_kind: ActorKind::Cli,
             actor_user_id: None,
             actor_label: "command line".into(),
             client_addr: None,
             request_id: None,
-            outcome: "success".into(),
+            outcome: Outcome::Success,
             action: "organisation.create".into(),
             entity_type: "organisation".into(),
             entity_id: None,

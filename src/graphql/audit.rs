@@ -12,11 +12,48 @@ use crate::audit::{self, AuditFilter};
 use crate::auth::guard::{RequirePermission, requires};
 use crate::auth::permission::Permission;
 
+/// What kind of actor an event records.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditActorKind {
+    /// A signed-in user, through the API (`userId` says who).
+    User,
+    /// The operator, through the `vaskem` command line.
+    Cli,
+}
+
+impl From<entity::ActorKind> for AuditActorKind {
+    fn from(kind: entity::ActorKind) -> Self {
+        match kind {
+            entity::ActorKind::User => Self::User,
+            entity::ActorKind::Cli => Self::Cli,
+        }
+    }
+}
+
+/// How an audited attempt ended.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditOutcome {
+    Success,
+    /// Refused: wrong credentials, bad input.
+    Failure,
+    /// Refused by a rule: a locked-out account, a deactivated user.
+    Denied,
+}
+
+impl From<entity::Outcome> for AuditOutcome {
+    fn from(outcome: entity::Outcome) -> Self {
+        match outcome {
+            entity::Outcome::Success => Self::Success,
+            entity::Outcome::Failure => Self::Failure,
+            entity::Outcome::Denied => Self::Denied,
+        }
+    }
+}
+
 /// Who acted.
 #[derive(SimpleObject)]
 pub struct AuditActor {
-    /// `user` or `cli`.
-    kind: String,
+    kind: AuditActorKind,
     user_id: Option<ID>,
     /// The user's email at the time, or "command line".
     label: String,
@@ -31,8 +68,7 @@ pub struct AuditEvent {
     actor: AuditActor,
     client_address: Option<String>,
     request_id: Option<String>,
-    /// `success`, `failure` or `denied`.
-    outcome: String,
+    outcome: AuditOutcome,
     /// e.g. `user.invite`, `role.update`, `organisation.rename`.
     action: String,
     entity_type: String,
@@ -48,13 +84,13 @@ impl From<audit_event::Model> for AuditEvent {
             sequence: event.seq,
             occurred_at: event.occurred_at,
             actor: AuditActor {
-                kind: event.actor_kind,
+                kind: event.actor_kind.into(),
                 user_id: event.actor_user_id.map(global_id),
                 label: event.actor_label,
             },
             client_address: event.client_addr,
             request_id: event.request_id,
-            outcome: event.outcome,
+            outcome: event.outcome.into(),
             action: event.action,
             entity_type: event.entity_type.clone(),
             entity_id: event

@@ -90,8 +90,8 @@ async fn committed_change_has_its_event(backend: Backend) {
     );
     let rename = &events[2];
     assert_eq!(rename.seq, 3);
-    assert_eq!(rename.actor_kind, "cli");
-    assert_eq!(rename.outcome, "success");
+    assert_eq!(rename.actor_kind, entity::ActorKind::Cli);
+    assert_eq!(rename.outcome, entity::Outcome::Success);
     assert_eq!(rename.entity_type, "organisation");
     assert_eq!(
         rename.entity_id.as_deref(),
@@ -308,12 +308,12 @@ fn canonical_fields(event: &audit_event::Model) -> Vec<Value> {
                 .occurred_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
         ),
-        json!(event.actor_kind),
+        json!(sea_orm::ActiveEnum::to_value(&event.actor_kind)),
         json!(event.actor_user_id.map(|id| id.to_string())),
         json!(event.actor_label),
         json!(event.client_addr),
         json!(event.request_id),
-        json!(event.outcome),
+        json!(sea_orm::ActiveEnum::to_value(&event.outcome)),
         json!(event.action),
         json!(event.entity_type),
         json!(event.entity_id),

@@ -510,7 +510,7 @@ async fn password_change_ends_other_sessions(backend: Backend) {
         .as_array()
         .expect("events")
         .iter()
-        .filter(|e| e["outcome"] == "failure")
+        .filter(|e| e["outcome"] == "FAILURE")
         .count();
     // One wrong guess earlier in this test, five now.
     assert_eq!(failures, 6, "{log}");

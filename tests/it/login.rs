@@ -102,7 +102,7 @@ async fn an_account_locks_after_repeated_failures_on_every_node(backend: Backend
     assert_eq!(
         events
             .iter()
-            .filter(|e| e.action == "user.login" && e.outcome == "failure")
+            .filter(|e| e.action == "user.login" && e.outcome == entity::Outcome::Failure)
             .count(),
         3
     );
@@ -171,7 +171,7 @@ async fn parallel_attempts_cannot_outrun_the_limit(backend: Backend) {
         .expect("events");
     let checked = events
         .iter()
-        .filter(|e| e.action == "user.login" && e.outcome == "failure")
+        .filter(|e| e.action == "user.login" && e.outcome == entity::Outcome::Failure)
         .count();
     assert_eq!(checked, 3, "passwords checked in a burst of 20");
     assert!(
@@ -286,7 +286,7 @@ async fn sign_in_is_per_organisation(backend: Backend) {
                 .await
                 .expect("events")
                 .into_iter()
-                .filter(|e| e.outcome == "failure" || e.action == "user.lockout")
+                .filter(|e| e.outcome == entity::Outcome::Failure || e.action == "user.lockout")
                 .count()
         }
     };

@@ -123,7 +123,7 @@ async fn wrong_password_and_unknown_email_fail_alike(backend: Backend) {
         .expect("events");
     let failed: Vec<_> = events.iter().filter(|e| e.action == "user.login").collect();
     assert_eq!(failed.len(), 1);
-    assert_eq!(failed[0].outcome, "failure");
+    assert_eq!(failed[0].outcome, entity::Outcome::Failure);
     assert!(!failed[0].detail.contains("not the right password"));
 }
 
@@ -236,7 +236,7 @@ async fn audit_events_name_the_client_and_request(backend: Backend) {
         .iter()
         .find(|e| e.action == "organisation.rename")
         .expect("rename event");
-    assert_eq!(rename.actor_kind, "user");
+    assert_eq!(rename.actor_kind, entity::ActorKind::User);
     assert_eq!(rename.actor_label, email);
     assert!(rename.actor_user_id.is_some());
     assert_eq!(rename.client_addr.as_deref(), Some("127.0.0.1"));

@@ -1,4 +1,5 @@
-//! The fixed value sets (tracking mode, location kind, place kind) are GraphQL enums end to end:
+//! The fixed value sets (tracking mode, location kind, place kind, an audit event's actor kind
+//! and outcome) are GraphQL enums end to end:
 //! every value goes in and comes back out under its enum name on both engines, is stored as the
 //! lower-case text the columns always held, and anything else is refused before a resolver runs.
 
@@ -16,6 +17,7 @@ on_both_databases!(
     every_location_kind_round_trips,
     every_place_kind_round_trips,
     a_value_outside_a_set_is_a_validation_error,
+    audit_actor_kinds_and_outcomes_round_trip,
 );
 
 /// The one text `sql` selects as `v`, read past the API (each test has its own database).
@@ -351,4 +353,68 @@ async fn a_value_outside_a_set_is_a_validation_error(backend: Backend) {
     }
     let after = call(&app, s, "{ auditEvents { totalCount } }", json!({})).await["data"]["auditEvents"]["totalCount"].clone();
     assert_eq!(before, after, "nothing was written");
+}
+
+/// An audit event's actor kind and outcome: the operator's event is CLI, a user's USER, a
+/// refused sign-in FAILURE; stored as the lower-case text the chain was always computed over.
+async fn audit_actor_kinds_and_outcomes_round_trip(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let owner = app.member_of_new_organisation("Audited").await;
+    let slug = app.database.slug_of(&owner.email).await;
+    let refused = app
+        .try_login_to(&slug, &owner.email, "not the password at all")
+        .await;
+    assert!(refused.is_err());
+    let data = app
+        .ok(
+            &owner.session,
+            "mutation { renameOrganisation(input: { name: \"Audited Ltd\" }) { organisation { name } userErrors { message } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data["renameOrganisation"]["organisation"]["name"],
+        "Audited Ltd"
+    );
+    let events = app
+        .ok(
+            &owner.session,
+            "{ auditEvents(sort: { direction: ASC }) { nodes { action outcome actor { kind } } } }",
+            json!({}),
+        )
+        .await;
+    let seen: Vec<(String, String, String)> = events["auditEvents"]["nodes"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap_or_default().to_owned(),
+                e["outcome"].as_str().unwrap_or_default().to_owned(),
+                e["actor"]["kind"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let has = |action: &str, outcome: &str, kind: &str| {
+        seen.iter()
+            .any(|(a, o, k)| a == action && o == outcome && k == kind)
+    };
+    assert!(has("organisation.create", "SUCCESS", "CLI"), "{seen:?}");
+    assert!(
+        has("user.login", "FAILURE", "CLI") || has("user.login", "FAILURE", "USER"),
+        "{seen:?}"
+    );
+    assert!(has("organisation.rename", "SUCCESS", "USER"), "{seen:?}");
+    assert_eq!(
+        stored(
+            &app,
+            "SELECT actor_kind AS v FROM audit_events WHERE action = 'organisation.rename'"
+        )
+        .await,
+        "user"
+    );
+    assert_eq!(
+        stored(&app, "SELECT outcome AS v FROM audit_events WHERE action = 'user.login' AND outcome <> 'success' ORDER BY seq LIMIT 1").await,
+        "failure"
+    );
 }

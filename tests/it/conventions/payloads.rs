@@ -98,7 +98,7 @@ async fn validation_failures_come_back_in_user_errors(backend: Backend) {
         events["nodes"][0]["action"], "user.password_change",
         "{log}"
     );
-    assert_eq!(events["nodes"][0]["outcome"], "failure", "{log}");
+    assert_eq!(events["nodes"][0]["outcome"], "FAILURE", "{log}");
 }
 
 /// Objects come back with their keys in the order the document asked for them, however the
