@@ -130,7 +130,7 @@ impl AuditKeyArgs {
 enum Command {
     /// Run the HTTP service (migrates the database first; on PostgreSQL only over
     /// --migrate-database-url, or the connection itself if --allow-owner-connection).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply pending database migrations and exit.
     Migrate(DatabaseArgs),
     /// Manage organisations (tenants).
@@ -206,6 +206,8 @@ struct ServeArgs {
     throttle: LoginThrottle,
     #[command(flatten)]
     connections: crate::http::server::ConnectionLimits,
+    #[command(flatten)]
+    security_txt: crate::http::security_txt::SecurityTxt,
     /// Most database connections the server holds open (1 to 1000).
     #[arg(long, env = "VASKEM_DATABASE_POOL_SIZE", default_value_t = Database::DEFAULT_POOL_SIZE,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -327,7 +329,7 @@ async fn connect_existing(args: &DatabaseArgs, audit_keys: AuditKeys) -> anyhow:
 
 async fn dispatch(command: Command, key_args: AuditKeyArgs) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Serve(args) => serve(args, key_args.load(KeyUse::Sign)?).await,
+        Command::Serve(args) => serve(*args, key_args.load(KeyUse::Sign)?).await,
         Command::Migrate(database) => {
             connect(&database, AuditKeys::none()).await?;
             println!("migrations applied");
@@ -522,6 +524,7 @@ async fn serve(args: ServeArgs, audit_keys: AuditKeys) -> anyhow::Result<ExitCod
             throttle: args.throttle,
         },
         trust_forwarded_for: args.trust_forwarded_for,
+        security_txt: args.security_txt,
         client_timeout: args.connections.client_timeout(),
     };
     tracing::info!(address = %listener.local_addr()?, "VasKem listening");
@@ -670,6 +673,10 @@ mod tests {
         assert_eq!(
             format!("{:?}", args.connections),
             format!("{:?}", ConnectionLimits::default())
+        );
+        assert_eq!(
+            format!("{:?}", args.security_txt),
+            format!("{:?}", crate::http::security_txt::SecurityTxt::default())
         );
     }
 }

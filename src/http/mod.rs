@@ -3,6 +3,7 @@
 mod body;
 mod graphiql;
 mod graphql;
+pub mod security_txt;
 pub mod server;
 
 use std::sync::Arc;
@@ -32,6 +33,24 @@ pub(crate) const REQUEST_ID: &str = "x-request-id";
 /// Largest request body accepted, in bytes (1 MiB).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// No page of the service uses a browser feature that needs a grant: every powerful one is
+/// switched off, for the page and anything it could embed.
+const PERMISSIONS_POLICY_NONE: &str = "accelerometer=(), ambient-light-sensor=(), autoplay=(), \
+     battery=(), bluetooth=(), camera=(), display-capture=(), encrypted-media=(), \
+     fullscreen=(), geolocation=(), gyroscope=(), hid=(), idle-detection=(), \
+     magnetometer=(), microphone=(), midi=(), payment=(), picture-in-picture=(), \
+     publickey-credentials-get=(), screen-wake-lock=(), serial=(), usb=(), \
+     web-share=(), xr-spatial-tracking=()";
+
+/// Another site's window may not hold a reference to ours (`window.opener`), nor load our
+/// responses as resources: both keep a signed-in page out of cross-origin reach.
+const PERMISSIONS_POLICY: header::HeaderName =
+    header::HeaderName::from_static("permissions-policy");
+const CROSS_ORIGIN_OPENER_POLICY: header::HeaderName =
+    header::HeaderName::from_static("cross-origin-opener-policy");
+const CROSS_ORIGIN_RESOURCE_POLICY: header::HeaderName =
+    header::HeaderName::from_static("cross-origin-resource-policy");
+
 /// Responses that are not pages load nothing and may not be framed.
 const API_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
 
@@ -46,6 +65,8 @@ pub struct AppState {
     pub trust_forwarded_for: bool,
     /// How long a client has to send a request body (the headers' limit is the server's).
     pub client_timeout: std::time::Duration,
+    /// What `/.well-known/security.txt` says.
+    pub security_txt: security_txt::SecurityTxt,
 }
 
 /// The whole service as a router, so tests run exactly what production runs.
@@ -58,6 +79,7 @@ pub fn app(state: AppState) -> Router {
         .route("/graphiql/assets/{file}", get(graphiql::asset))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route(security_txt::PATH, get(security_txt::serve))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -85,6 +107,18 @@ pub fn app(state: AppState) -> Router {
                 .layer(SetResponseHeaderLayer::overriding(
                     header::REFERRER_POLICY,
                     HeaderValue::from_static("no-referrer"),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(
+                    PERMISSIONS_POLICY,
+                    HeaderValue::from_static(PERMISSIONS_POLICY_NONE),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(
+                    CROSS_ORIGIN_OPENER_POLICY,
+                    HeaderValue::from_static("same-origin"),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(
+                    CROSS_ORIGIN_RESOURCE_POLICY,
+                    HeaderValue::from_static("same-origin"),
                 ))
                 .layer(CatchPanicLayer::custom(|_| {
                     error_response(

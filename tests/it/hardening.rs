@@ -296,6 +296,23 @@ fn assert_edge(response: &reqwest::Response, what: &str) {
     assert_eq!(headers["x-content-type-options"], "nosniff", "{what}");
     assert_eq!(headers["x-frame-options"], "DENY", "{what}");
     assert_eq!(headers["referrer-policy"], "no-referrer", "{what}");
+    assert_eq!(
+        headers["cross-origin-opener-policy"], "same-origin",
+        "{what}"
+    );
+    assert_eq!(
+        headers["cross-origin-resource-policy"], "same-origin",
+        "{what}"
+    );
+    let permissions = headers["permissions-policy"].to_str().unwrap_or_default();
+    assert!(
+        permissions.contains("camera=()") && permissions.contains("geolocation=()"),
+        "{what}: {permissions}"
+    );
+    assert!(
+        !permissions.contains("self") && !permissions.contains('*'),
+        "{what}: nothing granted: {permissions}"
+    );
     assert!(
         headers.contains_key("content-security-policy"),
         "{what}: {headers:?}"

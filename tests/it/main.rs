@@ -16,6 +16,7 @@ mod login;
 mod permissions;
 mod request_cost;
 mod schema;
+mod security_txt;
 mod session;
 mod stock;
 mod stock_edges;

@@ -12,12 +12,13 @@ use vaskem::{AppState, app};
 use super::database::{Backend, TEST_PASSWORD, TEST_ROUNDS, TestDatabase};
 
 /// What a test may change about the app it starts.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct TestOptions {
     pub limits: QueryLimits,
     pub auth: AuthSettings,
     pub trust_forwarded_for: bool,
     pub connections: vaskem::http::server::ConnectionLimits,
+    pub security_txt: vaskem::http::security_txt::SecurityTxt,
 }
 
 impl Default for TestOptions {
@@ -34,6 +35,7 @@ impl Default for TestOptions {
             },
             trust_forwarded_for: false,
             connections: vaskem::http::server::ConnectionLimits::default(),
+            security_txt: vaskem::http::security_txt::SecurityTxt::default(),
         }
     }
 }
@@ -89,6 +91,7 @@ impl TestApp {
             auth: options.auth,
             trust_forwarded_for: options.trust_forwarded_for,
             client_timeout: options.connections.client_timeout(),
+            security_txt: options.security_txt,
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
