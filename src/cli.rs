@@ -212,9 +212,16 @@ struct ServeArgs {
     #[arg(long, env = "VASKEM_DATABASE_POOL_SIZE", default_value_t = Database::DEFAULT_POOL_SIZE,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
     database_pool_size: u32,
-    /// Behind a reverse proxy: take the client address from the last X-Forwarded-For entry.
-    #[arg(long, env = "VASKEM_TRUST_FORWARDED_FOR", default_value_t = false)]
-    trust_forwarded_for: bool,
+    /// Reverse proxies whose X-Forwarded-For is believed: addresses or CIDR ranges,
+    /// comma-separated (`127.0.0.1,10.0.0.0/8`). A request from one of them counts as coming from
+    /// the last address it appended; from anyone else the header is ignored.
+    #[arg(
+        long = "trust-proxy",
+        env = "VASKEM_TRUST_PROXY",
+        value_delimiter = ',',
+        value_parser = proxy_range
+    )]
+    trust_proxy: Vec<ipnet::IpNet>,
     /// PostgreSQL: the schema owner's URL, used only to apply migrations before serving; requests
     /// go over `--database-url`, a login role that owns nothing.
     #[arg(long, env = "VASKEM_MIGRATE_DATABASE_URL")]
@@ -278,6 +285,16 @@ enum AuditCommand {
     /// Append a fresh key to the audit key file (creating it if needed): it signs from now on,
     /// the older keys still verify. Copy the file to every node and restart them.
     NewKey,
+}
+
+/// A proxy's address (`127.0.0.1`, a single host) or range (`10.0.0.0/8`).
+fn proxy_range(value: &str) -> Result<ipnet::IpNet, String> {
+    let value = value.trim();
+    value
+        .parse::<ipnet::IpNet>()
+        .or_else(|_| value.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map(|range| range.trunc())
+        .map_err(|_| format!("{value:?} is no IP address or CIDR range"))
 }
 
 /// Parses the command line and runs it.
@@ -523,7 +540,7 @@ async fn serve(args: ServeArgs, audit_keys: AuditKeys) -> anyhow::Result<ExitCod
             sessions: args.sessions,
             throttle: args.throttle,
         },
-        trust_forwarded_for: args.trust_forwarded_for,
+        trusted_proxies: args.trust_proxy,
         security_txt: args.security_txt,
         client_timeout: args.connections.client_timeout(),
     };
@@ -674,9 +691,23 @@ mod tests {
             format!("{:?}", args.connections),
             format!("{:?}", ConnectionLimits::default())
         );
+        assert!(
+            args.trust_proxy.is_empty(),
+            "no proxy is trusted unless named"
+        );
         assert_eq!(
             format!("{:?}", args.security_txt),
             format!("{:?}", crate::http::security_txt::SecurityTxt::default())
         );
+    }
+
+    #[test]
+    fn proxies_are_addresses_or_ranges() {
+        let parsed = |value: &str| super::proxy_range(value).map(|range| range.to_string());
+        assert_eq!(parsed("127.0.0.1").as_deref(), Ok("127.0.0.1/32"));
+        assert_eq!(parsed("10.1.2.3/8").as_deref(), Ok("10.0.0.0/8"));
+        assert_eq!(parsed("::1").as_deref(), Ok("::1/128"));
+        assert!(parsed("10.0.0.0/33").is_err());
+        assert!(parsed("proxy.example").is_err());
     }
 }

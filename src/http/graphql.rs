@@ -266,8 +266,13 @@ async fn execute(
 /// `X-Forwarded-For`. Only that last entry is the proxy's word: earlier ones are whatever the
 /// client sent, so when the last is no address the caller is unknown (`None`), never an earlier one.
 fn client_address(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Option<String> {
-    if !state.trust_forwarded_for {
-        return Some(peer.ip().to_string());
+    let peer_ip = peer.ip();
+    if !state
+        .trusted_proxies
+        .iter()
+        .any(|proxy| proxy.contains(&peer_ip))
+    {
+        return Some(peer_ip.to_string());
     }
     let last = headers
         .get_all("x-forwarded-for")

@@ -60,9 +60,10 @@ pub struct AppState {
     pub db: Database,
     pub schemas: Schemas,
     pub auth: AuthSettings,
-    /// Take the client address from the last `X-Forwarded-For` entry (set only behind a proxy
-    /// that overwrites or appends it, such as the bundled nginx site).
-    pub trust_forwarded_for: bool,
+    /// The reverse proxies (addresses and ranges) whose `X-Forwarded-For` is believed: from
+    /// them, the client address is the entry they appended last; from anyone else the header is
+    /// ignored.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// How long a client has to send a request body (the headers' limit is the server's).
     pub client_timeout: std::time::Duration,
     /// What `/.well-known/security.txt` says.

@@ -16,7 +16,7 @@ use super::database::{Backend, TEST_PASSWORD, TEST_ROUNDS, TestDatabase};
 pub struct TestOptions {
     pub limits: QueryLimits,
     pub auth: AuthSettings,
-    pub trust_forwarded_for: bool,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     pub connections: vaskem::http::server::ConnectionLimits,
     pub security_txt: vaskem::http::security_txt::SecurityTxt,
 }
@@ -33,7 +33,7 @@ impl Default for TestOptions {
                     ..LoginThrottle::default()
                 },
             },
-            trust_forwarded_for: false,
+            trusted_proxies: Vec::new(),
             connections: vaskem::http::server::ConnectionLimits::default(),
             security_txt: vaskem::http::security_txt::SecurityTxt::default(),
         }
@@ -89,7 +89,7 @@ impl TestApp {
             db: pool,
             schemas: Schemas::new(options.limits),
             auth: options.auth,
-            trust_forwarded_for: options.trust_forwarded_for,
+            trusted_proxies: options.trusted_proxies,
             client_timeout: options.connections.client_timeout(),
             security_txt: options.security_txt,
         };
