@@ -194,6 +194,11 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "VASKEM_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// Also listen on this address for plain HTTP, only to send pages to HTTPS (308 to the same
+    /// host, path and query; to --public-url when given) and to refuse API requests, which have
+    /// already sent their credentials in clear.
+    #[arg(long = "redirect-http", env = "VASKEM_REDIRECT_HTTP")]
+    redirect_http: Option<SocketAddr>,
     #[command(flatten)]
     database: DatabaseArgs,
     #[command(flatten)]
@@ -521,6 +526,14 @@ async fn serve(args: ServeArgs, audit_keys: AuditKeys) -> anyhow::Result<ExitCod
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|err| anyhow::anyhow!("cannot listen on {}: {err}", args.listen))?;
+    let redirect_listener = match args.redirect_http {
+        Some(address) => Some(
+            tokio::net::TcpListener::bind(address)
+                .await
+                .map_err(|err| anyhow::anyhow!("cannot listen on {address}: {err}"))?,
+        ),
+        None => None,
+    };
     tracing::info!(
         signing = audit_keys.signing().map(|key| key.id()).unwrap_or_default(),
         keys = audit_keys.ids().len(),
@@ -532,6 +545,12 @@ async fn serve(args: ServeArgs, audit_keys: AuditKeys) -> anyhow::Result<ExitCod
         println!("\nFirst start on an empty database: created the demo organisation.");
         print_demo_login(&demo);
     }
+    let redirects = redirect_listener.map(|listener| {
+        (
+            listener,
+            crate::http::redirect::app(args.security_txt.public_url.clone()),
+        )
+    });
     let state = AppState {
         db,
         schemas: Schemas::new(args.limits),
@@ -545,13 +564,24 @@ async fn serve(args: ServeArgs, audit_keys: AuditKeys) -> anyhow::Result<ExitCod
         client_timeout: args.connections.client_timeout(),
     };
     tracing::info!(address = %listener.local_addr()?, "VasKem listening");
-    crate::http::server::serve(
-        listener,
-        crate::app(state),
-        args.connections,
-        shutdown_signal(),
-    )
-    .await;
+    let redirecting = async {
+        if let Some((listener, redirect)) = redirects {
+            if let Ok(address) = listener.local_addr() {
+                tracing::info!(%address, "redirecting plain HTTP to HTTPS");
+            }
+            crate::http::server::serve(listener, redirect, args.connections, shutdown_signal())
+                .await;
+        }
+    };
+    tokio::join!(
+        crate::http::server::serve(
+            listener,
+            crate::app(state),
+            args.connections,
+            shutdown_signal(),
+        ),
+        redirecting,
+    );
     Ok(ExitCode::SUCCESS)
 }
 

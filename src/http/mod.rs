@@ -3,6 +3,7 @@
 mod body;
 mod graphiql;
 mod graphql;
+pub mod redirect;
 pub mod security_txt;
 pub mod server;
 

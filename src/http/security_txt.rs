@@ -123,7 +123,7 @@ pub const PATH: &str = "/.well-known/security.txt";
 
 /// The request's host if it is a plain host name or address (with an optional port): anything
 /// else is not repeated into the file.
-fn plain_host(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn plain_host(headers: &HeaderMap) -> Option<&str> {
     let host = headers.get(header::HOST)?.to_str().ok()?;
     let plain = !host.is_empty()
         && host.len() <= 255

@@ -14,6 +14,7 @@ mod kit;
 mod ledger;
 mod login;
 mod permissions;
+mod redirect;
 mod request_cost;
 mod schema;
 mod security_txt;
