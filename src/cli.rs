@@ -194,6 +194,13 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "VASKEM_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// The TLS certificate chain (PEM) to serve HTTPS with; needs --tls-key. Reloaded on SIGHUP
+    /// and when the file changes, without dropping connections.
+    #[arg(long = "tls-cert", env = "VASKEM_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// The certificate's private key (PEM); needs --tls-cert.
+    #[arg(long = "tls-key", env = "VASKEM_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
     /// Also listen on this address for plain HTTP, only to send pages to HTTPS (308 to the same
     /// host, path and query; to --public-url when given) and to refuse API requests, which have
     /// already sent their credentials in clear.
@@ -291,6 +298,9 @@ enum AuditCommand {
     /// the older keys still verify. Copy the file to every node and restart them.
     NewKey,
 }
+
+/// How often the TLS files are checked for a new certificate (SIGHUP reloads at once).
+const TLS_RELOAD_POLL: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// A proxy's address (`127.0.0.1`, a single host) or range (`10.0.0.0/8`).
 fn proxy_range(value: &str) -> Result<ipnet::IpNet, String> {
@@ -563,7 +573,30 @@ async fn serve(args: ServeArgs, audit_keys: AuditKeys) -> anyhow::Result<ExitCod
         security_txt: args.security_txt,
         client_timeout: args.connections.client_timeout(),
     };
-    tracing::info!(address = %listener.local_addr()?, "VasKem listening");
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let files = crate::http::tls::TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            };
+            let (acceptor, current) = crate::http::tls::acceptor(&files)?;
+            tokio::spawn(crate::http::tls::keep_current(
+                files,
+                current,
+                TLS_RELOAD_POLL,
+            ));
+            tracing::info!(address = %listener.local_addr()?, "VasKem listening (HTTPS, TLS 1.2 and 1.3)");
+            Some(acceptor)
+        }
+        _ => {
+            tracing::info!(
+                address = %listener.local_addr()?,
+                "VasKem listening over plain HTTP, for local use: give --tls-cert and --tls-key, \
+                 or put a TLS proxy in front, before anyone else reaches it"
+            );
+            None
+        }
+    };
     let redirecting = async {
         if let Some((listener, redirect)) = redirects {
             if let Ok(address) = listener.local_addr() {
@@ -574,10 +607,11 @@ async fn serve(args: ServeArgs, audit_keys: AuditKeys) -> anyhow::Result<ExitCod
         }
     };
     tokio::join!(
-        crate::http::server::serve(
+        crate::http::server::serve_maybe_tls(
             listener,
             crate::app(state),
             args.connections,
+            tls,
             shutdown_signal(),
         ),
         redirecting,

@@ -6,6 +6,7 @@ mod graphql;
 pub mod redirect;
 pub mod security_txt;
 pub mod server;
+pub mod tls;
 
 use std::sync::Arc;
 
@@ -55,6 +56,27 @@ const CROSS_ORIGIN_RESOURCE_POLICY: header::HeaderName =
 /// Responses that are not pages load nothing and may not be framed.
 const API_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
 
+/// Marks a request that arrived over the built-in TLS listener.
+#[derive(Clone, Copy, Debug)]
+pub struct OverHttps;
+
+/// Two years, subdomains included: what browsers' preload lists ask for.
+const STRICT_TRANSPORT_SECURITY: &str = "max-age=63072000; includeSubDomains";
+
+/// HSTS on every answer given over HTTPS, errors included; never over plain HTTP, where a
+/// browser ignores it and a proxy's own HTTPS is its to announce.
+async fn strict_transport_security(request: Request, next: axum::middleware::Next) -> Response {
+    let https = request.extensions().get::<OverHttps>().is_some();
+    let mut response = next.run(request).await;
+    if https {
+        response.headers_mut().insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(STRICT_TRANSPORT_SECURITY),
+        );
+    }
+    response
+}
+
 /// Everything a request handler may use.
 #[derive(Clone)]
 pub struct AppState {
@@ -90,6 +112,7 @@ pub fn app(state: AppState) -> Router {
             // Outermost first. Every response, refusals included, passes through the request id
             // and security header layers: nothing that answers early sits outside them.
             ServiceBuilder::new()
+                .layer(axum::middleware::from_fn(strict_transport_security))
                 .layer(map_request(drop_unusable_request_id))
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(TraceLayer::new_for_http().make_span_with(request_span))

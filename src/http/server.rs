@@ -73,6 +73,18 @@ pub async fn serve(
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()>,
 ) {
+    serve_maybe_tls(listener, app, limits, None, shutdown).await;
+}
+
+/// [`serve`], over TLS when `tls` is given: the handshake runs in the connection's own task,
+/// within the client timeout, and a connection that fails it is dropped.
+pub async fn serve_maybe_tls(
+    listener: TcpListener,
+    app: Router,
+    limits: ConnectionLimits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shutdown: impl Future<Output = ()>,
+) {
     let slots = Arc::new(Semaphore::new(limits.max_connections as usize));
     let graceful = GracefulShutdown::new();
     let mut builder = hyper::server::conn::http1::Builder::new();
@@ -99,15 +111,37 @@ pub async fn serve(
             continue;
         };
         let router = app.clone();
+        let https = tls.is_some();
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
+            if https {
+                request.extensions_mut().insert(super::OverHttps);
+            }
             router.clone().oneshot(request)
         });
         // No upgrades: the service offers no WebSocket or other protocol switch.
-        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        let Some(acceptor) = tls.clone() else {
+            let connection =
+                graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+            tokio::spawn(async move {
+                // A client that goes away or times out is not an error worth a log line.
+                let _ = connection.await;
+                drop(slot);
+            });
+            continue;
+        };
+        let watcher = graceful.watcher();
+        let builder = builder.clone();
+        let handshake_timeout = limits.client_timeout();
         tokio::spawn(async move {
-            // A client that goes away or times out is not an error worth a log line.
-            let _ = connection.await;
+            let Ok(Ok(stream)) =
+                tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await
+            else {
+                return;
+            };
+            let _ = watcher
+                .watch(builder.serve_connection(TokioIo::new(stream), service))
+                .await;
             drop(slot);
         });
     }

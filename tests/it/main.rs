@@ -22,5 +22,6 @@ mod session;
 mod stock;
 mod stock_edges;
 mod tenancy;
+mod tls;
 mod unique_keys;
 mod value_sets;
