@@ -170,6 +170,9 @@ pub(super) async fn serve(State(state): State<Arc<AppState>>, headers: HeaderMap
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=86400"),
     );
+    // Canonical names the requested host when --public-url is not set: a shared cache must not
+    // hand one host's file to another.
+    response_headers.insert(header::VARY, HeaderValue::from_static("host"));
     response
 }
 

@@ -66,6 +66,7 @@ async fn fetch(app: &TestApp, host: Option<&str>) -> (String, String) {
     }
     let response = request.send().await.expect("security.txt");
     assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["vary"], "host");
     let content_type = response.headers()["content-type"]
         .to_str()
         .unwrap_or_default()
