@@ -299,6 +299,19 @@ enum AuditCommand {
     NewKey,
 }
 
+/// The service needs no privilege: a process running as root turns any flaw into the whole
+/// machine. It still starts (a container may map root to nobody), but says so where an operator
+/// looks first.
+fn warn_if_root() {
+    if rustix::process::geteuid().is_root() {
+        tracing::warn!(
+            "running as root: run VasKem as a dedicated unprivileged user (the Docker image and \
+             deploy/vaskem.service do); to listen on a port below 1024 give it only \
+             CAP_NET_BIND_SERVICE, or put nginx in front"
+        );
+    }
+}
+
 /// How often the TLS files are checked for a new certificate (SIGHUP reloads at once).
 const TLS_RELOAD_POLL: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -532,6 +545,7 @@ fn read_admin_password() -> anyhow::Result<String> {
 }
 
 async fn serve(args: ServeArgs, audit_keys: AuditKeys) -> anyhow::Result<ExitCode> {
+    warn_if_root();
     // Bind first: a demo password printed by a process that then cannot listen would be lost.
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

@@ -4,16 +4,16 @@
 //! the CSRF defence: a cross-site form cannot send JSON), one operation per request (no batches),
 //! and GET may carry queries only.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::extract::{Extension, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::forwarded::Caller;
 use super::{AppState, error_response};
 use tower_cookies::Cookies;
 
@@ -25,7 +25,7 @@ use crate::tenancy::RequestOrigin;
 
 pub(super) async fn post(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(caller): Extension<Caller>,
     cookies: Cookies,
     headers: HeaderMap,
     body: Bytes,
@@ -54,12 +54,12 @@ pub(super) async fn post(
             );
         }
     };
-    execute(&state, peer, &headers, cookies, request, Transport::Post).await
+    execute(&state, caller, &headers, cookies, request, Transport::Post).await
 }
 
 pub(super) async fn get(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(caller): Extension<Caller>,
     cookies: Cookies,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
@@ -81,7 +81,7 @@ pub(super) async fn get(
             );
         }
     };
-    execute(&state, peer, &headers, cookies, request, Transport::Get).await
+    execute(&state, caller, &headers, cookies, request, Transport::Get).await
 }
 
 /// How the request arrived: GET may only read.
@@ -127,7 +127,7 @@ const MAX_ERRORS: usize = 50;
 
 async fn execute(
     state: &AppState,
-    peer: SocketAddr,
+    caller: Caller,
     headers: &HeaderMap,
     cookies: Cookies,
     mut request: async_graphql::Request,
@@ -154,7 +154,7 @@ async fn execute(
         return response;
     }
     let origin = RequestOrigin {
-        client_addr: client_address(state, peer, headers),
+        client_addr: caller.address.map(|address| address.to_string()),
         request_id: headers
             .get(super::REQUEST_ID)
             .and_then(|value| value.to_str().ok())
@@ -260,32 +260,6 @@ async fn execute(
         header::HeaderValue::from_static("no-store"),
     );
     http_response
-}
-
-/// The caller's address: the TCP peer, or behind a trusted proxy the address it appended last to
-/// `X-Forwarded-For`. Only that last entry is the proxy's word: earlier ones are whatever the
-/// client sent, so when the last is no address the caller is unknown (`None`), never an earlier one.
-fn client_address(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Option<String> {
-    let peer_ip = peer.ip();
-    if !state
-        .trusted_proxies
-        .iter()
-        .any(|proxy| proxy.contains(&peer_ip))
-    {
-        return Some(peer_ip.to_string());
-    }
-    let last = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .next_back()?
-        .to_str()
-        .ok()?
-        .rsplit(',')
-        .next()?
-        .trim();
-    last.parse::<std::net::IpAddr>()
-        .ok()
-        .map(|address| address.to_string())
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

@@ -1,6 +1,7 @@
 //! The HTTP edge: routes, request limits, and the GraphQL transport rules.
 
 mod body;
+pub mod forwarded;
 mod graphiql;
 mod graphql;
 pub mod redirect;
@@ -60,32 +61,14 @@ const API_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; frame-ancestors '
 #[derive(Clone, Copy, Debug)]
 pub struct OverHttps;
 
-/// Two years, subdomains included: what browsers' preload lists ask for.
-const STRICT_TRANSPORT_SECURITY: &str = "max-age=63072000; includeSubDomains";
-
-/// HSTS on every answer given over HTTPS, errors included; never over plain HTTP, where a
-/// browser ignores it and a proxy's own HTTPS is its to announce.
-async fn strict_transport_security(request: Request, next: axum::middleware::Next) -> Response {
-    let https = request.extensions().get::<OverHttps>().is_some();
-    let mut response = next.run(request).await;
-    if https {
-        response.headers_mut().insert(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static(STRICT_TRANSPORT_SECURITY),
-        );
-    }
-    response
-}
-
 /// Everything a request handler may use.
 #[derive(Clone)]
 pub struct AppState {
     pub db: Database,
     pub schemas: Schemas,
     pub auth: AuthSettings,
-    /// The reverse proxies (addresses and ranges) whose `X-Forwarded-For` is believed: from
-    /// them, the client address is the entry they appended last; from anyone else the header is
-    /// ignored.
+    /// The reverse proxies (addresses and ranges) whose `X-Forwarded-For` and
+    /// `X-Forwarded-Proto` are believed (see [`forwarded`]); from anyone else they are ignored.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// How long a client has to send a request body (the headers' limit is the server's).
     pub client_timeout: std::time::Duration,
@@ -96,6 +79,10 @@ pub struct AppState {
 /// The whole service as a router, so tests run exactly what production runs.
 pub fn app(state: AppState) -> Router {
     let client_timeout = state.client_timeout;
+    let proxy_rules = Arc::new(forwarded::ProxyRules {
+        trusted: state.trusted_proxies.clone(),
+        public_url: state.security_txt.public_url.clone(),
+    });
     let state = Arc::new(state);
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
@@ -112,7 +99,6 @@ pub fn app(state: AppState) -> Router {
             // Outermost first. Every response, refusals included, passes through the request id
             // and security header layers: nothing that answers early sits outside them.
             ServiceBuilder::new()
-                .layer(axum::middleware::from_fn(strict_transport_security))
                 .layer(map_request(drop_unusable_request_id))
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(TraceLayer::new_for_http().make_span_with(request_span))
@@ -145,6 +131,9 @@ pub fn app(state: AppState) -> Router {
                     CROSS_ORIGIN_RESOURCE_POLICY,
                     HeaderValue::from_static("same-origin"),
                 ))
+                // Inside the header layers, so its early answers (a proxy's plain-HTTP request)
+                // carry them too; outside the rest, so HSTS reaches every answer over HTTPS.
+                .layer(from_fn_with_state(proxy_rules, forwarded::resolve))
                 .layer(CatchPanicLayer::custom(|_| {
                     error_response(
                         StatusCode::INTERNAL_SERVER_ERROR,

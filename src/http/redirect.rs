@@ -22,7 +22,7 @@ pub fn app(public_url: Option<String>) -> Router {
     })
 }
 
-fn answer(public_url: Option<&str>, request: &Request) -> Response {
+pub(super) fn answer(public_url: Option<&str>, request: &Request) -> Response {
     let path_and_query = request
         .uri()
         .path_and_query()

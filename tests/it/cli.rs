@@ -13,6 +13,7 @@ on_both_databases!(
     org_create_reads_password_from_stdin,
     org_deactivate_ends_sessions_at_once,
     audit_keys_rotate_through_the_key_file,
+    serve_warns_when_started_as_root,
 );
 
 /// `vaskem` on `database`, with its audit key.
@@ -583,4 +584,19 @@ fn serve_refuses_flags_outside_their_bounds() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(range), "{flag} {value}: {stderr}");
     }
+}
+
+/// Started as root, `serve` says so at once: the operator's cue to use the unprivileged user the
+/// Docker image and `deploy/vaskem.service` run it as. As anyone else it says nothing of the kind.
+async fn serve_warns_when_started_as_root(backend: Backend) {
+    let database = TestDatabase::new(backend).await;
+    let node = ServiceProcess::start(&database);
+    node.wait_ready().await;
+    let log = node.log();
+    let warned = log.contains("running as root");
+    assert_eq!(
+        warned,
+        rustix::process::geteuid().is_root(),
+        "the warning must appear exactly when the process is root:\n{log}"
+    );
 }

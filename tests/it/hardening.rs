@@ -14,7 +14,6 @@ on_both_databases!(
     alias_floods_and_fragment_bombs_are_refused_before_validation,
     a_document_hashes_at_most_one_password,
     a_document_verifies_the_chain_at_most_once,
-    only_the_proxys_forwarded_entry_counts,
     every_refusal_has_the_same_edge,
     oversized_bodies_can_always_read_their_413,
     adjust_stock_bounds_say_negative_is_allowed,
@@ -223,81 +222,6 @@ async fn a_document_verifies_the_chain_at_most_once(backend: Backend) {
         )
         .await;
     assert_eq!(body["data"]["verifyAuditChain"]["intact"], true, "{body}");
-}
-
-/// The address a session signed in through `app` with `X-Forwarded-For: forwarded` records.
-async fn session_address(app: &TestApp, email: &str, forwarded: &str) -> Value {
-    let response = app
-        .client
-        .post(app.url("/graphql"))
-        .header("x-forwarded-for", forwarded)
-        .json(&json!({
-            "query": crate::support::app::LOGIN,
-            "variables": {
-                "organisation": app.database.slug_of(email).await,
-                "email": email,
-                "password": crate::support::database::TEST_PASSWORD,
-            },
-        }))
-        .send()
-        .await
-        .expect("login");
-    let cookie = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .find_map(|value| value.split(';').next())
-        .expect("session cookie")
-        .to_owned();
-    let body: Value = app
-        .client
-        .post(app.url("/graphql"))
-        .header("cookie", cookie)
-        .json(&json!({ "query": "{ mySessions(first: 1) { nodes { clientAddress current } } }" }))
-        .send()
-        .await
-        .expect("mySessions")
-        .json()
-        .await
-        .expect("JSON");
-    body["data"]["mySessions"]["nodes"][0]["clientAddress"].clone()
-}
-
-async fn only_the_proxys_forwarded_entry_counts(backend: Backend) {
-    let database = std::sync::Arc::new(TestDatabase::new(backend).await);
-    let (_, email) = database.organisation("Alpha").await;
-    let behind_proxy = |trusted: &str| TestOptions {
-        trusted_proxies: vec![trusted.parse().expect("a range")],
-        ..TestOptions::default()
-    };
-    // The tests' client connects from 127.0.0.1: trusted as a proxy here.
-    let app = TestApp::start_configured(database.clone(), behind_proxy("127.0.0.0/8")).await;
-    assert_eq!(
-        session_address(&app, &email, "203.0.113.9, 198.51.100.7").await,
-        "198.51.100.7"
-    );
-    // The proxy's own entry is no address: unknown, never the client's claim before it.
-    assert_eq!(
-        session_address(&app, &email, "203.0.113.9, not-an-address").await,
-        Value::Null
-    );
-    assert_eq!(
-        session_address(&app, &email, "203.0.113.9, ").await,
-        Value::Null
-    );
-
-    // From a peer outside the trusted ranges the header is the client's own claim: ignored.
-    let direct = app.another_node(behind_proxy("10.0.0.0/8")).await;
-    assert_eq!(
-        session_address(&direct, &email, "203.0.113.9, 198.51.100.7").await,
-        "127.0.0.1"
-    );
-    let untrusting = app.another_node(TestOptions::default()).await;
-    assert_eq!(
-        session_address(&untrusting, &email, "198.51.100.7").await,
-        "127.0.0.1"
-    );
 }
 
 /// The headers every answer carries, whoever gives it.

@@ -14,6 +14,7 @@ mod kit;
 mod ledger;
 mod login;
 mod permissions;
+mod proxy;
 mod redirect;
 mod request_cost;
 mod schema;
