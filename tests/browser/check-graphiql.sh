@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
-# Starts VasKem on a fresh SQLite file, signs in through GraphiQL in headless Chromium with the
-# demo login printed at first start, and saves a screenshot. Needs Debian's chromium and npm.
+# Starts VasKem over its built-in HTTPS (a throwaway certificate for wms.example, which Chromium
+# is told to trust by its key alone) with the plain-HTTP redirect beside it, then in headless
+# Chromium: opens the plain-HTTP address, follows the redirect, signs in through GraphiQL with the
+# demo login printed at first start, runs a query, and fails on any script error, CSP refusal,
+# failed request or request leaving the origin. Saves a screenshot. Installs Debian's chromium
+# and the pinned playwright-core (npm) when missing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-work=$(mktemp -d)
-trap 'kill "${server:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
-command -v chromium >/dev/null || { echo "install chromium first: apt-get install -y chromium" >&2; exit 1; }
+source "$here/../../scripts/lib/edge.sh"
+ensure_command chromium chromium
+ensure_command openssl openssl
+ensure_command npm npm
 [ -d "$here/node_modules/playwright-core" ] || npm --prefix "$here" install --no-audit --no-fund >/dev/null
-cargo build --quiet --manifest-path "$here/../../Cargo.toml" --bin vaskem
-binary="$here/../../target/debug/vaskem"
-port=${PORT:-18181}
-(cd "$work" && VASKEM_PASSWORD_ROUNDS=${VASKEM_PASSWORD_ROUNDS:-600000} \
-  exec "$binary" serve --listen "127.0.0.1:$port" >"$work/out.log" 2>"$work/err.log") &
-server=$!
-for _ in $(seq 1 60); do grep -q 'password:' "$work/out.log" 2>/dev/null && break; sleep 1; done
-organisation=$(awk '/organisation:/ {print $2}' "$work/out.log")
-email=$(awk '/email:/ {print $2}' "$work/out.log")
-password=$(awk '/password:/ {print $2}' "$work/out.log")
-for _ in $(seq 1 30); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 1; done
-node "$here/graphiql.mjs" "http://127.0.0.1:$port" "$organisation" "$email" "$password" "${SCREENSHOT:-$here/graphiql.png}"
+scratch_dir
+work=$EDGE_WORK
+binary=$(build_vaskem)
+make_certificate "$work"
+port=$(free_port)
+redirect_port=$(free_port)
+start_vaskem "$binary" "$work" "$port" --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" \
+  --redirect-http "127.0.0.1:$redirect_port" --public-url "https://wms.example:$port"
+# Chromium trusts this certificate's key and nothing else it would otherwise refuse.
+spki=$(openssl x509 -in "$work/cert.pem" -pubkey -noout | openssl pkey -pubin -outform der |
+  openssl dgst -sha256 -binary | base64)
+SPKI="$spki" node "$here/graphiql.mjs" "https://wms.example:$port" "http://wms.example:$redirect_port" \
+  "$DEMO_ORGANISATION" "$DEMO_EMAIL" "$DEMO_PASSWORD" "${SCREENSHOT:-$here/graphiql.png}"

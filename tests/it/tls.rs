@@ -214,4 +214,54 @@ async fn https_speaks_tls_1_2_and_1_3_sets_hsts_and_reloads_its_certificate(back
     // The connection opened before the reload was not dropped.
     let answer = get(&mut kept, "/healthz").await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    // SIGHUP reloads at once, even when the files look unchanged: here a third certificate is
+    // renamed in with the old files' modification times, which the polling cannot see.
+    let second = peer_certificate(&renewed);
+    let (third_cert, third_key) = (
+        dir.path().join("third-cert.pem"),
+        dir.path().join("third-key.pem"),
+    );
+    make_certificate(&third_cert, &third_key);
+    for (new, old) in [(&third_cert, &cert), (&third_key, &key)] {
+        let unchanged = std::fs::metadata(old)
+            .and_then(|meta| meta.modified())
+            .expect("mtime");
+        std::fs::File::options()
+            .write(true)
+            .open(new)
+            .and_then(|file| file.set_modified(unchanged))
+            .expect("set mtime");
+        std::fs::rename(new, old).expect("rename");
+    }
+    // Three polls later the old certificate is still served: only the signal will reload it.
+    tokio::time::sleep(Duration::from_millis(6_500)).await;
+    let stream = connect(&both, port).await.expect("handshake");
+    assert_eq!(
+        peer_certificate(&stream),
+        second,
+        "reloaded without a signal; the log:\n{}",
+        service.log()
+    );
+    let third = client(&[&cert], &rustls::version::TLS13);
+    assert!(
+        connect(&third, port).await.is_err(),
+        "the third is not served yet"
+    );
+    let pid = rustix::process::Pid::from_raw(service.pid() as i32).expect("pid");
+    rustix::process::kill_process(pid, rustix::process::Signal::HUP).expect("SIGHUP");
+    let mut signalled = false;
+    for _ in 0..50 {
+        // Trusting the third certificate only: a handshake succeeds once it is served.
+        if connect(&third, port).await.is_ok() {
+            signalled = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        signalled,
+        "not reloaded on SIGHUP; the log:\n{}",
+        service.log()
+    );
 }
