@@ -13,7 +13,7 @@ on_both_databases!(
     org_create_reads_password_from_stdin,
     org_deactivate_ends_sessions_at_once,
     audit_keys_rotate_through_the_key_file,
-    serve_warns_when_started_as_root,
+    serve_warns_of_plain_http_and_of_running_as_root,
 );
 
 /// `vaskem` on `database`, with its audit key.
@@ -586,13 +586,18 @@ fn serve_refuses_flags_outside_their_bounds() {
     }
 }
 
-/// Started as root, `serve` says so at once: the operator's cue to use the unprivileged user the
-/// Docker image and `deploy/vaskem.service` run it as. As anyone else it says nothing of the kind.
-async fn serve_warns_when_started_as_root(backend: Backend) {
+/// Without TLS flags `serve` says it speaks plain HTTP, for local use. Started as root it says so
+/// too: the operator's cue to use the unprivileged user the Docker image and
+/// `deploy/vaskem.service` run it as. As anyone else it says nothing of the kind.
+async fn serve_warns_of_plain_http_and_of_running_as_root(backend: Backend) {
     let database = TestDatabase::new(backend).await;
     let node = ServiceProcess::start(&database);
     node.wait_ready().await;
     let log = node.log();
+    assert!(
+        log.contains("listening over plain HTTP, for local use"),
+        "{log}"
+    );
     let warned = log.contains("running as root");
     assert_eq!(
         warned,
