@@ -78,3 +78,15 @@ uuid_id!(
     /// A stock movement's id.
     MovementId
 );
+uuid_id!(
+    /// A supplier's id.
+    SupplierId
+);
+uuid_id!(
+    /// A customer's id.
+    CustomerId
+);
+uuid_id!(
+    /// A customer address's id.
+    CustomerAddressId
+);

@@ -4,6 +4,8 @@
 
 pub mod audit_event;
 pub mod audit_head;
+pub mod customer;
+pub mod customer_address;
 pub mod ids;
 pub mod location;
 pub mod lot;
@@ -16,14 +18,16 @@ pub mod session;
 pub mod stock_balance;
 pub mod stock_movement;
 pub mod stock_request;
+pub mod supplier;
 pub mod user;
 pub mod values;
 pub mod warehouse;
 
-pub use values::{ActorKind, LocationKind, Outcome, PlaceKind, Tracking};
+pub use values::{ActorKind, AddressKind, LocationKind, Outcome, PlaceKind, Tracking};
 
 pub use ids::{
-    LocationId, LotId, MovementId, ProductId, RoleId, SessionId, TenantId, UserId, WarehouseId,
+    CustomerAddressId, CustomerId, LocationId, LotId, MovementId, ProductId, RoleId, SessionId,
+    SupplierId, TenantId, UserId, WarehouseId,
 };
 
 use sea_orm::EntityTrait;
@@ -49,6 +53,8 @@ pub fn tenant_scoped_tables() -> Vec<&'static str> {
     vec![
         table::<audit_event::Entity>(),
         table::<audit_head::Entity>(),
+        table::<customer::Entity>(),
+        table::<customer_address::Entity>(),
         table::<location::Entity>(),
         table::<lot::Entity>(),
         table::<organisation::Entity>(),
@@ -60,6 +66,7 @@ pub fn tenant_scoped_tables() -> Vec<&'static str> {
         table::<stock_balance::Entity>(),
         table::<stock_movement::Entity>(),
         table::<stock_request::Entity>(),
+        table::<supplier::Entity>(),
         table::<user::Entity>(),
         table::<warehouse::Entity>(),
     ]

@@ -55,6 +55,18 @@ pub enum PlaceKind {
     InTransit,
 }
 
+/// What a customer address is for (`customer_addresses.kind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum AddressKind {
+    /// Where invoices go.
+    #[sea_orm(string_value = "billing")]
+    Billing,
+    /// Where goods go.
+    #[sea_orm(string_value = "shipping")]
+    Shipping,
+}
+
 /// Who an audit event's actor was (`audit_events.actor_kind`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]

@@ -8,7 +8,9 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::tenant_wall::{fence_tenant_table, make_append_only, tenant_fk};
+use crate::tenant_wall::{
+    fence_tenant_table, index, make_append_only, same_tenant_fk, tenant_fk, unique,
+};
 
 pub struct Migration;
 
@@ -135,50 +137,6 @@ enum StockRequests {
     Operation,
     Result,
     CreatedAt,
-}
-
-/// `(tenant_id, column) → target (tenant_id, id)`: a reference that cannot cross organisations.
-fn same_tenant_fk(
-    table: impl IntoIden + Clone + 'static,
-    tenant: impl IntoIden + 'static,
-    column: impl IntoIden + 'static,
-    target: impl IntoIden + Clone + 'static,
-    target_tenant: impl IntoIden + 'static,
-    target_id: impl IntoIden + 'static,
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(table, (tenant, column))
-        .to(target, (target_tenant, target_id))
-        .on_delete(ForeignKeyAction::Restrict)
-        .to_owned()
-}
-
-async fn unique(
-    manager: &SchemaManager<'_>,
-    name: &str,
-    table: impl IntoIden + Clone + 'static,
-    columns: Vec<DynIden>,
-) -> Result<(), DbErr> {
-    let mut index = Index::create();
-    index.name(name).table(table).unique();
-    for column in columns {
-        index.col(column);
-    }
-    manager.create_index(index.to_owned()).await
-}
-
-async fn index(
-    manager: &SchemaManager<'_>,
-    name: &str,
-    table: impl IntoIden + Clone + 'static,
-    columns: Vec<DynIden>,
-) -> Result<(), DbErr> {
-    let mut index = Index::create();
-    index.name(name).table(table);
-    for column in columns {
-        index.col(column);
-    }
-    manager.create_index(index.to_owned()).await
 }
 
 #[expect(

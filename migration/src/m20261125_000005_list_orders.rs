@@ -4,6 +4,8 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::tenant_wall::index;
+
 pub struct Migration;
 
 impl MigrationName for Migration {
@@ -73,20 +75,6 @@ enum StockMovements {
     Table,
     TenantId,
     Id,
-}
-
-async fn index(
-    manager: &SchemaManager<'_>,
-    name: &str,
-    table: impl IntoIden + Clone + 'static,
-    columns: Vec<DynIden>,
-) -> Result<(), DbErr> {
-    let mut index = Index::create();
-    index.name(name).table(table);
-    for column in columns {
-        index.col(column);
-    }
-    manager.create_index(index.to_owned()).await
 }
 
 #[expect(

@@ -113,3 +113,49 @@ pub fn tenant_fk(
         .on_delete(ForeignKeyAction::Restrict)
         .to_owned()
 }
+
+/// `(tenant_id, column) → target (tenant_id, id)`: a reference that cannot cross organisations.
+pub fn same_tenant_fk(
+    table: impl IntoIden + Clone + 'static,
+    tenant: impl IntoIden + 'static,
+    column: impl IntoIden + 'static,
+    target: impl IntoIden + Clone + 'static,
+    target_tenant: impl IntoIden + 'static,
+    target_id: impl IntoIden + 'static,
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .from(table, (tenant, column))
+        .to(target, (target_tenant, target_id))
+        .on_delete(ForeignKeyAction::Restrict)
+        .to_owned()
+}
+
+/// A unique index `name` on `columns` of `table`.
+pub async fn unique(
+    manager: &SchemaManager<'_>,
+    name: &str,
+    table: impl IntoIden + Clone + 'static,
+    columns: Vec<DynIden>,
+) -> Result<(), DbErr> {
+    let mut index = Index::create();
+    index.name(name).table(table).unique();
+    for column in columns {
+        index.col(column);
+    }
+    manager.create_index(index.to_owned()).await
+}
+
+/// A plain index `name` on `columns` of `table`.
+pub async fn index(
+    manager: &SchemaManager<'_>,
+    name: &str,
+    table: impl IntoIden + Clone + 'static,
+    columns: Vec<DynIden>,
+) -> Result<(), DbErr> {
+    let mut index = Index::create();
+    index.name(name).table(table);
+    for column in columns {
+        index.col(column);
+    }
+    manager.create_index(index.to_owned()).await
+}

@@ -43,6 +43,9 @@ global_key! {
     entity::LocationId => "Location";
     entity::LotId => "Lot";
     entity::MovementId => "StockMovement";
+    entity::SupplierId => "Supplier";
+    entity::CustomerId => "Customer";
+    entity::CustomerAddressId => "CustomerAddress";
 }
 
 /// The global id of a row of GraphQL type `type_name` (for ids that arrive untyped, as in the

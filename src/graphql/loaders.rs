@@ -8,13 +8,13 @@ use std::hash::Hash;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
-    LocationId, LotId, ProductId, RoleId, TenantScoped, WarehouseId, location, lot, product, role,
-    warehouse,
+    CustomerId, LocationId, LotId, ProductId, RoleId, TenantScoped, WarehouseId, customer_address,
+    location, lot, product, role, warehouse,
 };
 use sea_orm::EntityTrait;
 
 use super::ApiError;
-use crate::service::{catalogue, ledger};
+use crate::service::{catalogue, ledger, parties};
 use crate::tenancy::TenantDb;
 
 /// Every loader of one request, installed together, so that their caches are switched on or off
@@ -33,6 +33,7 @@ pub struct Loaders {
     pub warehouses: DataLoader<ById<warehouse::Entity, WarehouseId>, HashMapCache>,
     pub lots: DataLoader<ById<lot::Entity, LotId>, HashMapCache>,
     pub roles: DataLoader<ById<role::Entity, RoleId>, HashMapCache>,
+    pub customer_addresses: DataLoader<AddressesByCustomer, HashMapCache>,
 }
 
 impl Loaders {
@@ -64,6 +65,7 @@ impl Loaders {
                 by_id::<role::Entity, _>(db, role::Column::Id, |row| row.id),
                 caching,
             ),
+            customer_addresses: loader(AddressesByCustomer(db.clone()), caching),
         }
     }
 
@@ -179,6 +181,24 @@ impl Loader<ProductId> for BarcodesByProduct {
         keys: &[ProductId],
     ) -> Result<HashMap<ProductId, Self::Value>, Self::Error> {
         let found = catalogue::barcodes_for(&self.0, keys).await?;
+        Ok(every_key(keys, found))
+    }
+}
+
+pub struct AddressesByCustomer(TenantDb);
+
+impl Loader<CustomerId> for AddressesByCustomer {
+    type Value = Vec<customer_address::Model>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[CustomerId],
+    ) -> Result<HashMap<CustomerId, Self::Value>, Self::Error> {
+        let mut found: HashMap<CustomerId, Self::Value> = HashMap::with_capacity(keys.len());
+        for address in parties::addresses_of(&self.0, keys).await? {
+            found.entry(address.customer_id).or_default().push(address);
+        }
         Ok(every_key(keys, found))
     }
 }

@@ -10,6 +10,7 @@ mod introspection;
 pub mod loaders;
 mod node;
 mod organisation;
+mod parties;
 mod places;
 pub mod requirements;
 mod roles;
@@ -41,6 +42,7 @@ pub struct Query(
     audit::AuditQuery,
     catalogue::CatalogueQuery,
     places::PlacesQuery,
+    parties::PartiesQuery,
     stock::StockQuery,
     node::NodeQuery,
 );
@@ -53,6 +55,7 @@ pub struct Mutation(
     roles::RolesMutation,
     catalogue::CatalogueMutation,
     places::PlacesMutation,
+    parties::PartiesMutation,
     stock::StockMutation,
 );
 

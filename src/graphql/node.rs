@@ -5,6 +5,7 @@ use async_graphql::{Context, ID, Interface, Object};
 
 use super::catalogue::Product;
 use super::ids::decode;
+use super::parties::{Customer, Supplier};
 use super::places::{Location, Warehouse};
 use super::roles::Role;
 use super::users::User;
@@ -12,7 +13,7 @@ use super::{ApiResult, parse_id, signed_in, tenant_db};
 use crate::auth::guard::RequireSession;
 use crate::auth::permission::Permission;
 use crate::error::AppError;
-use crate::service::{catalogue, places, roles, users};
+use crate::service::{catalogue, parties, places, roles, users};
 
 /// An object that can be fetched again by its global id with `node(id:)`.
 #[derive(Interface)]
@@ -23,6 +24,8 @@ pub enum Node {
     Location(Location),
     User(User),
     Role(Role),
+    Supplier(Supplier),
+    Customer(Customer),
 }
 
 #[derive(Default)]
@@ -30,7 +33,7 @@ pub struct NodeQuery;
 
 #[Object]
 impl NodeQuery {
-    /// The product, warehouse, location, user or role with this id, if the caller may see that
+    /// The product, warehouse, location, user, role, supplier or customer with this id, if the caller may see that
     /// type (FORBIDDEN names the permission). An id of any other kind, of another
     /// organisation, or of nothing at all is NOT_FOUND.
     #[graphql(guard = "RequireSession")]
@@ -62,6 +65,14 @@ impl NodeQuery {
             "Role" => {
                 needs(Permission::RolesView)?;
                 Node::Role(roles::get(db, parse_id(&id, "id")?).await?.into())
+            }
+            "Supplier" => {
+                needs(Permission::SuppliersView)?;
+                Node::Supplier(parties::supplier(db, parse_id(&id, "id")?).await?.into())
+            }
+            "Customer" => {
+                needs(Permission::CustomersView)?;
+                Node::Customer(parties::customer(db, parse_id(&id, "id")?).await?.into())
             }
             _ => return Err(AppError::NotFound { entity: "node" }.into()),
         })

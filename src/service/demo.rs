@@ -4,7 +4,7 @@
 use entity::{LocationId, LocationKind, ProductId, Tracking};
 
 use crate::error::AppResult;
-use crate::service::{catalogue, ledger, places, stock};
+use crate::service::{catalogue, ledger, parties, places, stock};
 use crate::tenancy::TenantDb;
 
 /// A product family: every combination of its two variant lists is one product.
@@ -173,6 +173,8 @@ pub async fn fill(db: &TenantDb) -> AppResult<usize> {
         }
     }
 
+    fill_parties(db).await?;
+
     let mut products: Vec<(ProductId, bool)> = Vec::new();
     for family in FAMILIES {
         let mut number = 0;
@@ -263,4 +265,85 @@ pub async fn fill(db: &TenantDb) -> AppResult<usize> {
         }
     }
     Ok(products.len())
+}
+
+/// The suppliers the demo buys from and the customers it sells to, with their addresses.
+async fn fill_parties(db: &TenantDb) -> AppResult<()> {
+    let address = |line1: &str, city: &str, postal_code: &str| parties::PostalAddress {
+        line1: line1.into(),
+        line2: String::new(),
+        city: city.into(),
+        postal_code: postal_code.into(),
+        country: "ZA".into(),
+    };
+    for (code, name, contact, city) in [
+        ("FASTCO", "Fastco Fasteners", "Sipho Dlamini", "Germiston"),
+        ("BOLTWORX", "Boltworx Industrial", "Anita Pillay", "Durban"),
+        ("SAFEHANDS", "SafeHands PPE", "Johan van Wyk", "Bellville"),
+        ("TAPEKING", "Tape King Adhesives", "Lerato Nkosi", "Midrand"),
+        ("CHEMSOL", "Chemsol Lubricants", "Priya Naidoo", "Pinetown"),
+    ] {
+        parties::create_supplier(
+            db,
+            parties::SupplierInput {
+                code: code.into(),
+                name: name.into(),
+                contact: parties::Contact {
+                    name: contact.into(),
+                    email: format!("orders@{}.example", code.to_lowercase()),
+                    phone: "+27 11 555 0100".into(),
+                },
+                address: address("12 Supply Street", city, "1401"),
+            },
+        )
+        .await?;
+    }
+    for (code, name, sites) in [
+        ("C-1001", "Highveld Hardware", &["Randburg", "Soweto"][..]),
+        ("C-1002", "Coastal Builders Supply", &["Umhlanga"][..]),
+        ("C-1003", "Karoo Farm & Fix", &["Beaufort West"][..]),
+        (
+            "C-1004",
+            "Table Bay Marine",
+            &["Cape Town", "Hout Bay", "Simon's Town"][..],
+        ),
+        ("C-1005", "Mother City Makers", &["Woodstock"][..]),
+        (
+            "C-1006",
+            "Lowveld Agri Co-op",
+            &["Mbombela", "White River"][..],
+        ),
+        ("C-1007", "Garden Route Timber", &["George"][..]),
+        ("C-1008", "Free State Fleet Services", &["Bloemfontein"][..]),
+    ] {
+        let mut addresses = vec![parties::CustomerAddressInput {
+            kind: entity::AddressKind::Billing,
+            label: "Accounts".into(),
+            address: address("1 Main Road", sites[0], "2000"),
+            make_default: true,
+        }];
+        for site in sites {
+            addresses.push(parties::CustomerAddressInput {
+                kind: entity::AddressKind::Shipping,
+                label: format!("{site} store"),
+                address: address("Loading bay 2", site, "2001"),
+                make_default: false,
+            });
+        }
+        parties::create_customer(
+            db,
+            parties::CustomerInput {
+                code: code.into(),
+                name: name.into(),
+                contact: parties::Contact {
+                    name: "Receiving desk".into(),
+                    email: format!("{}@customers.example", code.to_lowercase()),
+                    phone: "+27 21 555 0199".into(),
+                },
+            },
+            addresses,
+        )
+        .await?;
+    }
+    Ok(())
 }

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod ledger;
 pub mod organisations;
 pub mod paging;
+pub mod parties;
 pub mod places;
 pub mod roles;
 pub mod stock;

@@ -260,6 +260,28 @@ async fn demo_fills_a_believable_warehouse() {
                 .expect("movements")
                 > 400
         );
+        // People to buy from and sell to, every customer with a default of each address kind.
+        assert_eq!(
+            tx.count(entity::supplier::Entity::find())
+                .await
+                .expect("suppliers"),
+            5
+        );
+        let customers = tx
+            .count(entity::customer::Entity::find())
+            .await
+            .expect("customers");
+        assert_eq!(customers, 8);
+        use sea_orm::{ColumnTrait, QueryFilter};
+        assert_eq!(
+            tx.count(
+                entity::customer_address::Entity::find()
+                    .filter(entity::customer_address::Column::IsDefault.eq(true))
+            )
+            .await
+            .expect("default addresses"),
+            2 * customers
+        );
         // Put-away stays inside one warehouse.
         let locations: std::collections::HashMap<_, _> = tx
             .all(entity::location::Entity::find())

@@ -13,6 +13,7 @@ mod identity;
 mod kit;
 mod ledger;
 mod login;
+mod parties;
 mod permissions;
 mod proxy;
 mod redirect;

@@ -320,6 +320,8 @@ struct Seeded {
     location: String,
     user: String,
     role: String,
+    supplier: String,
+    customer: String,
 }
 
 async fn seed(app: &TestApp, session: &crate::support::Session) -> Seeded {
@@ -347,6 +349,18 @@ async fn seed(app: &TestApp, session: &crate::support::Session) -> Seeded {
         json!({ "p": product, "l": location }),
     )
     .await;
+    let supplier = call(
+        "mutation { createSupplier(input: { code: \"S1\", name: \"Walk Supplies\" }) { supplier { id } } }",
+        json!({}),
+    )
+    .await["createSupplier"]["supplier"]["id"]
+        .clone();
+    let customer = call(
+        "mutation { createCustomer(input: { code: \"C1\", name: \"Walk Retail\", addresses: [{ kind: SHIPPING }] }) { customer { id } } }",
+        json!({}),
+    )
+    .await["createCustomer"]["customer"]["id"]
+        .clone();
     let me = call("{ me { id role { id } } }", json!({})).await;
     let text = |value: &Value| value.as_str().expect("an id").to_owned();
     Seeded {
@@ -355,6 +369,8 @@ async fn seed(app: &TestApp, session: &crate::support::Session) -> Seeded {
         location: text(&location),
         user: text(&me["me"]["id"]),
         role: text(&me["me"]["role"]["id"]),
+        supplier: text(&supplier),
+        customer: text(&customer),
     }
 }
 
@@ -457,6 +473,8 @@ async fn every_object_field_guard_refuses_without_its_permission(backend: Backen
         ("Location", &seeded.location, "Query.location"),
         ("User", &seeded.user, "Query.user"),
         ("Role", &seeded.role, "Query.role"),
+        ("Supplier", &seeded.supplier, "Query.supplier"),
+        ("Customer", &seeded.customer, "Query.customer"),
     ];
     // A new type behind `node` must be added here (a seeded row and its root field).
     let node = app

@@ -23,10 +23,10 @@ on_both_databases!(
 );
 
 /// How many requests race for each key.
-const RACERS: usize = 8;
+pub(crate) const RACERS: usize = 8;
 
 /// Sends `RACERS` documents at once (`document(i)` with `variables(i)`) and returns each reply.
-async fn race(
+pub(crate) async fn race(
     app: &TestApp,
     session: &Session,
     document: &str,
@@ -39,7 +39,7 @@ async fn race(
 
 /// Exactly one reply succeeded (no errors, no userErrors), and every other is a CONFLICT whose
 /// message mentions `key`.
-fn assert_one_winner(what: &str, replies: &[Value], key: &str) {
+pub(crate) fn assert_one_winner(what: &str, replies: &[Value], key: &str) {
     let winners: Vec<&Value> = replies
         .iter()
         .filter(|r| r.get("errors").is_none())
