@@ -1,10 +1,15 @@
 # VasKem: multi-stage build; the runtime image runs as an unprivileged user with data in a volume.
-FROM rust:1.95-bookworm AS build
+# The base images are Docker Hub's; scripts/check-container.sh passes equivalents made from Debian
+# packages where no image registry is reachable.
+ARG RUST_IMAGE=rust:1.95-bookworm
+ARG RUNTIME_IMAGE=debian:bookworm-slim
+
+FROM ${RUST_IMAGE} AS build
 WORKDIR /src
 COPY . .
 RUN cargo build --release --locked --bin vaskem
 
-FROM debian:bookworm-slim
+FROM ${RUNTIME_IMAGE}
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
