@@ -90,3 +90,11 @@ uuid_id!(
     /// A customer address's id.
     CustomerAddressId
 );
+uuid_id!(
+    /// A purchase order's id.
+    PurchaseOrderId
+);
+uuid_id!(
+    /// A purchase order line's id.
+    PurchaseOrderLineId
+);

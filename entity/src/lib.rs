@@ -6,6 +6,7 @@ pub mod audit_event;
 pub mod audit_head;
 pub mod customer;
 pub mod customer_address;
+pub mod document_counter;
 pub mod ids;
 pub mod location;
 pub mod lot;
@@ -13,6 +14,8 @@ pub mod organisation;
 pub mod product;
 pub mod product_barcode;
 pub mod product_unit;
+pub mod purchase_order;
+pub mod purchase_order_line;
 pub mod role;
 pub mod session;
 pub mod stock_balance;
@@ -23,11 +26,13 @@ pub mod user;
 pub mod values;
 pub mod warehouse;
 
-pub use values::{ActorKind, AddressKind, LocationKind, Outcome, PlaceKind, Tracking};
+pub use values::{
+    ActorKind, AddressKind, LocationKind, Outcome, PlaceKind, PurchaseOrderStatus, Tracking,
+};
 
 pub use ids::{
-    CustomerAddressId, CustomerId, LocationId, LotId, MovementId, ProductId, RoleId, SessionId,
-    SupplierId, TenantId, UserId, WarehouseId,
+    CustomerAddressId, CustomerId, LocationId, LotId, MovementId, ProductId, PurchaseOrderId,
+    PurchaseOrderLineId, RoleId, SessionId, SupplierId, TenantId, UserId, WarehouseId,
 };
 
 use sea_orm::EntityTrait;
@@ -55,12 +60,15 @@ pub fn tenant_scoped_tables() -> Vec<&'static str> {
         table::<audit_head::Entity>(),
         table::<customer::Entity>(),
         table::<customer_address::Entity>(),
+        table::<document_counter::Entity>(),
         table::<location::Entity>(),
         table::<lot::Entity>(),
         table::<organisation::Entity>(),
         table::<product::Entity>(),
         table::<product_barcode::Entity>(),
         table::<product_unit::Entity>(),
+        table::<purchase_order::Entity>(),
+        table::<purchase_order_line::Entity>(),
         table::<role::Entity>(),
         table::<session::Entity>(),
         table::<stock_balance::Entity>(),

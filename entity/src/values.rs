@@ -67,6 +67,28 @@ pub enum AddressKind {
     Shipping,
 }
 
+/// Where a purchase order stands (`purchase_orders.status`). The service holds the transitions
+/// (`service::purchasing`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum PurchaseOrderStatus {
+    /// Being written; lines may change.
+    #[sea_orm(string_value = "draft")]
+    Draft,
+    /// Sent to the supplier; goods are expected.
+    #[sea_orm(string_value = "ordered")]
+    Ordered,
+    /// Some goods have arrived, not all.
+    #[sea_orm(string_value = "partially_received")]
+    PartiallyReceived,
+    /// Every line has arrived in full.
+    #[sea_orm(string_value = "received")]
+    Received,
+    /// Closed without (all) its goods.
+    #[sea_orm(string_value = "cancelled")]
+    Cancelled,
+}
+
 /// Who an audit event's actor was (`audit_events.actor_kind`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]

@@ -15,6 +15,7 @@ mod m20261130_000008_least_privilege;
 mod m20261130_000009_organisation_slugs;
 mod m20261130_000010_session_check;
 mod m20261130_000012_parties;
+mod m20261130_000013_purchase_orders;
 pub mod tenant_wall;
 
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000009_organisation_slugs::Migration),
             Box::new(m20261130_000010_session_check::Migration),
             Box::new(m20261130_000012_parties::Migration),
+            Box::new(m20261130_000013_purchase_orders::Migration),
         ]
     }
 }

@@ -46,6 +46,8 @@ global_key! {
     entity::SupplierId => "Supplier";
     entity::CustomerId => "Customer";
     entity::CustomerAddressId => "CustomerAddress";
+    entity::PurchaseOrderId => "PurchaseOrder";
+    entity::PurchaseOrderLineId => "PurchaseOrderLine";
 }
 
 /// The global id of a row of GraphQL type `type_name` (for ids that arrive untyped, as in the

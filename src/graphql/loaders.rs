@@ -8,13 +8,14 @@ use std::hash::Hash;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
-    CustomerId, LocationId, LotId, ProductId, RoleId, TenantScoped, WarehouseId, customer_address,
-    location, lot, product, role, warehouse,
+    CustomerId, LocationId, LotId, ProductId, PurchaseOrderId, RoleId, SupplierId, TenantScoped,
+    WarehouseId, customer_address, location, lot, product, purchase_order_line, role, supplier,
+    warehouse,
 };
 use sea_orm::EntityTrait;
 
 use super::ApiError;
-use crate::service::{catalogue, ledger, parties};
+use crate::service::{catalogue, ledger, parties, purchasing};
 use crate::tenancy::TenantDb;
 
 /// Every loader of one request, installed together, so that their caches are switched on or off
@@ -34,6 +35,8 @@ pub struct Loaders {
     pub lots: DataLoader<ById<lot::Entity, LotId>, HashMapCache>,
     pub roles: DataLoader<ById<role::Entity, RoleId>, HashMapCache>,
     pub customer_addresses: DataLoader<AddressesByCustomer, HashMapCache>,
+    pub suppliers: DataLoader<ById<supplier::Entity, SupplierId>, HashMapCache>,
+    pub purchase_order_lines: DataLoader<LinesByPurchaseOrder, HashMapCache>,
 }
 
 impl Loaders {
@@ -66,6 +69,11 @@ impl Loaders {
                 caching,
             ),
             customer_addresses: loader(AddressesByCustomer(db.clone()), caching),
+            suppliers: loader(
+                by_id::<supplier::Entity, _>(db, supplier::Column::Id, |row| row.id),
+                caching,
+            ),
+            purchase_order_lines: loader(LinesByPurchaseOrder(db.clone()), caching),
         }
     }
 
@@ -198,6 +206,24 @@ impl Loader<CustomerId> for AddressesByCustomer {
         let mut found: HashMap<CustomerId, Self::Value> = HashMap::with_capacity(keys.len());
         for address in parties::addresses_of(&self.0, keys).await? {
             found.entry(address.customer_id).or_default().push(address);
+        }
+        Ok(every_key(keys, found))
+    }
+}
+
+pub struct LinesByPurchaseOrder(TenantDb);
+
+impl Loader<PurchaseOrderId> for LinesByPurchaseOrder {
+    type Value = Vec<purchase_order_line::Model>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[PurchaseOrderId],
+    ) -> Result<HashMap<PurchaseOrderId, Self::Value>, Self::Error> {
+        let mut found: HashMap<PurchaseOrderId, Self::Value> = HashMap::with_capacity(keys.len());
+        for line in purchasing::lines_of(&self.0, keys).await? {
+            found.entry(line.purchase_order_id).or_default().push(line);
         }
         Ok(every_key(keys, found))
     }

@@ -12,6 +12,7 @@ mod node;
 mod organisation;
 mod parties;
 mod places;
+mod purchasing;
 pub mod requirements;
 mod roles;
 mod session;
@@ -43,6 +44,7 @@ pub struct Query(
     catalogue::CatalogueQuery,
     places::PlacesQuery,
     parties::PartiesQuery,
+    purchasing::PurchasingQuery,
     stock::StockQuery,
     node::NodeQuery,
 );
@@ -56,6 +58,7 @@ pub struct Mutation(
     catalogue::CatalogueMutation,
     places::PlacesMutation,
     parties::PartiesMutation,
+    purchasing::PurchasingMutation,
     stock::StockMutation,
 );
 

@@ -7,13 +7,14 @@ use super::catalogue::Product;
 use super::ids::decode;
 use super::parties::{Customer, Supplier};
 use super::places::{Location, Warehouse};
+use super::purchasing::PurchaseOrder;
 use super::roles::Role;
 use super::users::User;
 use super::{ApiResult, parse_id, signed_in, tenant_db};
 use crate::auth::guard::RequireSession;
 use crate::auth::permission::Permission;
 use crate::error::AppError;
-use crate::service::{catalogue, parties, places, roles, users};
+use crate::service::{catalogue, parties, places, purchasing, roles, users};
 
 /// An object that can be fetched again by its global id with `node(id:)`.
 #[derive(Interface)]
@@ -26,6 +27,7 @@ pub enum Node {
     Role(Role),
     Supplier(Supplier),
     Customer(Customer),
+    PurchaseOrder(PurchaseOrder),
 }
 
 #[derive(Default)]
@@ -33,7 +35,8 @@ pub struct NodeQuery;
 
 #[Object]
 impl NodeQuery {
-    /// The product, warehouse, location, user, role, supplier or customer with this id, if the caller may see that
+    /// The product, warehouse, location, user, role, supplier, customer or purchase order with
+    /// this id, if the caller may see that
     /// type (FORBIDDEN names the permission). An id of any other kind, of another
     /// organisation, or of nothing at all is NOT_FOUND.
     #[graphql(guard = "RequireSession")]
@@ -73,6 +76,10 @@ impl NodeQuery {
             "Customer" => {
                 needs(Permission::CustomersView)?;
                 Node::Customer(parties::customer(db, parse_id(&id, "id")?).await?.into())
+            }
+            "PurchaseOrder" => {
+                needs(Permission::ReceiptsView)?;
+                Node::PurchaseOrder(purchasing::get(db, parse_id(&id, "id")?).await?.into())
             }
             _ => return Err(AppError::NotFound { entity: "node" }.into()),
         })

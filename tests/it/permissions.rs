@@ -322,6 +322,7 @@ struct Seeded {
     role: String,
     supplier: String,
     customer: String,
+    purchase_order: String,
 }
 
 async fn seed(app: &TestApp, session: &crate::support::Session) -> Seeded {
@@ -361,6 +362,12 @@ async fn seed(app: &TestApp, session: &crate::support::Session) -> Seeded {
     )
     .await["createCustomer"]["customer"]["id"]
         .clone();
+    let purchase_order = call(
+        "mutation ($s: ID!, $w: ID!, $p: ID!) { createPurchaseOrder(input: { supplierId: $s, warehouseId: $w, lines: [{ productId: $p, quantity: 10 }] }) { purchaseOrder { id } } }",
+        json!({ "s": supplier, "w": warehouse, "p": product }),
+    )
+    .await["createPurchaseOrder"]["purchaseOrder"]["id"]
+        .clone();
     let me = call("{ me { id role { id } } }", json!({})).await;
     let text = |value: &Value| value.as_str().expect("an id").to_owned();
     Seeded {
@@ -371,6 +378,7 @@ async fn seed(app: &TestApp, session: &crate::support::Session) -> Seeded {
         role: text(&me["me"]["role"]["id"]),
         supplier: text(&supplier),
         customer: text(&customer),
+        purchase_order: text(&purchase_order),
     }
 }
 
@@ -475,6 +483,11 @@ async fn every_object_field_guard_refuses_without_its_permission(backend: Backen
         ("Role", &seeded.role, "Query.role"),
         ("Supplier", &seeded.supplier, "Query.supplier"),
         ("Customer", &seeded.customer, "Query.customer"),
+        (
+            "PurchaseOrder",
+            &seeded.purchase_order,
+            "Query.purchaseOrder",
+        ),
     ];
     // A new type behind `node` must be added here (a seeded row and its root field).
     let node = app
