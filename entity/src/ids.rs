@@ -78,3 +78,11 @@ uuid_id!(
     /// A stock movement's id.
     MovementId
 );
+uuid_id!(
+    /// A carrier's id.
+    CarrierId
+);
+uuid_id!(
+    /// A carrier service level's id.
+    CarrierServiceId
+);

@@ -4,6 +4,8 @@
 
 pub mod audit_event;
 pub mod audit_head;
+pub mod carrier;
+pub mod carrier_service;
 pub mod ids;
 pub mod location;
 pub mod lot;
@@ -23,7 +25,8 @@ pub mod warehouse;
 pub use values::{ActorKind, LocationKind, Outcome, PlaceKind, Tracking};
 
 pub use ids::{
-    LocationId, LotId, MovementId, ProductId, RoleId, SessionId, TenantId, UserId, WarehouseId,
+    CarrierId, CarrierServiceId, LocationId, LotId, MovementId, ProductId, RoleId, SessionId,
+    TenantId, UserId, WarehouseId,
 };
 
 use sea_orm::EntityTrait;
@@ -49,6 +52,8 @@ pub fn tenant_scoped_tables() -> Vec<&'static str> {
     vec![
         table::<audit_event::Entity>(),
         table::<audit_head::Entity>(),
+        table::<carrier::Entity>(),
+        table::<carrier_service::Entity>(),
         table::<location::Entity>(),
         table::<lot::Entity>(),
         table::<organisation::Entity>(),

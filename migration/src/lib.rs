@@ -14,6 +14,7 @@ mod m20261130_000007_audit_keys;
 mod m20261130_000008_least_privilege;
 mod m20261130_000009_organisation_slugs;
 mod m20261130_000010_session_check;
+mod m20261130_000011_carriers;
 pub mod tenant_wall;
 
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000008_least_privilege::Migration),
             Box::new(m20261130_000009_organisation_slugs::Migration),
             Box::new(m20261130_000010_session_check::Migration),
+            Box::new(m20261130_000011_carriers::Migration),
         ]
     }
 }
