@@ -43,6 +43,8 @@ global_key! {
     entity::LocationId => "Location";
     entity::LotId => "Lot";
     entity::MovementId => "StockMovement";
+    entity::CarrierId => "Carrier";
+    entity::CarrierServiceId => "CarrierService";
 }
 
 /// The global id of a row of GraphQL type `type_name` (for ids that arrive untyped, as in the

@@ -8,13 +8,13 @@ use std::hash::Hash;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
-    LocationId, LotId, ProductId, RoleId, TenantScoped, WarehouseId, location, lot, product, role,
-    warehouse,
+    CarrierId, LocationId, LotId, ProductId, RoleId, TenantScoped, WarehouseId, carrier_service,
+    location, lot, product, role, warehouse,
 };
 use sea_orm::EntityTrait;
 
 use super::ApiError;
-use crate::service::{catalogue, ledger};
+use crate::service::{carriers, catalogue, ledger};
 use crate::tenancy::TenantDb;
 
 /// Every loader of one request, installed together, so that their caches are switched on or off
@@ -33,6 +33,7 @@ pub struct Loaders {
     pub warehouses: DataLoader<ById<warehouse::Entity, WarehouseId>, HashMapCache>,
     pub lots: DataLoader<ById<lot::Entity, LotId>, HashMapCache>,
     pub roles: DataLoader<ById<role::Entity, RoleId>, HashMapCache>,
+    pub carrier_services: DataLoader<ServicesByCarrier, HashMapCache>,
 }
 
 impl Loaders {
@@ -64,6 +65,7 @@ impl Loaders {
                 by_id::<role::Entity, _>(db, role::Column::Id, |row| row.id),
                 caching,
             ),
+            carrier_services: loader(ServicesByCarrier(db.clone()), caching),
         }
     }
 
@@ -184,6 +186,22 @@ impl Loader<ProductId> for BarcodesByProduct {
 }
 
 pub struct StockByProduct(TenantDb);
+
+/// A carrier's service levels, archived ones included (the field filters).
+pub struct ServicesByCarrier(TenantDb);
+
+impl Loader<CarrierId> for ServicesByCarrier {
+    type Value = Vec<carrier_service::Model>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[CarrierId],
+    ) -> Result<HashMap<CarrierId, Self::Value>, Self::Error> {
+        let found = carriers::services_for(&self.0, keys).await?;
+        Ok(every_key(keys, found))
+    }
+}
 
 /// One product's balances as `Product.balances(first:, includeEmpty:)` asks for them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -2,6 +2,7 @@
 
 pub mod admission;
 mod audit;
+mod carriers;
 mod catalogue;
 pub(crate) mod field_order;
 mod health;
@@ -41,6 +42,7 @@ pub struct Query(
     audit::AuditQuery,
     catalogue::CatalogueQuery,
     places::PlacesQuery,
+    carriers::CarriersQuery,
     stock::StockQuery,
     node::NodeQuery,
 );
@@ -53,6 +55,7 @@ pub struct Mutation(
     roles::RolesMutation,
     catalogue::CatalogueMutation,
     places::PlacesMutation,
+    carriers::CarriersMutation,
     stock::StockMutation,
 );
 

@@ -320,6 +320,8 @@ struct Seeded {
     location: String,
     user: String,
     role: String,
+    carrier: String,
+    carrier_service: String,
 }
 
 async fn seed(app: &TestApp, session: &crate::support::Session) -> Seeded {
@@ -349,7 +351,10 @@ async fn seed(app: &TestApp, session: &crate::support::Session) -> Seeded {
     .await;
     let me = call("{ me { id role { id } } }", json!({})).await;
     let text = |value: &Value| value.as_str().expect("an id").to_owned();
+    let carrier = crate::support::fixtures::carrier(app, session, "WALK", &["FAST"]).await;
     Seeded {
+        carrier: carrier.id,
+        carrier_service: carrier.services[0].clone(),
         product: text(&product),
         warehouse: text(&warehouse),
         location: text(&location),
@@ -457,6 +462,9 @@ async fn every_object_field_guard_refuses_without_its_permission(backend: Backen
         ("Location", &seeded.location, "Query.location"),
         ("User", &seeded.user, "Query.user"),
         ("Role", &seeded.role, "Query.role"),
+        ("Carrier", &seeded.carrier, "Query.carrier"),
+        // A service level is seen with its carrier: no root field of its own.
+        ("CarrierService", &seeded.carrier_service, "Query.carrier"),
     ];
     // A new type behind `node` must be added here (a seeded row and its root field).
     let node = app

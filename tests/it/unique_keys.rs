@@ -1,7 +1,8 @@
 //! Every unique key a mutation can collide on, created by many requests at once: exactly one wins
 //! and every other answers CONFLICT naming the key, never INTERNAL. The services check a key
 //! before inserting it; these tests are about the requests that pass that check together and
-//! meet at the database's unique index.
+//! meet at the database's unique index. (Carriers' keys race in `carriers.rs`, with [`race`] and
+//! [`assert_one_winner`].)
 
 use futures::future::join_all;
 use serde_json::{Value, json};
@@ -23,10 +24,10 @@ on_both_databases!(
 );
 
 /// How many requests race for each key.
-const RACERS: usize = 8;
+pub(crate) const RACERS: usize = 8;
 
 /// Sends `RACERS` documents at once (`document(i)` with `variables(i)`) and returns each reply.
-async fn race(
+pub(crate) async fn race(
     app: &TestApp,
     session: &Session,
     document: &str,
@@ -39,7 +40,7 @@ async fn race(
 
 /// Exactly one reply succeeded (no errors, no userErrors), and every other is a CONFLICT whose
 /// message mentions `key`.
-fn assert_one_winner(what: &str, replies: &[Value], key: &str) {
+pub(crate) fn assert_one_winner(what: &str, replies: &[Value], key: &str) {
     let winners: Vec<&Value> = replies
         .iter()
         .filter(|r| r.get("errors").is_none())
