@@ -98,3 +98,11 @@ uuid_id!(
     /// A purchase order line's id.
     PurchaseOrderLineId
 );
+uuid_id!(
+    /// A carrier's id.
+    CarrierId
+);
+uuid_id!(
+    /// A carrier service level's id.
+    CarrierServiceId
+);

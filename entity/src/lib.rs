@@ -4,6 +4,8 @@
 
 pub mod audit_event;
 pub mod audit_head;
+pub mod carrier;
+pub mod carrier_service;
 pub mod customer;
 pub mod customer_address;
 pub mod document_counter;
@@ -31,8 +33,9 @@ pub use values::{
 };
 
 pub use ids::{
-    CustomerAddressId, CustomerId, LocationId, LotId, MovementId, ProductId, PurchaseOrderId,
-    PurchaseOrderLineId, RoleId, SessionId, SupplierId, TenantId, UserId, WarehouseId,
+    CarrierId, CarrierServiceId, CustomerAddressId, CustomerId, LocationId, LotId, MovementId,
+    ProductId, PurchaseOrderId, PurchaseOrderLineId, RoleId, SessionId, SupplierId, TenantId,
+    UserId, WarehouseId,
 };
 
 use sea_orm::EntityTrait;
@@ -61,6 +64,8 @@ pub fn tenant_scoped_tables() -> Vec<&'static str> {
         table::<customer::Entity>(),
         table::<customer_address::Entity>(),
         table::<document_counter::Entity>(),
+        table::<carrier::Entity>(),
+        table::<carrier_service::Entity>(),
         table::<location::Entity>(),
         table::<lot::Entity>(),
         table::<organisation::Entity>(),

@@ -14,6 +14,7 @@ mod m20261130_000007_audit_keys;
 mod m20261130_000008_least_privilege;
 mod m20261130_000009_organisation_slugs;
 mod m20261130_000010_session_check;
+mod m20261130_000011_carriers;
 mod m20261130_000012_parties;
 mod m20261130_000013_purchase_orders;
 pub mod tenant_wall;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000008_least_privilege::Migration),
             Box::new(m20261130_000009_organisation_slugs::Migration),
             Box::new(m20261130_000010_session_check::Migration),
+            Box::new(m20261130_000011_carriers::Migration),
             Box::new(m20261130_000012_parties::Migration),
             Box::new(m20261130_000013_purchase_orders::Migration),
         ]

@@ -105,6 +105,8 @@ impl From<audit_event::Model> for AuditEvent {
 /// The GraphQL type behind an audit entity type, where the API has one.
 fn api_type(entity_type: &str) -> Option<&'static str> {
     Some(match entity_type {
+        "carrier" => "Carrier",
+        "carrier_service" => "CarrierService",
         "location" => "Location",
         "movement" => "StockMovement",
         "organisation" => "Organisation",

@@ -48,6 +48,8 @@ global_key! {
     entity::CustomerAddressId => "CustomerAddress";
     entity::PurchaseOrderId => "PurchaseOrder";
     entity::PurchaseOrderLineId => "PurchaseOrderLine";
+    entity::CarrierId => "Carrier";
+    entity::CarrierServiceId => "CarrierService";
 }
 
 /// The global id of a row of GraphQL type `type_name` (for ids that arrive untyped, as in the

@@ -8,14 +8,14 @@ use std::hash::Hash;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
-    CustomerId, LocationId, LotId, ProductId, PurchaseOrderId, RoleId, SupplierId, TenantScoped,
-    WarehouseId, customer_address, location, lot, product, purchase_order_line, role, supplier,
-    warehouse,
+    CarrierId, CustomerId, LocationId, LotId, ProductId, PurchaseOrderId, RoleId, SupplierId,
+    TenantScoped, WarehouseId, carrier_service, customer_address, location, lot, product,
+    purchase_order_line, role, supplier, warehouse,
 };
 use sea_orm::EntityTrait;
 
 use super::ApiError;
-use crate::service::{catalogue, ledger, parties, purchasing};
+use crate::service::{carriers, catalogue, ledger, parties, purchasing};
 use crate::tenancy::TenantDb;
 
 /// Every loader of one request, installed together, so that their caches are switched on or off
@@ -37,6 +37,7 @@ pub struct Loaders {
     pub customer_addresses: DataLoader<AddressesByCustomer, HashMapCache>,
     pub suppliers: DataLoader<ById<supplier::Entity, SupplierId>, HashMapCache>,
     pub purchase_order_lines: DataLoader<LinesByPurchaseOrder, HashMapCache>,
+    pub carrier_services: DataLoader<ServicesByCarrier, HashMapCache>,
 }
 
 impl Loaders {
@@ -74,6 +75,7 @@ impl Loaders {
                 caching,
             ),
             purchase_order_lines: loader(LinesByPurchaseOrder(db.clone()), caching),
+            carrier_services: loader(ServicesByCarrier(db.clone()), caching),
         }
     }
 
@@ -163,6 +165,20 @@ fn every_key<K: Copy + Eq + Hash, V: Default>(
     found
 }
 
+/// `rows` grouped by the parent each names, in their order, with an empty list for every key
+/// that has none.
+fn by_parent<K: Copy + Eq + Hash, V>(
+    keys: &[K],
+    rows: Vec<V>,
+    parent: fn(&V) -> K,
+) -> HashMap<K, Vec<V>> {
+    let mut found: HashMap<K, Vec<V>> = HashMap::with_capacity(keys.len());
+    for row in rows {
+        found.entry(parent(&row)).or_default().push(row);
+    }
+    every_key(keys, found)
+}
+
 pub struct BarcodesByProduct(TenantDb);
 
 pub struct UnitsByProduct(TenantDb);
@@ -203,11 +219,8 @@ impl Loader<CustomerId> for AddressesByCustomer {
         &self,
         keys: &[CustomerId],
     ) -> Result<HashMap<CustomerId, Self::Value>, Self::Error> {
-        let mut found: HashMap<CustomerId, Self::Value> = HashMap::with_capacity(keys.len());
-        for address in parties::addresses_of(&self.0, keys).await? {
-            found.entry(address.customer_id).or_default().push(address);
-        }
-        Ok(every_key(keys, found))
+        let rows = parties::addresses_of(&self.0, keys).await?;
+        Ok(by_parent(keys, rows, |address| address.customer_id))
     }
 }
 
@@ -221,15 +234,28 @@ impl Loader<PurchaseOrderId> for LinesByPurchaseOrder {
         &self,
         keys: &[PurchaseOrderId],
     ) -> Result<HashMap<PurchaseOrderId, Self::Value>, Self::Error> {
-        let mut found: HashMap<PurchaseOrderId, Self::Value> = HashMap::with_capacity(keys.len());
-        for line in purchasing::lines_of(&self.0, keys).await? {
-            found.entry(line.purchase_order_id).or_default().push(line);
-        }
-        Ok(every_key(keys, found))
+        let rows = purchasing::lines_of(&self.0, keys).await?;
+        Ok(by_parent(keys, rows, |line| line.purchase_order_id))
     }
 }
 
 pub struct StockByProduct(TenantDb);
+
+/// A carrier's service levels, archived ones included (the field filters).
+pub struct ServicesByCarrier(TenantDb);
+
+impl Loader<CarrierId> for ServicesByCarrier {
+    type Value = Vec<carrier_service::Model>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[CarrierId],
+    ) -> Result<HashMap<CarrierId, Self::Value>, Self::Error> {
+        let found = carriers::services_for(&self.0, keys).await?;
+        Ok(every_key(keys, found))
+    }
+}
 
 /// One product's balances as `Product.balances(first:, includeEmpty:)` asks for them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

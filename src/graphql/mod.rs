@@ -2,6 +2,7 @@
 
 pub mod admission;
 mod audit;
+mod carriers;
 mod catalogue;
 pub(crate) mod field_order;
 mod health;
@@ -45,6 +46,7 @@ pub struct Query(
     places::PlacesQuery,
     parties::PartiesQuery,
     purchasing::PurchasingQuery,
+    carriers::CarriersQuery,
     stock::StockQuery,
     node::NodeQuery,
 );
@@ -59,6 +61,7 @@ pub struct Mutation(
     places::PlacesMutation,
     parties::PartiesMutation,
     purchasing::PurchasingMutation,
+    carriers::CarriersMutation,
     stock::StockMutation,
 );
 

@@ -3,6 +3,7 @@
 
 use async_graphql::{Context, ID, Interface, Object};
 
+use super::carriers::{Carrier, CarrierService};
 use super::catalogue::Product;
 use super::ids::decode;
 use super::parties::{Customer, Supplier};
@@ -14,7 +15,7 @@ use super::{ApiResult, parse_id, signed_in, tenant_db};
 use crate::auth::guard::RequireSession;
 use crate::auth::permission::Permission;
 use crate::error::AppError;
-use crate::service::{catalogue, parties, places, purchasing, roles, users};
+use crate::service::{carriers, catalogue, parties, places, purchasing, roles, users};
 
 /// An object that can be fetched again by its global id with `node(id:)`.
 #[derive(Interface)]
@@ -28,6 +29,8 @@ pub enum Node {
     Supplier(Supplier),
     Customer(Customer),
     PurchaseOrder(PurchaseOrder),
+    Carrier(Carrier),
+    CarrierService(CarrierService),
 }
 
 #[derive(Default)]
@@ -35,10 +38,10 @@ pub struct NodeQuery;
 
 #[Object]
 impl NodeQuery {
-    /// The product, warehouse, location, user, role, supplier, customer or purchase order with
-    /// this id, if the caller may see that
-    /// type (FORBIDDEN names the permission). An id of any other kind, of another
-    /// organisation, or of nothing at all is NOT_FOUND.
+    /// The product, warehouse, location, user, role, supplier, customer, purchase order, carrier
+    /// or carrier service level with this id, if the caller may see that type (FORBIDDEN names
+    /// the permission). An id of any other kind, of another organisation, or of nothing at all
+    /// is NOT_FOUND.
     #[graphql(guard = "RequireSession")]
     async fn node(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Node> {
         let (type_name, _) =
@@ -80,6 +83,14 @@ impl NodeQuery {
             "PurchaseOrder" => {
                 needs(Permission::ReceiptsView)?;
                 Node::PurchaseOrder(purchasing::get(db, parse_id(&id, "id")?).await?.into())
+            }
+            "Carrier" => {
+                needs(Permission::CarriersView)?;
+                Node::Carrier(carriers::carrier(db, parse_id(&id, "id")?).await?.into())
+            }
+            "CarrierService" => {
+                needs(Permission::CarriersView)?;
+                Node::CarrierService(carriers::service(db, parse_id(&id, "id")?).await?.into())
             }
             _ => return Err(AppError::NotFound { entity: "node" }.into()),
         })

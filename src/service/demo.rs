@@ -1,10 +1,11 @@
 //! A believable small warehouse for the demo organisation, so a newcomer in GraphiQL sees
-//! something real: two warehouses with locations, a few hundred products, stock and some history.
+//! something real: two warehouses with locations, carriers with their service levels, a few
+//! hundred products, stock and some history.
 
 use entity::{LocationId, LocationKind, ProductId, Tracking};
 
 use crate::error::AppResult;
-use crate::service::{catalogue, ledger, parties, places, stock};
+use crate::service::{carriers, catalogue, ledger, parties, places, stock};
 use crate::tenancy::TenantDb;
 
 /// A product family: every combination of its two variant lists is one product.
@@ -120,8 +121,54 @@ const FAMILIES: &[Family] = &[
     },
 ];
 
+/// A carrier and its service levels (code, name).
+struct Carrier {
+    code: &'static str,
+    name: &'static str,
+    tracking_url_template: &'static str,
+    services: &'static [(&'static str, &'static str)],
+}
+
+const CARRIERS: &[Carrier] = &[
+    Carrier {
+        code: "DHL",
+        name: "DHL Express",
+        tracking_url_template: "https://www.dhl.com/global-en/home/tracking.html?tracking-id={tracking}",
+        services: &[
+            ("EXPRESS", "Express Worldwide"),
+            ("ECONOMY", "Economy Select"),
+        ],
+    },
+    Carrier {
+        code: "TCG",
+        name: "Courier Guy",
+        tracking_url_template: "https://portal.thecourierguy.co.za/track?ref={tracking}",
+        services: &[("OVERNIGHT", "Overnight"), ("ROAD", "Road freight")],
+    },
+];
+
 /// Fills an (empty) organisation with demo data; returns how many products it made.
 pub async fn fill(db: &TenantDb) -> AppResult<usize> {
+    // The carriers that take shipments away, each with its service levels.
+    for demo in CARRIERS {
+        let carrier = carriers::create_carrier(
+            db,
+            carriers::CarrierInput {
+                code: demo.code.into(),
+                name: demo.name.into(),
+                tracking_url_template: demo.tracking_url_template.into(),
+            },
+        )
+        .await?;
+        for (code, name) in demo.services {
+            let service = carriers::ServiceInput {
+                code: (*code).into(),
+                name: (*name).into(),
+            };
+            carriers::add_service(db, carrier.id, service).await?;
+        }
+    }
+
     // Each storage bin with the receiving dock of its own warehouse: put-away never crosses
     // warehouses.
     let mut storage: Vec<(LocationId, LocationId)> = Vec::new();

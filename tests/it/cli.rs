@@ -212,8 +212,8 @@ async fn org_deactivate_ends_sessions_at_once(backend: Backend) {
     );
 }
 
-/// `vaskem demo` makes an organisation a newcomer can explore: warehouses, products, stock and
-/// history, with balances that agree with the ledger and an intact audit chain.
+/// `vaskem demo` makes an organisation a newcomer can explore: warehouses, carriers, products,
+/// stock and history, with balances that agree with the ledger and an intact audit chain.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_fills_a_believable_warehouse() {
     let checks = crate::support::Checks::begin();
@@ -253,6 +253,18 @@ async fn demo_fills_a_believable_warehouse() {
                 .await
                 .expect("warehouses"),
             2
+        );
+        assert_eq!(
+            tx.count(entity::carrier::Entity::find())
+                .await
+                .expect("carriers"),
+            2
+        );
+        assert_eq!(
+            tx.count(entity::carrier_service::Entity::find())
+                .await
+                .expect("service levels"),
+            4
         );
         assert!(
             tx.count(entity::stock_movement::Entity::find())

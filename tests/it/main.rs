@@ -3,6 +3,7 @@
 mod support;
 
 mod audit;
+mod carriers;
 mod cli;
 mod conventions;
 mod disclosure;

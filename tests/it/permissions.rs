@@ -323,6 +323,8 @@ struct Seeded {
     supplier: String,
     customer: String,
     purchase_order: String,
+    carrier: String,
+    carrier_service: String,
 }
 
 async fn seed(app: &TestApp, session: &crate::support::Session) -> Seeded {
@@ -370,7 +372,10 @@ async fn seed(app: &TestApp, session: &crate::support::Session) -> Seeded {
         .clone();
     let me = call("{ me { id role { id } } }", json!({})).await;
     let text = |value: &Value| value.as_str().expect("an id").to_owned();
+    let carrier = crate::support::fixtures::carrier(app, session, "WALK", &["FAST"]).await;
     Seeded {
+        carrier: carrier.id,
+        carrier_service: carrier.services[0].clone(),
         product: text(&product),
         warehouse: text(&warehouse),
         location: text(&location),
@@ -488,6 +493,9 @@ async fn every_object_field_guard_refuses_without_its_permission(backend: Backen
             &seeded.purchase_order,
             "Query.purchaseOrder",
         ),
+        ("Carrier", &seeded.carrier, "Query.carrier"),
+        // A service level is seen with its carrier: no root field of its own.
+        ("CarrierService", &seeded.carrier_service, "Query.carrier"),
     ];
     // A new type behind `node` must be added here (a seeded row and its root field).
     let node = app

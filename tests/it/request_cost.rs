@@ -1,6 +1,7 @@
 //! What a request costs the database, counted statement by statement (BEGIN and COMMIT included):
 //! one session check, one transaction per read request, and a product screen in six statements
-//! (issue #9). Also `Product.balances`, the field that screen reads.
+//! (issue #9). Also `Product.balances`, the field that screen reads, and a page of carriers with
+//! their service levels.
 
 use serde_json::{Value, json};
 use vaskem::auth::permission::Permission;
@@ -9,6 +10,7 @@ use crate::on_both_databases;
 use crate::stock::{ADJUST, call, product, warehouse};
 use crate::support::app::error_code;
 use crate::support::database::TEST_PASSWORD;
+use crate::support::fixtures::carrier;
 use crate::support::{Backend, Session, TestApp};
 
 on_both_databases!(
@@ -17,6 +19,7 @@ on_both_databases!(
     a_product_screen_costs_six_statements_whatever_its_length,
     product_balances_list_stock_per_location,
     product_balances_answer_only_what_the_caller_may_see,
+    a_page_of_carriers_with_service_levels_costs_the_same_whatever_its_length,
 );
 
 /// Statements `document` costs on the serving pool, with the response.
@@ -294,4 +297,58 @@ async fn product_balances_answer_only_what_the_caller_may_see(backend: Backend) 
     let beta = app.member_of_new_organisation("Beta").await;
     let body = call(&app, &beta.session, document, json!({})).await;
     assert_eq!(body["data"]["products"]["nodes"], json!([]), "{body}");
+}
+
+/// `carriers { nodes { services } }`: the page, then every carrier's service levels in one query
+/// (however many carriers, and however many ways the document asks for them).
+async fn a_page_of_carriers_with_service_levels_costs_the_same_whatever_its_length(
+    backend: Backend,
+) {
+    let app = TestApp::start(backend).await;
+    let owner = app.member_of_new_organisation("Alpha").await;
+    let s = &owner.session;
+    for n in 0..12 {
+        carrier(&app, s, &format!("C-{n:02}"), &["EXPRESS", "ECONOMY"]).await;
+    }
+    let page = "query ($n: Int!) { carriers(first: $n) { nodes { code services { code } }
+        edges { node { all: services(includeArchived: true) { code active } } } } }";
+    let mut costs = Vec::new();
+    for size in [3, 12] {
+        let (statements, body) = cost(&app, s, page, json!({ "n": size })).await;
+        let nodes = body["data"]["carriers"]["nodes"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}"));
+        assert_eq!(nodes.len(), size, "{body}");
+        assert_eq!(nodes[2]["code"], "C-02", "{body}");
+        assert_eq!(
+            nodes[2]["services"],
+            json!([{ "code": "ECONOMY" }, { "code": "EXPRESS" }]),
+            "{body}"
+        );
+        assert_eq!(
+            body["data"]["carriers"]["edges"][size - 1]["node"]["all"],
+            json!([{ "code": "ECONOMY", "active": true }, { "code": "EXPRESS", "active": true }]),
+            "{body}"
+        );
+        costs.push(statements);
+    }
+    println!("statements for carrier pages of 3 and 12 ({backend:?}): {costs:?}");
+    // The session, the page, the service levels.
+    assert_eq!(costs, vec![session_overhead(backend) + 2; 2]);
+
+    // One carrier costs the same two queries.
+    let first = carrier(&app, s, "ONE", &["ROAD"]).await;
+    let (statements, body) = cost(
+        &app,
+        s,
+        "query ($id: ID!) { carrier(id: $id) { code services { code } } }",
+        json!({ "id": first.id }),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["carrier"]["services"],
+        json!([{ "code": "ROAD" }]),
+        "{body}"
+    );
+    assert_eq!(statements, session_overhead(backend) + 2, "{body}");
 }

@@ -1,7 +1,8 @@
 //! Every unique key a mutation can collide on, created by many requests at once: exactly one wins
 //! and every other answers CONFLICT naming the key, never INTERNAL. The services check a key
 //! before inserting it; these tests are about the requests that pass that check together and
-//! meet at the database's unique index.
+//! meet at the database's unique index. (Carriers' keys race in `carriers.rs`, with [`race`] and
+//! [`assert_one_winner`].)
 
 use futures::future::join_all;
 use serde_json::{Value, json};

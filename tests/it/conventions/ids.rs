@@ -6,6 +6,7 @@ use super::call;
 use crate::on_both_databases;
 use crate::stock::warehouse;
 use crate::support::app::error_code;
+use crate::support::fixtures::carrier;
 use crate::support::{Backend, TestApp, gid};
 
 on_both_databases!(any_object_is_fetched_again_by_its_id,);
@@ -21,6 +22,7 @@ async fn any_object_is_fetched_again_by_its_id(backend: Backend) {
         body["data"]["me"]["id"].clone(),
         body["data"]["me"]["role"]["id"].clone(),
     );
+    let dhl = carrier(&app, s, "DHL", &["EXPRESS"]).await;
     let node = "query ($id: ID!) { node(id: $id) { __typename id ... on Product { sku } ... on Location { code } } }";
     for (id, typename) in [
         (json!(w.product), "Product"),
@@ -28,6 +30,8 @@ async fn any_object_is_fetched_again_by_its_id(backend: Backend) {
         (json!(w.a), "Location"),
         (me, "User"),
         (role, "Role"),
+        (json!(dhl.id), "Carrier"),
+        (json!(dhl.services[0]), "CarrierService"),
     ] {
         let body = call(&app, s, node, json!({ "id": id })).await;
         assert_eq!(body["data"]["node"]["__typename"], typename, "{body}");

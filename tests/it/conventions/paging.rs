@@ -381,7 +381,14 @@ async fn cursors_are_checked_not_trusted(backend: Backend) {
     assert_eq!(body["data"]["products"]["nodes"][0]["sku"], "A-3", "{body}");
 
     // A search longer than any SKU or name is the caller's mistake, not the database's.
-    for list in ["products", "warehouses", "locations", "users", "roles"] {
+    for list in [
+        "products",
+        "warehouses",
+        "locations",
+        "carriers",
+        "users",
+        "roles",
+    ] {
         let document =
             format!("query ($s: String) {{ {list}(filter: {{search: $s}}) {{ totalCount }} }}");
         let body = call(&app, s, &document, json!({ "s": "a".repeat(201) })).await;

@@ -174,3 +174,51 @@ pub async fn warehouse(app: &TestApp, session: &Session) -> Warehouse {
         b,
     }
 }
+
+/// A carrier made by [`carrier`]: its id and its service levels' ids, in the order given.
+pub struct Carrier {
+    pub id: String,
+    pub services: Vec<String>,
+}
+
+/// Creates carrier `code` (named `Carrier <code>`, tracked at
+/// `https://track.example.com/<code>?n={tracking}`) with a service level of each code in
+/// `services`, in two requests; fails the test on any refusal.
+pub async fn carrier(app: &TestApp, session: &Session, code: &str, services: &[&str]) -> Carrier {
+    let data = app
+        .ok(
+            session,
+            "mutation ($i: CreateCarrierInput!) { createCarrier(input: $i) { carrier { id } userErrors { field message } } }",
+            json!({ "i": { "code": code, "name": format!("Carrier {code}"), "trackingUrlTemplate": format!("https://track.example.com/{code}?n={{tracking}}") } }),
+        )
+        .await;
+    let carrier = id(&data["createCarrier"]["carrier"]);
+    if services.is_empty() {
+        return Carrier {
+            id: carrier,
+            services: Vec::new(),
+        };
+    }
+    let adds: String = services
+        .iter()
+        .enumerate()
+        .map(|(i, service)| {
+            format!(
+                "s{i}: addCarrierService(input: {{ carrierId: $c, code: \"{service}\", name: \"Service {service}\" }}) {{ carrierService {{ id }} userErrors {{ field message }} }} "
+            )
+        })
+        .collect();
+    let data = app
+        .ok(
+            session,
+            &format!("mutation ($c: ID!) {{ {adds}}}"),
+            json!({ "c": carrier }),
+        )
+        .await;
+    Carrier {
+        services: (0..services.len())
+            .map(|i| id(&data[format!("s{i}")]["carrierService"]))
+            .collect(),
+        id: carrier,
+    }
+}
