@@ -74,3 +74,40 @@ fn user_errors_at_any_depth_are_found() {
         Some("data.a.b[1].userErrors")
     );
 }
+
+impl TestApp {
+    /// Sends `document` (taking `$id`) as `session` with another organisation's id and with an
+    /// id of nothing at all, and asserts both answer the same NOT_FOUND: a foreign id must reveal
+    /// nothing a missing one does not.
+    pub async fn assert_foreign_id_is_missing(
+        &self,
+        session: &Session,
+        document: &str,
+        foreign: &Value,
+        unknown: &Value,
+    ) {
+        let (_, from_outside) = self
+            .graphql_in(
+                Some(session),
+                document,
+                serde_json::json!({ "id": foreign }),
+            )
+            .await;
+        let (_, nowhere) = self
+            .graphql_in(
+                Some(session),
+                document,
+                serde_json::json!({ "id": unknown }),
+            )
+            .await;
+        assert_eq!(
+            from_outside["errors"][0]["extensions"]["code"], "NOT_FOUND",
+            "{document}: {from_outside}"
+        );
+        assert_eq!(
+            from_outside["errors"][0]["message"], nowhere["errors"][0]["message"],
+            "{document}: another organisation's id answers as a missing one"
+        );
+        assert_eq!(from_outside["data"], nowhere["data"], "{document}");
+    }
+}
