@@ -2,10 +2,10 @@
 //! something real: two warehouses with locations, carriers with their service levels, a few
 //! hundred products, stock and some history.
 
-use entity::{LocationId, LocationKind, ProductId, Tracking};
+use entity::{LocationId, LocationKind, ProductId, SupplierId, Tracking, WarehouseId};
 
 use crate::error::AppResult;
-use crate::service::{carriers, catalogue, ledger, parties, places, stock};
+use crate::service::{carriers, catalogue, ledger, parties, places, purchasing, stock};
 use crate::tenancy::TenantDb;
 
 /// A product family: every combination of its two variant lists is one product.
@@ -172,6 +172,7 @@ pub async fn fill(db: &TenantDb) -> AppResult<usize> {
     // Each storage bin with the receiving dock of its own warehouse: put-away never crosses
     // warehouses.
     let mut storage: Vec<(LocationId, LocationId)> = Vec::new();
+    let mut warehouses = Vec::new();
     for (code, name, city) in [
         ("JHB1", "Johannesburg DC", "Johannesburg"),
         ("CPT1", "Cape Town depot", "Cape Town"),
@@ -189,6 +190,7 @@ pub async fn fill(db: &TenantDb) -> AppResult<usize> {
             },
         )
         .await?;
+        warehouses.push(warehouse.id);
         let add = async |code: String, kind: LocationKind, pickable: bool| {
             places::create_location(
                 db,
@@ -220,7 +222,7 @@ pub async fn fill(db: &TenantDb) -> AppResult<usize> {
         }
     }
 
-    fill_parties(db).await?;
+    let suppliers = fill_parties(db).await?;
 
     let mut products: Vec<(ProductId, bool)> = Vec::new();
     for family in FAMILIES {
@@ -311,11 +313,61 @@ pub async fn fill(db: &TenantDb) -> AppResult<usize> {
             .await?;
         }
     }
+    fill_purchase_orders(db, &suppliers, &warehouses, &products).await?;
     Ok(products.len())
 }
 
-/// The suppliers the demo buys from and the customers it sells to, with their addresses.
-async fn fill_parties(db: &TenantDb) -> AppResult<()> {
+/// Purchase orders in the states a morning finds them in: one being written, some placed and
+/// due over the next days, one cancelled.
+async fn fill_purchase_orders(
+    db: &TenantDb,
+    suppliers: &[SupplierId],
+    warehouses: &[WarehouseId],
+    products: &[(ProductId, bool)],
+) -> AppResult<()> {
+    let today = chrono::Utc::now().date_naive();
+    for (n, (days, place, cancel)) in [
+        (7, false, false),
+        (1, true, false),
+        (2, true, false),
+        (3, true, false),
+        (5, true, true),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let lines = (0..3 + n)
+            .map(|i| purchasing::LineInput {
+                product_id: products[(n * 17 + i * 5) % products.len()].0,
+                quantity: i64::try_from(24 * (i + 1)).unwrap_or(24),
+                expected_on: None,
+            })
+            .collect();
+        let (order, _) = purchasing::create(
+            db,
+            purchasing::DraftInput {
+                supplier_id: suppliers[n % suppliers.len()],
+                warehouse_id: warehouses[n % warehouses.len()],
+                expected_on: Some(today + chrono::Days::new(days)),
+                note: String::new(),
+                lines,
+            },
+        )
+        .await?;
+        if place {
+            purchasing::place(db, order.id).await?;
+        }
+        if cancel {
+            purchasing::cancel(db, order.id).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The suppliers the demo buys from (returned) and the customers it sells to, with their
+/// addresses.
+async fn fill_parties(db: &TenantDb) -> AppResult<Vec<SupplierId>> {
+    let mut suppliers = Vec::new();
     let address = |line1: &str, city: &str, postal_code: &str| parties::PostalAddress {
         line1: line1.into(),
         line2: String::new(),
@@ -330,7 +382,7 @@ async fn fill_parties(db: &TenantDb) -> AppResult<()> {
         ("TAPEKING", "Tape King Adhesives", "Lerato Nkosi", "Midrand"),
         ("CHEMSOL", "Chemsol Lubricants", "Priya Naidoo", "Pinetown"),
     ] {
-        parties::create_supplier(
+        let supplier = parties::create_supplier(
             db,
             parties::SupplierInput {
                 code: code.into(),
@@ -344,6 +396,7 @@ async fn fill_parties(db: &TenantDb) -> AppResult<()> {
             },
         )
         .await?;
+        suppliers.push(supplier.id);
     }
     for (code, name, sites) in [
         ("C-1001", "Highveld Hardware", &["Randburg", "Soweto"][..]),
@@ -392,5 +445,5 @@ async fn fill_parties(db: &TenantDb) -> AppResult<()> {
         )
         .await?;
     }
-    Ok(())
+    Ok(suppliers)
 }

@@ -294,6 +294,18 @@ async fn demo_fills_a_believable_warehouse() {
             .expect("default addresses"),
             2 * customers
         );
+        // Purchase orders in several states: being written, placed and due, cancelled.
+        let statuses: std::collections::HashSet<_> = tx
+            .all(entity::purchase_order::Entity::find())
+            .await
+            .expect("purchase orders")
+            .into_iter()
+            .map(|order| order.status)
+            .collect();
+        use entity::PurchaseOrderStatus as S;
+        for status in [S::Draft, S::Ordered, S::Cancelled] {
+            assert!(statuses.contains(&status), "{status:?}: {statuses:?}");
+        }
         // Put-away stays inside one warehouse.
         let locations: std::collections::HashMap<_, _> = tx
             .all(entity::location::Entity::find())
