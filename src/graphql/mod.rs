@@ -403,6 +403,23 @@ pub struct ListInfo {
 /// Every list's shape: Relay edges and `pageInfo`, plus `totalCount`.
 pub type ListConnection<T> = Connection<String, T, ListInfo, EmptyFields>;
 
+/// Whether the document asks, of each row of the list being resolved, for the field at `path`
+/// (`["lines", "product"]`), through `nodes` or `edges { node }`: what a list primes its loaders
+/// for.
+pub(crate) fn rows_ask(ctx: &Context<'_>, path: &[&str]) -> bool {
+    let look_ahead = ctx.look_ahead();
+    [
+        look_ahead.field("nodes"),
+        look_ahead.field("edges").field("node"),
+    ]
+    .into_iter()
+    .any(|row| {
+        path.iter()
+            .fold(row, |field, name| field.field(name))
+            .exists()
+    })
+}
+
 /// Reads `first` and `after`, and whether the document asks for `totalCount`.
 pub(crate) fn page_request(
     ctx: &Context<'_>,

@@ -426,12 +426,7 @@ payload!(
 
 /// Loads the page's addresses at once when the document asks for them.
 async fn prime_addresses(ctx: &Context<'_>, customers: &[&customer::Model]) -> ApiResult<()> {
-    let look_ahead = ctx.look_ahead();
-    let (edge_node, node) = (
-        look_ahead.field("edges").field("node"),
-        look_ahead.field("nodes"),
-    );
-    let asks = |field: &str| edge_node.field(field).exists() || node.field(field).exists();
+    let asks = |field: &str| super::rows_ask(ctx, &[field]);
     if asks("addresses") || asks("defaultBillingAddress") || asks("defaultShippingAddress") {
         let loaders = Loaders::of(ctx)?;
         loaders

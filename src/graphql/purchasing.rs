@@ -293,20 +293,43 @@ payload!(
     purchase_order: PurchaseOrder
 );
 
-/// Loads the page's lines at once when the document asks for them.
-async fn prime_lines(ctx: &Context<'_>, orders: &[entity::PurchaseOrderId]) -> ApiResult<()> {
-    let look_ahead = ctx.look_ahead();
-    if look_ahead.field("nodes").field("lines").exists()
-        || look_ahead
-            .field("edges")
-            .field("node")
-            .field("lines")
-            .exists()
-    {
-        let loaders = Loaders::of(ctx)?;
+/// Loads what the document asks of the page (lines, their products, suppliers, warehouses) in
+/// one statement each, however long the page: left to the loaders' timing, a busy server splits
+/// them into several batches.
+async fn prime_page(ctx: &Context<'_>, orders: &[&purchase_order::Model]) -> ApiResult<()> {
+    let asks = |field: &str| super::rows_ask(ctx, &[field]);
+    // Checked quietly: the fields themselves report what the caller may not see.
+    let holds = |permission: Permission| {
+        super::signed_in(ctx).is_ok_and(|caller| caller.permissions.contains(permission))
+    };
+    let loaders = Loaders::of(ctx)?;
+    if asks("supplier") && holds(Permission::SuppliersView) {
         loaders
-            .prime(&loaders.purchase_order_lines, orders.iter().copied())
+            .prime(
+                &loaders.suppliers,
+                orders.iter().map(|order| order.supplier_id),
+            )
             .await?;
+    }
+    if asks("warehouse") && holds(Permission::WarehousesView) {
+        loaders
+            .prime(
+                &loaders.warehouses,
+                orders.iter().map(|order| order.warehouse_id),
+            )
+            .await?;
+    }
+    if asks("lines") {
+        let lines = loaders
+            .prime(
+                &loaders.purchase_order_lines,
+                orders.iter().map(|order| order.id),
+            )
+            .await?;
+        if super::rows_ask(ctx, &["lines", "product"]) && holds(Permission::ProductsView) {
+            let products = lines.values().flatten().map(|line| line.product_id);
+            loaders.prime(&loaders.products, products).await?;
+        }
     }
     Ok(())
 }
@@ -350,8 +373,8 @@ impl PurchasingQuery {
             &request,
         )
         .await?;
-        let ids: Vec<_> = page.rows.iter().map(|(_, order)| order.id).collect();
-        prime_lines(ctx, &ids).await?;
+        let orders: Vec<_> = page.rows.iter().map(|(_, order)| order).collect();
+        prime_page(ctx, &orders).await?;
         Ok(connection(&request, page, PurchaseOrder::from))
     }
 
