@@ -5,8 +5,8 @@ use entity::{carrier, carrier_service};
 
 use super::loaders::Loaders;
 use super::{
-    ApiResult, ListConnection, Payload, SortDirection, connection, global_id, page_request,
-    parse_id, payload, tenant_db,
+    ApiResult, ListConnection, Payload, SortDirection, connection, global_id, page_asks_for,
+    page_request, parse_id, payload, tenant_db,
 };
 use crate::auth::guard::{RequirePermission, requires};
 use crate::auth::permission::Permission;
@@ -243,14 +243,7 @@ impl CarriersQuery {
         )
         .await?;
         // The page's service levels in one query, before its rows ask one by one.
-        let look_ahead = ctx.look_ahead();
-        if look_ahead.field("nodes").field("services").exists()
-            || look_ahead
-                .field("edges")
-                .field("node")
-                .field("services")
-                .exists()
-        {
+        if page_asks_for(ctx, "services") {
             let loaders = Loaders::of(ctx)?;
             let ids = page.rows.iter().map(|(_, carrier)| carrier.id);
             loaders.prime(&loaders.carrier_services, ids).await?;

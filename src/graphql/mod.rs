@@ -14,6 +14,7 @@ mod organisation;
 mod parties;
 mod places;
 mod purchasing;
+mod receiving;
 pub mod requirements;
 mod roles;
 mod session;
@@ -46,6 +47,7 @@ pub struct Query(
     places::PlacesQuery,
     parties::PartiesQuery,
     purchasing::PurchasingQuery,
+    receiving::ReceivingQuery,
     carriers::CarriersQuery,
     stock::StockQuery,
     node::NodeQuery,
@@ -61,6 +63,7 @@ pub struct Mutation(
     places::PlacesMutation,
     parties::PartiesMutation,
     purchasing::PurchasingMutation,
+    receiving::ReceivingMutation,
     carriers::CarriersMutation,
     stock::StockMutation,
 );
@@ -402,6 +405,18 @@ pub struct ListInfo {
 
 /// Every list's shape: Relay edges and `pageInfo`, plus `totalCount`.
 pub type ListConnection<T> = Connection<String, T, ListInfo, EmptyFields>;
+
+/// Whether the document asks for `field` of a page's rows, through `edges { node }` or `nodes`:
+/// a list resolver then primes that field's loader with the whole page.
+pub(crate) fn page_asks_for(ctx: &Context<'_>, field: &str) -> bool {
+    let look_ahead = ctx.look_ahead();
+    look_ahead.field("nodes").field(field).exists()
+        || look_ahead
+            .field("edges")
+            .field("node")
+            .field(field)
+            .exists()
+}
 
 /// Reads `first` and `after`, and whether the document asks for `totalCount`.
 pub(crate) fn page_request(

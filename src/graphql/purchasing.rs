@@ -8,9 +8,10 @@ use super::catalogue::Product;
 use super::loaders::Loaders;
 use super::parties::Supplier;
 use super::places::Warehouse;
+use super::receiving::Receipt;
 use super::{
-    ApiResult, ListConnection, Payload, SortDirection, connection, global_id, page_request,
-    parse_id, parse_optional_id, payload, tenant_db,
+    ApiResult, ListConnection, Payload, SortDirection, connection, global_id, page_asks_for,
+    page_request, parse_id, parse_optional_id, payload, tenant_db,
 };
 use crate::auth::guard::{RequirePermission, may_see, requires};
 use crate::auth::permission::Permission;
@@ -116,6 +117,18 @@ impl PurchaseOrder {
             .unwrap_or_default()
             .into_iter()
             .map(|line| PurchaseOrderLine::new(line, self.model.expected_on))
+            .collect())
+    }
+
+    /// The goods received against this order, oldest first.
+    async fn receipts(&self, ctx: &Context<'_>) -> ApiResult<Vec<Receipt>> {
+        let loader = &Loaders::of(ctx)?.receipts_of_orders;
+        Ok(loader
+            .load_one(self.model.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Receipt::from)
             .collect())
     }
 
@@ -295,14 +308,7 @@ payload!(
 
 /// Loads the page's lines at once when the document asks for them.
 async fn prime_lines(ctx: &Context<'_>, orders: &[entity::PurchaseOrderId]) -> ApiResult<()> {
-    let look_ahead = ctx.look_ahead();
-    if look_ahead.field("nodes").field("lines").exists()
-        || look_ahead
-            .field("edges")
-            .field("node")
-            .field("lines")
-            .exists()
-    {
+    if page_asks_for(ctx, "lines") {
         let loaders = Loaders::of(ctx)?;
         loaders
             .prime(&loaders.purchase_order_lines, orders.iter().copied())

@@ -17,6 +17,7 @@ mod login;
 mod parties;
 mod permissions;
 mod proxy;
+mod receiving;
 mod redirect;
 mod request_cost;
 mod schema;
