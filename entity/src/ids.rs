@@ -106,3 +106,11 @@ uuid_id!(
     /// A carrier service level's id.
     CarrierServiceId
 );
+uuid_id!(
+    /// A receipt's id.
+    ReceiptId
+);
+uuid_id!(
+    /// A receipt line's id.
+    ReceiptLineId
+);

@@ -18,6 +18,8 @@ pub mod product_barcode;
 pub mod product_unit;
 pub mod purchase_order;
 pub mod purchase_order_line;
+pub mod receipt;
+pub mod receipt_line;
 pub mod role;
 pub mod session;
 pub mod stock_balance;
@@ -34,8 +36,8 @@ pub use values::{
 
 pub use ids::{
     CarrierId, CarrierServiceId, CustomerAddressId, CustomerId, LocationId, LotId, MovementId,
-    ProductId, PurchaseOrderId, PurchaseOrderLineId, RoleId, SessionId, SupplierId, TenantId,
-    UserId, WarehouseId,
+    ProductId, PurchaseOrderId, PurchaseOrderLineId, ReceiptId, ReceiptLineId, RoleId, SessionId,
+    SupplierId, TenantId, UserId, WarehouseId,
 };
 
 use sea_orm::EntityTrait;
@@ -74,6 +76,8 @@ pub fn tenant_scoped_tables() -> Vec<&'static str> {
         table::<product_unit::Entity>(),
         table::<purchase_order::Entity>(),
         table::<purchase_order_line::Entity>(),
+        table::<receipt::Entity>(),
+        table::<receipt_line::Entity>(),
         table::<role::Entity>(),
         table::<session::Entity>(),
         table::<stock_balance::Entity>(),

@@ -14,6 +14,8 @@ pub struct Model {
     pub slug: String,
     pub is_active: bool,
     pub created_at: DateTimeUtc,
+    /// How far past the ordered quantity a receipt may go, in percent (0 to 100).
+    pub receipt_tolerance_percent: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,6 +17,7 @@ mod m20261130_000010_session_check;
 mod m20261130_000011_carriers;
 mod m20261130_000012_parties;
 mod m20261130_000013_purchase_orders;
+mod m20261130_000014_receipts;
 pub mod tenant_wall;
 
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_carriers::Migration),
             Box::new(m20261130_000012_parties::Migration),
             Box::new(m20261130_000013_purchase_orders::Migration),
+            Box::new(m20261130_000014_receipts::Migration),
         ]
     }
 }

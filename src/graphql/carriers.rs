@@ -243,14 +243,7 @@ impl CarriersQuery {
         )
         .await?;
         // The page's service levels in one query, before its rows ask one by one.
-        let look_ahead = ctx.look_ahead();
-        if look_ahead.field("nodes").field("services").exists()
-            || look_ahead
-                .field("edges")
-                .field("node")
-                .field("services")
-                .exists()
-        {
+        if super::rows_ask(ctx, &["services"]) {
             let loaders = Loaders::of(ctx)?;
             let ids = page.rows.iter().map(|(_, carrier)| carrier.id);
             loaders.prime(&loaders.carrier_services, ids).await?;

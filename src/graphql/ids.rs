@@ -48,6 +48,8 @@ global_key! {
     entity::CustomerAddressId => "CustomerAddress";
     entity::PurchaseOrderId => "PurchaseOrder";
     entity::PurchaseOrderLineId => "PurchaseOrderLine";
+    entity::ReceiptId => "Receipt";
+    entity::ReceiptLineId => "ReceiptLine";
     entity::CarrierId => "Carrier";
     entity::CarrierServiceId => "CarrierService";
 }

@@ -8,14 +8,14 @@ use std::hash::Hash;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
-    CarrierId, CustomerId, LocationId, LotId, ProductId, PurchaseOrderId, RoleId, SupplierId,
-    TenantScoped, WarehouseId, carrier_service, customer_address, location, lot, product,
-    purchase_order_line, role, supplier, warehouse,
+    CarrierId, CustomerId, LocationId, LotId, ProductId, PurchaseOrderId, ReceiptId, RoleId,
+    SupplierId, TenantScoped, WarehouseId, carrier_service, customer_address, location, lot,
+    product, purchase_order, purchase_order_line, receipt, receipt_line, role, supplier, warehouse,
 };
 use sea_orm::EntityTrait;
 
 use super::ApiError;
-use crate::service::{carriers, catalogue, ledger, parties, purchasing};
+use crate::service::{carriers, catalogue, ledger, parties, purchasing, receiving};
 use crate::tenancy::TenantDb;
 
 /// Every loader of one request, installed together, so that their caches are switched on or off
@@ -37,6 +37,9 @@ pub struct Loaders {
     pub customer_addresses: DataLoader<AddressesByCustomer, HashMapCache>,
     pub suppliers: DataLoader<ById<supplier::Entity, SupplierId>, HashMapCache>,
     pub purchase_order_lines: DataLoader<LinesByPurchaseOrder, HashMapCache>,
+    pub purchase_orders: DataLoader<ById<purchase_order::Entity, PurchaseOrderId>, HashMapCache>,
+    pub receipts_of_orders: DataLoader<ReceiptsByPurchaseOrder, HashMapCache>,
+    pub receipt_lines: DataLoader<LinesByReceipt, HashMapCache>,
     pub carrier_services: DataLoader<ServicesByCarrier, HashMapCache>,
 }
 
@@ -75,6 +78,12 @@ impl Loaders {
                 caching,
             ),
             purchase_order_lines: loader(LinesByPurchaseOrder(db.clone()), caching),
+            purchase_orders: loader(
+                by_id::<purchase_order::Entity, _>(db, purchase_order::Column::Id, |row| row.id),
+                caching,
+            ),
+            receipts_of_orders: loader(ReceiptsByPurchaseOrder(db.clone()), caching),
+            receipt_lines: loader(LinesByReceipt(db.clone()), caching),
             carrier_services: loader(ServicesByCarrier(db.clone()), caching),
         }
     }
@@ -236,6 +245,43 @@ impl Loader<PurchaseOrderId> for LinesByPurchaseOrder {
     ) -> Result<HashMap<PurchaseOrderId, Self::Value>, Self::Error> {
         let rows = purchasing::lines_of(&self.0, keys).await?;
         Ok(by_parent(keys, rows, |line| line.purchase_order_id))
+    }
+}
+
+/// A purchase order's receipts, oldest first.
+pub struct ReceiptsByPurchaseOrder(TenantDb);
+
+impl Loader<PurchaseOrderId> for ReceiptsByPurchaseOrder {
+    type Value = Vec<receipt::Model>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[PurchaseOrderId],
+    ) -> Result<HashMap<PurchaseOrderId, Self::Value>, Self::Error> {
+        let mut found: HashMap<PurchaseOrderId, Vec<receipt::Model>> = HashMap::new();
+        for row in receiving::of_orders(&self.0, keys).await? {
+            if let Some(order) = row.purchase_order_id {
+                found.entry(order).or_default().push(row);
+            }
+        }
+        Ok(every_key(keys, found))
+    }
+}
+
+/// A receipt's lines, in line order.
+pub struct LinesByReceipt(TenantDb);
+
+impl Loader<ReceiptId> for LinesByReceipt {
+    type Value = Vec<receipt_line::Model>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[ReceiptId],
+    ) -> Result<HashMap<ReceiptId, Self::Value>, Self::Error> {
+        let rows = receiving::lines_of(&self.0, keys).await?;
+        Ok(by_parent(keys, rows, |line| line.receipt_id))
     }
 }
 

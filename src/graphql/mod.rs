@@ -14,6 +14,7 @@ mod organisation;
 mod parties;
 mod places;
 mod purchasing;
+mod receiving;
 pub mod requirements;
 mod roles;
 mod session;
@@ -46,6 +47,7 @@ pub struct Query(
     places::PlacesQuery,
     parties::PartiesQuery,
     purchasing::PurchasingQuery,
+    receiving::ReceivingQuery,
     carriers::CarriersQuery,
     stock::StockQuery,
     node::NodeQuery,
@@ -61,6 +63,7 @@ pub struct Mutation(
     places::PlacesMutation,
     parties::PartiesMutation,
     purchasing::PurchasingMutation,
+    receiving::ReceivingMutation,
     carriers::CarriersMutation,
     stock::StockMutation,
 );

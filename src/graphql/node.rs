@@ -9,13 +9,14 @@ use super::ids::decode;
 use super::parties::{Customer, Supplier};
 use super::places::{Location, Warehouse};
 use super::purchasing::PurchaseOrder;
+use super::receiving::Receipt;
 use super::roles::Role;
 use super::users::User;
 use super::{ApiResult, parse_id, signed_in, tenant_db};
 use crate::auth::guard::RequireSession;
 use crate::auth::permission::Permission;
 use crate::error::AppError;
-use crate::service::{carriers, catalogue, parties, places, purchasing, roles, users};
+use crate::service::{carriers, catalogue, parties, places, purchasing, receiving, roles, users};
 
 /// An object that can be fetched again by its global id with `node(id:)`.
 #[derive(Interface)]
@@ -29,6 +30,7 @@ pub enum Node {
     Supplier(Supplier),
     Customer(Customer),
     PurchaseOrder(PurchaseOrder),
+    Receipt(Receipt),
     Carrier(Carrier),
     CarrierService(CarrierService),
 }
@@ -38,10 +40,10 @@ pub struct NodeQuery;
 
 #[Object]
 impl NodeQuery {
-    /// The product, warehouse, location, user, role, supplier, customer, purchase order, carrier
-    /// or carrier service level with this id, if the caller may see that type (FORBIDDEN names
-    /// the permission). An id of any other kind, of another organisation, or of nothing at all
-    /// is NOT_FOUND.
+    /// The product, warehouse, location, user, role, supplier, customer, purchase order,
+    /// receipt, carrier or carrier service level with this id, if the caller may see that type
+    /// (FORBIDDEN names the permission). An id of any other kind, of another organisation, or of
+    /// nothing at all is NOT_FOUND.
     #[graphql(guard = "RequireSession")]
     async fn node(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Node> {
         let (type_name, _) =
@@ -83,6 +85,10 @@ impl NodeQuery {
             "PurchaseOrder" => {
                 needs(Permission::ReceiptsView)?;
                 Node::PurchaseOrder(purchasing::get(db, parse_id(&id, "id")?).await?.into())
+            }
+            "Receipt" => {
+                needs(Permission::ReceiptsView)?;
+                Node::Receipt(receiving::get(db, parse_id(&id, "id")?).await?.into())
             }
             "Carrier" => {
                 needs(Permission::CarriersView)?;

@@ -17,6 +17,8 @@ pub struct Organisation {
     slug: String,
     /// Deactivated organisations cannot sign in.
     active: bool,
+    /// How far past the ordered quantity a receipt may go, in percent (0 to 100).
+    receipt_tolerance_percent: i32,
 }
 
 /// Who a member's organisation is: what every member is shown on `me` (their organisation's name
@@ -50,6 +52,7 @@ impl From<organisation::Model> for Organisation {
             name: model.name,
             slug: model.slug,
             active: model.is_active,
+            receipt_tolerance_percent: model.receipt_tolerance_percent,
         }
     }
 }
@@ -88,6 +91,28 @@ impl OrganisationMutation {
         let db = tenant_db(ctx)?;
         OrganisationPayload::answer(organisations::rename(db, &input.name).await)
     }
+
+    /// Sets how far past the ordered quantity a receipt may go, in percent (0 to 100; 0 refuses
+    /// any over-receipt). Audited as `organisation.set_receipt_tolerance`.
+    #[graphql(
+        guard = "RequirePermission(Permission::OrganisationEdit)",
+        directive = requires::apply(Permission::OrganisationEdit)
+    )]
+    async fn set_receipt_tolerance(
+        &self,
+        ctx: &Context<'_>,
+        input: SetReceiptToleranceInput,
+    ) -> ApiResult<OrganisationPayload> {
+        let db = tenant_db(ctx)?;
+        OrganisationPayload::answer(organisations::set_receipt_tolerance(db, input.percent).await)
+    }
+}
+
+/// The organisation's receipt tolerance.
+#[derive(InputObject)]
+pub struct SetReceiptToleranceInput {
+    /// 0 to 100.
+    percent: i32,
 }
 
 /// The organisation's new name.

@@ -8,6 +8,7 @@ use super::catalogue::Product;
 use super::loaders::Loaders;
 use super::parties::Supplier;
 use super::places::Warehouse;
+use super::receiving::Receipt;
 use super::{
     ApiResult, ListConnection, Payload, SortDirection, connection, global_id, page_request,
     parse_id, parse_optional_id, payload, tenant_db,
@@ -116,6 +117,18 @@ impl PurchaseOrder {
             .unwrap_or_default()
             .into_iter()
             .map(|line| PurchaseOrderLine::new(line, self.model.expected_on))
+            .collect())
+    }
+
+    /// The goods received against this order, oldest first.
+    async fn receipts(&self, ctx: &Context<'_>) -> ApiResult<Vec<Receipt>> {
+        let loader = &Loaders::of(ctx)?.receipts_of_orders;
+        Ok(loader
+            .load_one(self.model.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Receipt::from)
             .collect())
     }
 

@@ -62,6 +62,7 @@ pub async fn create(
         slug: Set(slug.clone()),
         is_active: Set(true),
         created_at: Set(now),
+        receipt_tolerance_percent: Set(0),
     })
     .await
     .map_err(|err| match err.sql_err() {
@@ -139,6 +140,46 @@ pub async fn rename(db: &TenantDb, new_name: &str) -> AppResult<organisation::Mo
     .await?;
     tx.commit().await?;
     Ok(organisation::Model { name, ..before })
+}
+
+/// Sets how far past the ordered quantity a receipt may go, in percent (0 to 100). Audited as
+/// `organisation.set_receipt_tolerance`.
+pub async fn set_receipt_tolerance(db: &TenantDb, percent: i32) -> AppResult<organisation::Model> {
+    if !(0..=100).contains(&percent) {
+        return Err(AppError::bad_input(
+            "percent",
+            "a tolerance is 0 to 100 percent",
+        ));
+    }
+    let mut tx = db.write().await?;
+    let before = tx
+        .find_by_id::<organisation::Entity>(db.tenant())
+        .await?
+        .ok_or(AppError::NotFound {
+            entity: "organisation",
+        })?;
+    tx.update_many(organisation::Entity::update_many().col_expr(
+        organisation::Column::ReceiptTolerancePercent,
+        Expr::value(percent),
+    ))
+    .await?;
+    tx.record(
+        AuditRecord::new(
+            "organisation.set_receipt_tolerance",
+            "organisation",
+            before.id,
+        )
+        .with_change(
+            json!({ "receiptTolerancePercent": before.receipt_tolerance_percent }),
+            json!({ "receiptTolerancePercent": percent }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(organisation::Model {
+        receipt_tolerance_percent: percent,
+        ..before
+    })
 }
 
 /// The demo organisation's credentials, returned once so the console can show them.

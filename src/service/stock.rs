@@ -3,8 +3,8 @@
 //! [`ledger::post`] inside [`ledger::run`]; how stock is locked, moved and remembered is the
 //! ledger's alone (`service::ledger`, whose module doc gives the lock order).
 //!
-//! The operations live here rather than in the ledger for the same reason receipts will live in
-//! `service::inbound` and dispatch in `service::outbound`: an operation's rules (which account an
+//! The operations live here rather than in the ledger for the same reason receipts live in
+//! `service::receiving` and dispatch will in `service::outbound`: an operation's rules (which account an
 //! adjustment books to, what a count line may say, who may reverse a transfer) belong to its
 //! domain, while the ledger stays the one mechanism all of them share.
 

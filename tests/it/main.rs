@@ -18,6 +18,7 @@ mod parties;
 mod permissions;
 mod proxy;
 mod purchasing;
+mod receiving;
 mod redirect;
 mod request_cost;
 mod schema;

@@ -323,6 +323,7 @@ struct Seeded {
     supplier: String,
     customer: String,
     purchase_order: String,
+    receipt: String,
     carrier: String,
     carrier_service: String,
 }
@@ -370,6 +371,24 @@ async fn seed(app: &TestApp, session: &crate::support::Session) -> Seeded {
     )
     .await["createPurchaseOrder"]["purchaseOrder"]["id"]
         .clone();
+    let dock = call(
+        "mutation ($w: ID!) { createLocation(input: { warehouseId: $w, code: \"RCV\", kind: RECEIVING }) { location { id } } }",
+        json!({ "w": warehouse }),
+    )
+    .await["createLocation"]["location"]["id"]
+        .clone();
+    let line = call(
+        "mutation ($o: ID!) { placePurchaseOrder(input: { id: $o }) { purchaseOrder { lines { id } } } }",
+        json!({ "o": purchase_order }),
+    )
+    .await["placePurchaseOrder"]["purchaseOrder"]["lines"][0]["id"]
+        .clone();
+    let receipt = call(
+        "mutation ($o: ID!, $l: ID!, $d: ID!) { receiveGoods(input: { purchaseOrderId: $o, locationId: $d, lines: [{ purchaseOrderLineId: $l, quantity: 1 }] }) { receipt { id } } }",
+        json!({ "o": purchase_order, "l": line, "d": dock }),
+    )
+    .await["receiveGoods"]["receipt"]["id"]
+        .clone();
     let me = call("{ me { id role { id } } }", json!({})).await;
     let text = |value: &Value| value.as_str().expect("an id").to_owned();
     let carrier = crate::support::fixtures::carrier(app, session, "WALK", &["FAST"]).await;
@@ -384,6 +403,7 @@ async fn seed(app: &TestApp, session: &crate::support::Session) -> Seeded {
         supplier: text(&supplier),
         customer: text(&customer),
         purchase_order: text(&purchase_order),
+        receipt: text(&receipt),
     }
 }
 
@@ -493,6 +513,7 @@ async fn every_object_field_guard_refuses_without_its_permission(backend: Backen
             &seeded.purchase_order,
             "Query.purchaseOrder",
         ),
+        ("Receipt", &seeded.receipt, "Query.receipt"),
         ("Carrier", &seeded.carrier, "Query.carrier"),
         // A service level is seen with its carrier: no root field of its own.
         ("CarrierService", &seeded.carrier_service, "Query.carrier"),
