@@ -5,7 +5,7 @@
 use entity::{LocationId, LocationKind, ProductId, SupplierId, Tracking, WarehouseId};
 
 use crate::error::AppResult;
-use crate::service::{carriers, catalogue, ledger, parties, places, purchasing, stock};
+use crate::service::{carriers, catalogue, ledger, parties, places, purchasing, receiving, stock};
 use crate::tenancy::TenantDb;
 
 /// A product family: every combination of its two variant lists is one product.
@@ -173,6 +173,7 @@ pub async fn fill(db: &TenantDb) -> AppResult<usize> {
     // warehouses.
     let mut storage: Vec<(LocationId, LocationId)> = Vec::new();
     let mut warehouses = Vec::new();
+    let mut docks = Vec::new();
     for (code, name, city) in [
         ("JHB1", "Johannesburg DC", "Johannesburg"),
         ("CPT1", "Cape Town depot", "Cape Town"),
@@ -206,6 +207,7 @@ pub async fn fill(db: &TenantDb) -> AppResult<usize> {
         let dock = add("RCV-01".into(), LocationKind::Receiving, false)
             .await?
             .id;
+        docks.push(dock);
         add("SHP-01".into(), LocationKind::Shipping, false).await?;
         add("QUA-01".into(), LocationKind::Quarantine, false).await?;
         for aisle in ["A", "B", "C"] {
@@ -313,42 +315,51 @@ pub async fn fill(db: &TenantDb) -> AppResult<usize> {
             .await?;
         }
     }
-    fill_purchase_orders(db, &suppliers, &warehouses, &products).await?;
+    fill_purchase_orders(db, &suppliers, &warehouses, &docks, &products).await?;
     Ok(products.len())
 }
 
 /// Purchase orders in the states a morning finds them in: one being written, some placed and
-/// due over the next days, one cancelled.
+/// due over the next days, one received in full and one in part, one cancelled.
 async fn fill_purchase_orders(
     db: &TenantDb,
     suppliers: &[SupplierId],
     warehouses: &[WarehouseId],
+    docks: &[LocationId],
     products: &[(ProductId, bool)],
 ) -> AppResult<()> {
+    /// How much of a placed order has arrived.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Arrived {
+        Nothing,
+        FirstLineHalf,
+        Everything,
+    }
     let today = chrono::Utc::now().date_naive();
-    for (n, (days, place, cancel)) in [
-        (7, false, false),
-        (1, true, false),
-        (2, true, false),
-        (3, true, false),
-        (5, true, true),
+    for (n, (days, place, arrived, cancel)) in [
+        (7, false, Arrived::Nothing, false),
+        (1, true, Arrived::Nothing, false),
+        (2, true, Arrived::Nothing, false),
+        (0, true, Arrived::FirstLineHalf, false),
+        (-1, true, Arrived::Everything, false),
+        (5, true, Arrived::Nothing, true),
     ]
     .into_iter()
     .enumerate()
     {
-        let lines = (0..3 + n)
+        let lines: Vec<purchasing::LineInput> = (0..3 + n)
             .map(|i| purchasing::LineInput {
                 product_id: products[(n * 17 + i * 5) % products.len()].0,
                 quantity: i64::try_from(24 * (i + 1)).unwrap_or(24),
                 expected_on: None,
             })
             .collect();
-        let (order, _) = purchasing::create(
+        let (order, stored) = purchasing::create(
             db,
             purchasing::DraftInput {
                 supplier_id: suppliers[n % suppliers.len()],
                 warehouse_id: warehouses[n % warehouses.len()],
-                expected_on: Some(today + chrono::Days::new(days)),
+                expected_on: today.checked_add_signed(chrono::Duration::days(days)),
                 note: String::new(),
                 lines,
             },
@@ -356,6 +367,48 @@ async fn fill_purchase_orders(
         .await?;
         if place {
             purchasing::place(db, order.id).await?;
+        }
+        if arrived != Arrived::Nothing {
+            let perishable: std::collections::HashMap<ProductId, bool> =
+                products.iter().copied().collect();
+            let take = if arrived == Arrived::Everything {
+                stored.len()
+            } else {
+                1
+            };
+            let lines = stored
+                .iter()
+                .take(take)
+                .map(|line| receiving::ReceiveLine {
+                    purchase_order_line_id: Some(line.id),
+                    product_id: None,
+                    quantity: if arrived == Arrived::Everything {
+                        line.quantity_ordered
+                    } else {
+                        line.quantity_ordered / 2
+                    },
+                    lot: perishable
+                        .get(&line.product_id)
+                        .copied()
+                        .unwrap_or(false)
+                        .then(|| ledger::LotInput {
+                            code: format!("LOT-{}", order.number),
+                            expires_on: chrono::NaiveDate::from_ymd_opt(2028, 6, 30),
+                        }),
+                })
+                .collect();
+            receiving::receive(
+                db,
+                receiving::ReceiveInput {
+                    purchase_order_id: Some(order.id),
+                    supplier_id: None,
+                    location_id: docks[n % docks.len()],
+                    note: "delivery checked at the dock".into(),
+                    idempotency_key: None,
+                    lines,
+                },
+            )
+            .await?;
         }
         if cancel {
             purchasing::cancel(db, order.id).await?;

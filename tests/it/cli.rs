@@ -294,7 +294,8 @@ async fn demo_fills_a_believable_warehouse() {
             .expect("default addresses"),
             2 * customers
         );
-        // Purchase orders in several states: being written, placed and due, cancelled.
+        // Purchase orders in every state: being written, placed and due, received in part and in
+        // full, cancelled.
         let statuses: std::collections::HashSet<_> = tx
             .all(entity::purchase_order::Entity::find())
             .await
@@ -303,7 +304,13 @@ async fn demo_fills_a_believable_warehouse() {
             .map(|order| order.status)
             .collect();
         use entity::PurchaseOrderStatus as S;
-        for status in [S::Draft, S::Ordered, S::Cancelled] {
+        for status in [
+            S::Draft,
+            S::Ordered,
+            S::PartiallyReceived,
+            S::Received,
+            S::Cancelled,
+        ] {
             assert!(statuses.contains(&status), "{status:?}: {statuses:?}");
         }
         // Put-away stays inside one warehouse.
