@@ -682,7 +682,7 @@ pub async fn update_customer_address(
 ) -> AppResult<customer_address::Model> {
     let address = check_address_input(&input)?;
     let mut tx = db.write().await?;
-    let before = locked_address(&mut tx, id).await?;
+    let (before, _) = locked_address(&mut tx, id).await?;
     let kind_changes = before.kind != address.kind;
     let siblings = tx
         .all(
@@ -750,8 +750,7 @@ pub async fn remove_customer_address(
     id: CustomerAddressId,
 ) -> AppResult<customer::Model> {
     let mut tx = db.write().await?;
-    let before = locked_address(&mut tx, id).await?;
-    let customer = lock_customer(&mut tx, before.customer_id).await?;
+    let (before, customer) = locked_address(&mut tx, id).await?;
     tx.delete_many(
         customer_address::Entity::delete_many().filter(customer_address::Column::Id.eq(id)),
     )
@@ -775,16 +774,16 @@ pub async fn remove_customer_address(
     Ok(customer)
 }
 
-/// The address as it is once its customer is locked. Read before the lock, its default mark may
+/// The address as it is once its customer is locked, and that customer. Read before the lock, its default mark may
 /// already have passed to another address, and acting on that stale mark broke the one-default
 /// rule under parallel requests (caught by the PostgreSQL race test).
 async fn locked_address(
     tx: &mut TenantTx,
     id: CustomerAddressId,
-) -> AppResult<customer_address::Model> {
+) -> AppResult<(customer_address::Model, customer::Model)> {
     let unlocked = find_address(tx, id).await?;
-    lock_customer(tx, unlocked.customer_id).await?;
-    find_address(tx, id).await
+    let customer = lock_customer(tx, unlocked.customer_id).await?;
+    Ok((find_address(tx, id).await?, customer))
 }
 
 async fn find_address(tx: &TenantTx, id: CustomerAddressId) -> AppResult<customer_address::Model> {
