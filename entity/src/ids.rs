@@ -114,3 +114,19 @@ uuid_id!(
     /// A receipt line's id.
     ReceiptLineId
 );
+uuid_id!(
+    /// A sales order's id.
+    SalesOrderId
+);
+uuid_id!(
+    /// A sales order line's id.
+    SalesOrderLineId
+);
+uuid_id!(
+    /// A pick list's id.
+    PickListId
+);
+uuid_id!(
+    /// An allocation's (a reservation of stock for an order line) id.
+    AllocationId
+);

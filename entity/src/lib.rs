@@ -2,6 +2,7 @@
 //!
 //! Entities are storage, not API: GraphQL types live beside their resolvers and are built from these.
 
+pub mod allocation;
 pub mod audit_event;
 pub mod audit_head;
 pub mod carrier;
@@ -13,6 +14,7 @@ pub mod ids;
 pub mod location;
 pub mod lot;
 pub mod organisation;
+pub mod pick_list;
 pub mod product;
 pub mod product_barcode;
 pub mod product_unit;
@@ -21,6 +23,8 @@ pub mod purchase_order_line;
 pub mod receipt;
 pub mod receipt_line;
 pub mod role;
+pub mod sales_order;
+pub mod sales_order_line;
 pub mod session;
 pub mod stock_balance;
 pub mod stock_movement;
@@ -31,13 +35,15 @@ pub mod values;
 pub mod warehouse;
 
 pub use values::{
-    ActorKind, AddressKind, LocationKind, Outcome, PlaceKind, PurchaseOrderStatus, Tracking,
+    ActorKind, AddressKind, AllocationStatus, LocationKind, Outcome, PickListStatus, PlaceKind,
+    PurchaseOrderStatus, SalesOrderStatus, Tracking,
 };
 
 pub use ids::{
-    CarrierId, CarrierServiceId, CustomerAddressId, CustomerId, LocationId, LotId, MovementId,
-    ProductId, PurchaseOrderId, PurchaseOrderLineId, ReceiptId, ReceiptLineId, RoleId, SessionId,
-    SupplierId, TenantId, UserId, WarehouseId,
+    AllocationId, CarrierId, CarrierServiceId, CustomerAddressId, CustomerId, LocationId, LotId,
+    MovementId, PickListId, ProductId, PurchaseOrderId, PurchaseOrderLineId, ReceiptId,
+    ReceiptLineId, RoleId, SalesOrderId, SalesOrderLineId, SessionId, SupplierId, TenantId, UserId,
+    WarehouseId,
 };
 
 use sea_orm::EntityTrait;
@@ -61,6 +67,7 @@ pub fn tenant_scoped_tables() -> Vec<&'static str> {
         sea_orm::EntityName::table_name(&E::default())
     }
     vec![
+        table::<allocation::Entity>(),
         table::<audit_event::Entity>(),
         table::<audit_head::Entity>(),
         table::<customer::Entity>(),
@@ -71,6 +78,7 @@ pub fn tenant_scoped_tables() -> Vec<&'static str> {
         table::<location::Entity>(),
         table::<lot::Entity>(),
         table::<organisation::Entity>(),
+        table::<pick_list::Entity>(),
         table::<product::Entity>(),
         table::<product_barcode::Entity>(),
         table::<product_unit::Entity>(),
@@ -79,6 +87,8 @@ pub fn tenant_scoped_tables() -> Vec<&'static str> {
         table::<receipt::Entity>(),
         table::<receipt_line::Entity>(),
         table::<role::Entity>(),
+        table::<sales_order::Entity>(),
+        table::<sales_order_line::Entity>(),
         table::<session::Entity>(),
         table::<stock_balance::Entity>(),
         table::<stock_movement::Entity>(),

@@ -114,3 +114,61 @@ pub enum Outcome {
     #[sea_orm(string_value = "denied")]
     Denied,
 }
+
+/// Where a sales order stands (`sales_orders.status`). The service holds the transitions
+/// (`service::selling`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum SalesOrderStatus {
+    /// Being written; lines may change.
+    #[sea_orm(string_value = "draft")]
+    Draft,
+    /// Agreed with the customer; waiting for stock to be reserved.
+    #[sea_orm(string_value = "confirmed")]
+    Confirmed,
+    /// Stock is reserved for it.
+    #[sea_orm(string_value = "allocated")]
+    Allocated,
+    /// On a pick list: pickers are fetching it.
+    #[sea_orm(string_value = "picking")]
+    Picking,
+    /// Picked and packed into packages.
+    #[sea_orm(string_value = "packed")]
+    Packed,
+    /// Handed to the carrier: the stock has left for the customer.
+    #[sea_orm(string_value = "dispatched")]
+    Dispatched,
+    /// Closed without dispatch; its reservations were released.
+    #[sea_orm(string_value = "cancelled")]
+    Cancelled,
+}
+
+/// Where a pick list stands (`pick_lists.status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum PickListStatus {
+    /// Some of its picks are still to be confirmed.
+    #[sea_orm(string_value = "open")]
+    Open,
+    /// Every pick on it is confirmed.
+    #[sea_orm(string_value = "completed")]
+    Completed,
+}
+
+/// Where an allocation stands (`allocations.status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum AllocationStatus {
+    /// Reserved where it lies, waiting to be picked.
+    #[sea_orm(string_value = "open")]
+    Open,
+    /// Picked: what was found lies reserved in the staging location.
+    #[sea_orm(string_value = "picked")]
+    Picked,
+    /// Sent to the customer.
+    #[sea_orm(string_value = "dispatched")]
+    Dispatched,
+    /// No longer held: the order was cancelled or nothing was found at the pick.
+    #[sea_orm(string_value = "released")]
+    Released,
+}

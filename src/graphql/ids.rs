@@ -52,6 +52,10 @@ global_key! {
     entity::ReceiptLineId => "ReceiptLine";
     entity::CarrierId => "Carrier";
     entity::CarrierServiceId => "CarrierService";
+    entity::SalesOrderId => "SalesOrder";
+    entity::SalesOrderLineId => "SalesOrderLine";
+    entity::PickListId => "PickList";
+    entity::AllocationId => "Allocation";
 }
 
 /// The global id of a row of GraphQL type `type_name` (for ids that arrive untyped, as in the

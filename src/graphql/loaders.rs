@@ -8,14 +8,18 @@ use std::hash::Hash;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
-    CarrierId, CustomerId, LocationId, LotId, ProductId, PurchaseOrderId, ReceiptId, RoleId,
-    SupplierId, TenantScoped, WarehouseId, carrier_service, customer_address, location, lot,
-    product, purchase_order, purchase_order_line, receipt, receipt_line, role, supplier, warehouse,
+    CarrierId, CustomerAddressId, CustomerId, LocationId, LotId, PickListId, ProductId,
+    PurchaseOrderId, ReceiptId, RoleId, SalesOrderId, SupplierId, TenantScoped, WarehouseId,
+    allocation, carrier_service, customer, customer_address, location, lot, pick_list, product,
+    purchase_order, purchase_order_line, receipt, receipt_line, role, sales_order,
+    sales_order_line, supplier, warehouse,
 };
 use sea_orm::EntityTrait;
 
 use super::ApiError;
-use crate::service::{carriers, catalogue, ledger, parties, purchasing, receiving};
+use crate::service::{
+    allocating, carriers, catalogue, ledger, parties, picking, purchasing, receiving, selling,
+};
 use crate::tenancy::TenantDb;
 
 /// Every loader of one request, installed together, so that their caches are switched on or off
@@ -41,6 +45,13 @@ pub struct Loaders {
     pub receipts_of_orders: DataLoader<ReceiptsByPurchaseOrder, HashMapCache>,
     pub receipt_lines: DataLoader<LinesByReceipt, HashMapCache>,
     pub carrier_services: DataLoader<ServicesByCarrier, HashMapCache>,
+    pub customers: DataLoader<ById<customer::Entity, CustomerId>, HashMapCache>,
+    pub addresses: DataLoader<ById<customer_address::Entity, CustomerAddressId>, HashMapCache>,
+    pub sales_orders: DataLoader<ById<sales_order::Entity, SalesOrderId>, HashMapCache>,
+    pub sales_order_lines: DataLoader<LinesBySalesOrder, HashMapCache>,
+    pub allocations_of_orders: DataLoader<AllocationsBySalesOrder, HashMapCache>,
+    pub pick_lists: DataLoader<ById<pick_list::Entity, PickListId>, HashMapCache>,
+    pub picks: DataLoader<PicksByPickList, HashMapCache>,
 }
 
 impl Loaders {
@@ -85,6 +96,27 @@ impl Loaders {
             receipts_of_orders: loader(ReceiptsByPurchaseOrder(db.clone()), caching),
             receipt_lines: loader(LinesByReceipt(db.clone()), caching),
             carrier_services: loader(ServicesByCarrier(db.clone()), caching),
+            customers: loader(
+                by_id::<customer::Entity, _>(db, customer::Column::Id, |row| row.id),
+                caching,
+            ),
+            addresses: loader(
+                by_id::<customer_address::Entity, _>(db, customer_address::Column::Id, |row| {
+                    row.id
+                }),
+                caching,
+            ),
+            sales_orders: loader(
+                by_id::<sales_order::Entity, _>(db, sales_order::Column::Id, |row| row.id),
+                caching,
+            ),
+            sales_order_lines: loader(LinesBySalesOrder(db.clone()), caching),
+            allocations_of_orders: loader(AllocationsBySalesOrder(db.clone()), caching),
+            pick_lists: loader(
+                by_id::<pick_list::Entity, _>(db, pick_list::Column::Id, |row| row.id),
+                caching,
+            ),
+            picks: loader(PicksByPickList(db.clone()), caching),
         }
     }
 
@@ -366,4 +398,83 @@ fn loader<L: Send + Sync + 'static>(batch: L, caching: bool) -> DataLoader<L, Ha
     let loader = DataLoader::with_cache(batch, tokio::spawn, HashMapCache::default());
     loader.enable_all_cache(caching);
     loader
+}
+
+/// A sales order's lines, in line order.
+pub struct LinesBySalesOrder(TenantDb);
+
+impl Loader<SalesOrderId> for LinesBySalesOrder {
+    type Value = Vec<sales_order_line::Model>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[SalesOrderId],
+    ) -> Result<HashMap<SalesOrderId, Self::Value>, Self::Error> {
+        let rows = selling::lines_of(&self.0, keys).await?;
+        Ok(by_parent(keys, rows, |line| line.sales_order_id))
+    }
+}
+
+/// A sales order's allocations, oldest first.
+pub struct AllocationsBySalesOrder(TenantDb);
+
+impl Loader<SalesOrderId> for AllocationsBySalesOrder {
+    type Value = Vec<allocation::Model>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[SalesOrderId],
+    ) -> Result<HashMap<SalesOrderId, Self::Value>, Self::Error> {
+        let rows = allocating::of_orders(&self.0, keys).await?;
+        Ok(by_parent(keys, rows, |row| row.sales_order_id))
+    }
+}
+
+/// A pick list's picks, in walking order (location code, product, lot).
+pub struct PicksByPickList(TenantDb);
+
+impl Loader<PickListId> for PicksByPickList {
+    type Value = Vec<allocation::Model>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[PickListId],
+    ) -> Result<HashMap<PickListId, Self::Value>, Self::Error> {
+        let rows = picking::picks_of(&self.0, keys)
+            .await?
+            .into_iter()
+            .map(|(pick, _)| pick)
+            .collect();
+        Ok(by_parent(keys, rows, |row| {
+            row.pick_list_id.unwrap_or(PickListId(uuid::Uuid::nil()))
+        }))
+    }
+}
+
+/// A reference field guarded by `permission`: null (with the FORBIDDEN error `may_see` records)
+/// for a caller without it, else the row `key` names, loaded through `loader` (NOT_FOUND naming
+/// `entity` if it is gone).
+pub(crate) async fn guarded_one<L, K, T>(
+    ctx: &async_graphql::Context<'_>,
+    permission: crate::auth::permission::Permission,
+    loader: impl FnOnce(&Loaders) -> &DataLoader<L, HashMapCache>,
+    key: K,
+    entity: &'static str,
+) -> Result<Option<T>, ApiError>
+where
+    L: Loader<K, Error = ApiError>,
+    K: Copy + Eq + Hash + Send + Sync + 'static,
+    T: From<L::Value>,
+{
+    if !crate::auth::guard::may_see(ctx, permission) {
+        return Ok(None);
+    }
+    let row = loader(Loaders::of(ctx)?)
+        .load_one(key)
+        .await?
+        .ok_or(crate::error::AppError::NotFound { entity })?;
+    Ok(Some(row.into()))
 }

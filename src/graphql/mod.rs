@@ -12,11 +12,13 @@ pub mod loaders;
 mod node;
 mod organisation;
 mod parties;
+mod picking;
 mod places;
 mod purchasing;
 mod receiving;
 pub mod requirements;
 mod roles;
+mod selling;
 mod session;
 mod stock;
 mod users;
@@ -48,6 +50,8 @@ pub struct Query(
     parties::PartiesQuery,
     purchasing::PurchasingQuery,
     receiving::ReceivingQuery,
+    selling::SellingQuery,
+    picking::PickingQuery,
     carriers::CarriersQuery,
     stock::StockQuery,
     node::NodeQuery,
@@ -64,6 +68,8 @@ pub struct Mutation(
     parties::PartiesMutation,
     purchasing::PurchasingMutation,
     receiving::ReceivingMutation,
+    selling::SellingMutation,
+    picking::PickingMutation,
     carriers::CarriersMutation,
     stock::StockMutation,
 );

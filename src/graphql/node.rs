@@ -7,16 +7,21 @@ use super::carriers::{Carrier, CarrierService};
 use super::catalogue::Product;
 use super::ids::decode;
 use super::parties::{Customer, Supplier};
+use super::picking::PickList;
 use super::places::{Location, Warehouse};
 use super::purchasing::PurchaseOrder;
 use super::receiving::Receipt;
 use super::roles::Role;
+use super::selling::{Allocation, SalesOrder};
 use super::users::User;
 use super::{ApiResult, parse_id, signed_in, tenant_db};
 use crate::auth::guard::RequireSession;
 use crate::auth::permission::Permission;
 use crate::error::AppError;
-use crate::service::{carriers, catalogue, parties, places, purchasing, receiving, roles, users};
+use crate::service::{
+    allocating, carriers, catalogue, parties, picking, places, purchasing, receiving, roles,
+    selling, users,
+};
 
 /// An object that can be fetched again by its global id with `node(id:)`.
 #[derive(Interface)]
@@ -33,6 +38,9 @@ pub enum Node {
     Receipt(Receipt),
     Carrier(Carrier),
     CarrierService(CarrierService),
+    SalesOrder(SalesOrder),
+    Allocation(Allocation),
+    PickList(PickList),
 }
 
 #[derive(Default)]
@@ -41,7 +49,7 @@ pub struct NodeQuery;
 #[Object]
 impl NodeQuery {
     /// The product, warehouse, location, user, role, supplier, customer, purchase order,
-    /// receipt, carrier or carrier service level with this id, if the caller may see that type
+    /// receipt, carrier, carrier service level, sales order, allocation or pick list with this id, if the caller may see that type
     /// (FORBIDDEN names the permission). An id of any other kind, of another organisation, or of
     /// nothing at all is NOT_FOUND.
     #[graphql(guard = "RequireSession")]
@@ -97,6 +105,18 @@ impl NodeQuery {
             "CarrierService" => {
                 needs(Permission::CarriersView)?;
                 Node::CarrierService(carriers::service(db, parse_id(&id, "id")?).await?.into())
+            }
+            "SalesOrder" => {
+                needs(Permission::OrdersView)?;
+                Node::SalesOrder(selling::get(db, parse_id(&id, "id")?).await?.into())
+            }
+            "Allocation" => {
+                needs(Permission::PickingView)?;
+                Node::Allocation(allocating::get(db, parse_id(&id, "id")?).await?.into())
+            }
+            "PickList" => {
+                needs(Permission::PickingView)?;
+                Node::PickList(picking::get(db, parse_id(&id, "id")?).await?.into())
             }
             _ => return Err(AppError::NotFound { entity: "node" }.into()),
         })

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use entity::{purchase_order, purchase_order_line};
 
 use super::catalogue::Product;
-use super::loaders::Loaders;
+use super::loaders::{Loaders, guarded_one};
 use super::parties::Supplier;
 use super::places::Warehouse;
 use super::receiving::Receipt;
@@ -135,31 +135,27 @@ impl PurchaseOrder {
     /// The supplier; null (with a FORBIDDEN error) without SUPPLIERS_VIEW.
     #[graphql(directive = requires::apply(Permission::SuppliersView))]
     async fn supplier(&self, ctx: &Context<'_>) -> ApiResult<Option<Supplier>> {
-        if !may_see(ctx, Permission::SuppliersView) {
-            return Ok(None);
-        }
-        let supplier = Loaders::of(ctx)?
-            .suppliers
-            .load_one(self.model.supplier_id)
-            .await?
-            .ok_or(AppError::NotFound { entity: "supplier" })?;
-        Ok(Some(supplier.into()))
+        guarded_one(
+            ctx,
+            Permission::SuppliersView,
+            |l| &l.suppliers,
+            self.model.supplier_id,
+            "supplier",
+        )
+        .await
     }
 
     /// The warehouse the goods go to; null (with a FORBIDDEN error) without WAREHOUSES_VIEW.
     #[graphql(directive = requires::apply(Permission::WarehousesView))]
     async fn warehouse(&self, ctx: &Context<'_>) -> ApiResult<Option<Warehouse>> {
-        if !may_see(ctx, Permission::WarehousesView) {
-            return Ok(None);
-        }
-        let warehouse = Loaders::of(ctx)?
-            .warehouses
-            .load_one(self.model.warehouse_id)
-            .await?
-            .ok_or(AppError::NotFound {
-                entity: "warehouse",
-            })?;
-        Ok(Some(warehouse.into()))
+        guarded_one(
+            ctx,
+            Permission::WarehousesView,
+            |l| &l.warehouses,
+            self.model.warehouse_id,
+            "warehouse",
+        )
+        .await
     }
 }
 

@@ -21,8 +21,8 @@ use crate::service::stock;
 #[derive(SimpleObject)]
 pub struct Lot {
     id: ID,
-    code: String,
-    expires_on: Option<NaiveDate>,
+    pub(crate) code: String,
+    pub(crate) expires_on: Option<NaiveDate>,
 }
 
 /// Stock of one product at one location (and lot).
@@ -83,21 +83,27 @@ impl StockBalance {
     }
 }
 
-async fn load_product(ctx: &Context<'_>, id: entity::ProductId) -> ApiResult<Product> {
+pub(crate) async fn load_product(ctx: &Context<'_>, id: entity::ProductId) -> ApiResult<Product> {
     let product = Loaders::of(ctx)?.products.load_one(id).await?;
     Ok(product
         .ok_or(AppError::NotFound { entity: "product" })?
         .into())
 }
 
-async fn load_location(ctx: &Context<'_>, id: entity::LocationId) -> ApiResult<Location> {
+pub(crate) async fn load_location(
+    ctx: &Context<'_>,
+    id: entity::LocationId,
+) -> ApiResult<Location> {
     let location = Loaders::of(ctx)?.locations.load_one(id).await?;
     Ok(location
         .ok_or(AppError::NotFound { entity: "location" })?
         .into())
 }
 
-async fn load_lot(ctx: &Context<'_>, id: Option<entity::LotId>) -> ApiResult<Option<Lot>> {
+pub(crate) async fn load_lot(
+    ctx: &Context<'_>,
+    id: Option<entity::LotId>,
+) -> ApiResult<Option<Lot>> {
     let Some(id) = id else {
         return Ok(None);
     };

@@ -1,6 +1,7 @@
 //! Business rules, one module per domain. Services take a [`crate::tenancy::TenantDb`], run one
 //! transaction, write its audit event, and know nothing of GraphQL.
 
+pub mod allocating;
 pub mod bounds;
 pub mod carriers;
 pub mod catalogue;
@@ -11,10 +12,12 @@ pub mod numbering;
 pub mod organisations;
 pub mod paging;
 pub mod parties;
+pub mod picking;
 pub mod places;
 pub mod purchasing;
 pub mod receiving;
 pub mod roles;
+pub mod selling;
 pub mod stock;
 pub mod text;
 pub mod users;

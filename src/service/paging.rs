@@ -95,6 +95,8 @@ enum KeyValue {
     Uuid(uuid::Uuid),
     #[serde(rename = "t")]
     Time(chrono::DateTime<chrono::Utc>),
+    #[serde(rename = "d")]
+    Day(chrono::NaiveDate),
 }
 
 impl KeyValue {
@@ -104,6 +106,7 @@ impl KeyValue {
             Value::BigInt(Some(i)) => Self::Int(i),
             Value::Uuid(Some(u)) => Self::Uuid(u),
             Value::ChronoDateTimeUtc(Some(t)) => Self::Time(t),
+            Value::ChronoDate(Some(d)) => Self::Day(d),
             other => {
                 return Err(AppError::Internal(format!(
                     "cannot page by a column holding {other:?}"
@@ -123,6 +126,10 @@ impl KeyValue {
             (Self::Time(t), T::TimestampWithTimeZone) => {
                 crate::service::bounds::check_time("after", t).ok()?;
                 Some(t.into())
+            }
+            (Self::Day(d), T::Date) => {
+                crate::service::bounds::check_day("after", d).ok()?;
+                Some(d.into())
             }
             _ => None,
         }

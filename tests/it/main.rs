@@ -23,6 +23,7 @@ mod redirect;
 mod request_cost;
 mod schema;
 mod security_txt;
+mod selling;
 mod session;
 mod stock;
 mod stock_edges;

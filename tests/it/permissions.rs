@@ -326,6 +326,9 @@ struct Seeded {
     receipt: String,
     carrier: String,
     carrier_service: String,
+    sales_order: String,
+    allocation: String,
+    pick_list: String,
 }
 
 async fn seed(app: &TestApp, session: &crate::support::Session) -> Seeded {
@@ -389,6 +392,29 @@ async fn seed(app: &TestApp, session: &crate::support::Session) -> Seeded {
     )
     .await["receiveGoods"]["receipt"]["id"]
         .clone();
+    // A sales order allocated from A-01 and on a pick list, so its picks have a row.
+    let sales_order = call(
+        "mutation ($c: ID!, $w: ID!, $p: ID!) { createSalesOrder(input: { customerId: $c, warehouseId: $w, lines: [{ productId: $p, quantity: 2 }] }) { salesOrder { id } } }",
+        json!({ "c": customer, "w": warehouse, "p": product }),
+    )
+    .await["createSalesOrder"]["salesOrder"]["id"]
+        .clone();
+    call(
+        "mutation ($o: ID!) { confirmSalesOrder(input: { id: $o }) { salesOrder { id } } }",
+        json!({ "o": sales_order }),
+    )
+    .await;
+    call(
+        "mutation ($o: ID!) { allocateSalesOrder(input: { id: $o }) { salesOrder { id } } }",
+        json!({ "o": sales_order }),
+    )
+    .await;
+    let pick_list = call(
+        "mutation ($o: ID!) { createPickList(input: { salesOrderIds: [$o] }) { pickList { id picks { id } } } }",
+        json!({ "o": sales_order }),
+    )
+    .await["createPickList"]["pickList"]
+        .clone();
     let me = call("{ me { id role { id } } }", json!({})).await;
     let text = |value: &Value| value.as_str().expect("an id").to_owned();
     let carrier = crate::support::fixtures::carrier(app, session, "WALK", &["FAST"]).await;
@@ -404,6 +430,9 @@ async fn seed(app: &TestApp, session: &crate::support::Session) -> Seeded {
         customer: text(&customer),
         purchase_order: text(&purchase_order),
         receipt: text(&receipt),
+        sales_order: text(&sales_order),
+        allocation: text(&pick_list["picks"][0]["id"]),
+        pick_list: text(&pick_list["id"]),
     }
 }
 
@@ -517,6 +546,10 @@ async fn every_object_field_guard_refuses_without_its_permission(backend: Backen
         ("Carrier", &seeded.carrier, "Query.carrier"),
         // A service level is seen with its carrier: no root field of its own.
         ("CarrierService", &seeded.carrier_service, "Query.carrier"),
+        ("SalesOrder", &seeded.sales_order, "Query.salesOrder"),
+        // An allocation is a pick: seen on its pick list.
+        ("Allocation", &seeded.allocation, "Query.pickList"),
+        ("PickList", &seeded.pick_list, "Query.pickList"),
     ];
     // A new type behind `node` must be added here (a seeded row and its root field).
     let node = app

@@ -146,3 +146,20 @@ async fn find(
         )
         .await?)
 }
+
+/// These lots by id, for postings that name lots already known (allocations, picks).
+pub async fn lots_by_id(
+    tx: &TenantTx,
+    ids: impl IntoIterator<Item = LotId>,
+) -> AppResult<std::collections::HashMap<LotId, lot::Model>> {
+    let ids: Vec<LotId> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    Ok(tx
+        .all(lot::Entity::find().filter(lot::Column::Id.is_in(ids)))
+        .await?
+        .into_iter()
+        .map(|lot| (lot.id, lot))
+        .collect())
+}

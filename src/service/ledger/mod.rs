@@ -52,7 +52,7 @@ use crate::error::{AppError, AppResult, InsufficientStock};
 use crate::service::bounds::MAX_UNITS;
 use crate::tenancy::{Actor, TenantDb, TenantTx};
 
-pub use lots::{LotInput, NewLots, lot_request, resolve_lot};
+pub use lots::{LotInput, NewLots, lot_request, lots_by_id, resolve_lot};
 pub use queries::{
     BalanceFilter, BalanceOrder, LocatedBalance, MAX_BALANCES_PER_PRODUCT, MovementFilter,
     StockTotal, balances, balances_of_products, movements, totals_for,
@@ -189,6 +189,18 @@ pub enum Movement {
         counted: i64,
         account: Place,
     },
+    /// `quantity` units at `location` set aside for an order: its balance's `reserved` grows, and
+    /// the posting fails (INSUFFICIENT_STOCK) if that would exceed what is on hand. No movement
+    /// row: nothing moves. The allocation that holds them is the record.
+    Reserve {
+        location: LockedLocation,
+        quantity: i64,
+    },
+    /// Reserved units handed back (the order was cancelled, picked elsewhere or dispatched).
+    Release {
+        location: LockedLocation,
+        quantity: i64,
+    },
 }
 
 /// What a stock mutation did: its movements and the balances they left.
@@ -219,7 +231,8 @@ impl CountOutcome {
     }
 }
 
-type BalanceKey = (ProductId, LocationId, Uuid);
+/// (product, location, lot or nil): the key of one balance row.
+pub type BalanceKey = (ProductId, LocationId, Uuid);
 
 fn balance_key(
     product: &product::Model,
@@ -292,27 +305,36 @@ pub async fn find_location(tx: &TenantTx, id: LocationId) -> AppResult<Locked<lo
     Ok(Locked(location))
 }
 
-/// A posting line once its quantity is known.
-struct Resolved {
-    index: usize,
-    quantity: i64,
-    from: Place,
-    to: Place,
+/// The key of the balance of `product` (in `lot`) at `location`.
+pub fn key_of(product: ProductId, location: LocationId, lot: Option<LotId>) -> BalanceKey {
+    (product, location, lot.map_or(Uuid::nil(), |lot| lot.0))
 }
 
-/// Posts movements and moves their balances, all or nothing, taking steps 2 and 3 of the lock
-/// order. Refuses stock into a location of an archived product (it takes no new stock), a
-/// balance below what is reserved (CONFLICT naming the shortfall), more than [`MAX_UNITS`] at
-/// one place, and a serial number in stock twice.
-pub async fn post(tx: &mut TenantTx, postings: Vec<Posting>) -> AppResult<Posted> {
-    let now = Utc::now();
-    // Serial numbers are locked first (in id order), so two postings of one serial to different
-    // locations queue and the second sees the first's unit.
-    let serials: BTreeSet<LotId> = postings
+/// Steps 2 and 3 of the lock order for an operation that must decide its quantities from figures
+/// nobody can change before it posts (an allocation reading what is available): the serial
+/// numbers among `keys`, then the balance rows (created at zero where missing), in the one
+/// fixed order. `keys` must include every balance the later [`post`] touches, or that post would
+/// lock a row out of order; taking them again there costs nothing.
+pub async fn lock_balances(
+    tx: &mut TenantTx,
+    products: &BTreeMap<ProductId, Locked<product::Model>>,
+    keys: BTreeSet<BalanceKey>,
+) -> AppResult<BTreeMap<BalanceKey, stock_balance::Model>> {
+    let serials = keys
         .iter()
-        .filter(|p| is_serial(p.product.tracking))
-        .filter_map(|p| p.lot.as_ref().map(|lot| lot.id))
+        .filter(|(product, _, lot)| {
+            !lot.is_nil() && products.get(product).is_some_and(|p| is_serial(p.tracking))
+        })
+        .map(|(_, _, lot)| LotId(*lot))
         .collect();
+    lock_rows(tx, serials, keys).await
+}
+
+async fn lock_rows(
+    tx: &mut TenantTx,
+    serials: BTreeSet<LotId>,
+    keys: BTreeSet<BalanceKey>,
+) -> AppResult<BTreeMap<BalanceKey, stock_balance::Model>> {
     for serial in serials {
         tx.one(
             lot::Entity::find()
@@ -321,22 +343,7 @@ pub async fn post(tx: &mut TenantTx, postings: Vec<Posting>) -> AppResult<Posted
         )
         .await?;
     }
-    // Every balance a posting may touch, counts included, in one fixed order (the BTreeSet's)
-    // for creating and locking rows: no deadlocks.
-    let mut keys = BTreeSet::new();
-    for posting in &postings {
-        let locations = match posting.movement {
-            Movement::Move { from, to, .. } => [from.location(), to.location()],
-            Movement::Count { location, .. } => [Some(location.id()), None],
-        };
-        for location in locations.into_iter().flatten() {
-            keys.insert(balance_key(
-                &posting.product,
-                posting.lot.as_ref(),
-                location,
-            ));
-        }
-    }
+    let now = Utc::now();
     for (product_id, location_id, lot_key) in &keys {
         tx.insert_if_absent(stock_balance::ActiveModel {
             tenant_id: Set(tx.tenant()),
@@ -363,11 +370,72 @@ pub async fn post(tx: &mut TenantTx, postings: Vec<Posting>) -> AppResult<Posted
             .ok_or_else(|| AppError::Internal("balance row vanished".into()))?;
         locked.insert(key, balance);
     }
+    Ok(locked)
+}
+
+/// A posting line once its quantity is known.
+struct Resolved {
+    index: usize,
+    quantity: i64,
+    from: Place,
+    to: Place,
+}
+
+/// Posts movements and moves their balances, all or nothing, taking steps 2 and 3 of the lock
+/// order. Refuses stock into a location of an archived product (it takes no new stock), a
+/// balance below what is reserved (CONFLICT naming the shortfall), more than [`MAX_UNITS`] at
+/// one place, and a serial number in stock twice.
+pub async fn post(tx: &mut TenantTx, postings: Vec<Posting>) -> AppResult<Posted> {
+    let now = Utc::now();
+    // Serial numbers are locked first (in id order), so two postings of one serial to different
+    // locations queue and the second sees the first's unit.
+    let serials: BTreeSet<LotId> = postings
+        .iter()
+        .filter(|p| is_serial(p.product.tracking))
+        .filter_map(|p| p.lot.as_ref().map(|lot| lot.id))
+        .collect();
+    // Every balance a posting may touch, counts included.
+    let mut keys = BTreeSet::new();
+    for posting in &postings {
+        let locations = match posting.movement {
+            Movement::Move { from, to, .. } => [from.location(), to.location()],
+            Movement::Count { location, .. }
+            | Movement::Reserve { location, .. }
+            | Movement::Release { location, .. } => [Some(location.id()), None],
+        };
+        for location in locations.into_iter().flatten() {
+            keys.insert(balance_key(
+                &posting.product,
+                posting.lot.as_ref(),
+                location,
+            ));
+        }
+    }
+    let mut locked = lock_rows(tx, serials, keys).await?;
     // Counts become moves (or nothing) now that their balances hold still.
     let mut resolved = Vec::with_capacity(postings.len());
     let mut counted = Vec::new();
+    let mut reserving: BTreeMap<BalanceKey, i64> = BTreeMap::new();
     for (index, posting) in postings.iter().enumerate() {
         match posting.movement {
+            Movement::Reserve { location, quantity } => {
+                *reserving
+                    .entry(balance_key(
+                        &posting.product,
+                        posting.lot.as_ref(),
+                        location.id(),
+                    ))
+                    .or_default() += quantity;
+            }
+            Movement::Release { location, quantity } => {
+                *reserving
+                    .entry(balance_key(
+                        &posting.product,
+                        posting.lot.as_ref(),
+                        location.id(),
+                    ))
+                    .or_default() -= quantity;
+            }
             Movement::Move { quantity, from, to } => resolved.push(Resolved {
                 index,
                 quantity,
@@ -422,18 +490,28 @@ pub async fn post(tx: &mut TenantTx, postings: Vec<Posting>) -> AppResult<Posted
                 .or_default() += line.quantity;
         }
     }
+    for key in reserving.keys() {
+        changes.entry(*key).or_default();
+    }
     let mut balances = Vec::with_capacity(changes.len());
     for (key @ (product_id, location_id, lot_key), change) in changes {
         let balance = locked
             .remove(&key)
             .ok_or_else(|| AppError::Internal("a balance was not locked".into()))?;
         let on_hand = balance.on_hand.saturating_add(change);
+        let reserve_change = reserving.get(&key).copied().unwrap_or(0);
+        let reserved = balance.reserved.saturating_add(reserve_change);
+        if reserved < 0 {
+            return Err(AppError::Internal(
+                "a release exceeds what the balance holds reserved".into(),
+            ));
+        }
         if on_hand > MAX_UNITS {
             return Err(AppError::Conflict(format!(
                 "a place holds at most {MAX_UNITS} units of one product and lot"
             )));
         }
-        if on_hand < balance.reserved {
+        if on_hand < reserved {
             let product = postings
                 .iter()
                 .find(|p| p.product.id == product_id)
@@ -445,13 +523,14 @@ pub async fn post(tx: &mut TenantTx, postings: Vec<Posting>) -> AppResult<Posted
             return Err(AppError::InsufficientStock(Box::new(InsufficientStock {
                 sku: product,
                 location,
-                available: balance.on_hand - balance.reserved,
-                requested: -change,
+                available: (balance.on_hand - balance.reserved).max(0),
+                requested: (reserve_change.max(0)).saturating_sub(change.min(0)),
             })));
         }
         tx.update_many(
             stock_balance::Entity::update_many()
                 .col_expr(stock_balance::Column::OnHand, Expr::value(on_hand))
+                .col_expr(stock_balance::Column::Reserved, Expr::value(reserved))
                 .col_expr(stock_balance::Column::UpdatedAt, Expr::value(now))
                 .filter(stock_balance::Column::ProductId.eq(product_id))
                 .filter(stock_balance::Column::LocationId.eq(location_id))
@@ -460,6 +539,7 @@ pub async fn post(tx: &mut TenantTx, postings: Vec<Posting>) -> AppResult<Posted
         .await?;
         balances.push(stock_balance::Model {
             on_hand,
+            reserved,
             updated_at: now,
             ..balance
         });
