@@ -114,3 +114,7 @@ uuid_id!(
     /// A receipt line's id.
     ReceiptLineId
 );
+uuid_id!(
+    /// A put-away task's id.
+    PutAwayTaskId
+);

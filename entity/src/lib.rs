@@ -18,6 +18,7 @@ pub mod product_barcode;
 pub mod product_unit;
 pub mod purchase_order;
 pub mod purchase_order_line;
+pub mod putaway_task;
 pub mod receipt;
 pub mod receipt_line;
 pub mod role;
@@ -31,13 +32,14 @@ pub mod values;
 pub mod warehouse;
 
 pub use values::{
-    ActorKind, AddressKind, LocationKind, Outcome, PlaceKind, PurchaseOrderStatus, Tracking,
+    ActorKind, AddressKind, LocationKind, Outcome, PlaceKind, PurchaseOrderStatus, PutAwayStatus,
+    Tracking,
 };
 
 pub use ids::{
     CarrierId, CarrierServiceId, CustomerAddressId, CustomerId, LocationId, LotId, MovementId,
-    ProductId, PurchaseOrderId, PurchaseOrderLineId, ReceiptId, ReceiptLineId, RoleId, SessionId,
-    SupplierId, TenantId, UserId, WarehouseId,
+    ProductId, PurchaseOrderId, PurchaseOrderLineId, PutAwayTaskId, ReceiptId, ReceiptLineId,
+    RoleId, SessionId, SupplierId, TenantId, UserId, WarehouseId,
 };
 
 use sea_orm::EntityTrait;
@@ -76,6 +78,7 @@ pub fn tenant_scoped_tables() -> Vec<&'static str> {
         table::<product_unit::Entity>(),
         table::<purchase_order::Entity>(),
         table::<purchase_order_line::Entity>(),
+        table::<putaway_task::Entity>(),
         table::<receipt::Entity>(),
         table::<receipt_line::Entity>(),
         table::<role::Entity>(),

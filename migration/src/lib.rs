@@ -18,6 +18,7 @@ mod m20261130_000011_carriers;
 mod m20261130_000012_parties;
 mod m20261130_000013_purchase_orders;
 mod m20261130_000014_receipts;
+mod m20261130_000015_putaway;
 pub mod tenant_wall;
 
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_parties::Migration),
             Box::new(m20261130_000013_purchase_orders::Migration),
             Box::new(m20261130_000014_receipts::Migration),
+            Box::new(m20261130_000015_putaway::Migration),
         ]
     }
 }

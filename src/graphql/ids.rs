@@ -50,6 +50,7 @@ global_key! {
     entity::PurchaseOrderLineId => "PurchaseOrderLine";
     entity::ReceiptId => "Receipt";
     entity::ReceiptLineId => "ReceiptLine";
+    entity::PutAwayTaskId => "PutAwayTask";
     entity::CarrierId => "Carrier";
     entity::CarrierServiceId => "CarrierService";
 }

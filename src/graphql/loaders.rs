@@ -10,12 +10,13 @@ use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
     CarrierId, CustomerId, LocationId, LotId, ProductId, PurchaseOrderId, ReceiptId, RoleId,
     SupplierId, TenantScoped, WarehouseId, carrier_service, customer_address, location, lot,
-    product, purchase_order, purchase_order_line, receipt, receipt_line, role, supplier, warehouse,
+    product, purchase_order, purchase_order_line, putaway_task, receipt, receipt_line, role,
+    supplier, warehouse,
 };
 use sea_orm::EntityTrait;
 
 use super::ApiError;
-use crate::service::{carriers, catalogue, ledger, parties, purchasing, receiving};
+use crate::service::{carriers, catalogue, ledger, parties, purchasing, putaway, receiving};
 use crate::tenancy::TenantDb;
 
 /// Every loader of one request, installed together, so that their caches are switched on or off
@@ -40,6 +41,9 @@ pub struct Loaders {
     pub purchase_orders: DataLoader<ById<purchase_order::Entity, PurchaseOrderId>, HashMapCache>,
     pub receipts_of_orders: DataLoader<ReceiptsByPurchaseOrder, HashMapCache>,
     pub receipt_lines: DataLoader<LinesByReceipt, HashMapCache>,
+    pub receipts: DataLoader<ById<receipt::Entity, ReceiptId>, HashMapCache>,
+    pub putaway_tasks: DataLoader<TasksByReceipt, HashMapCache>,
+    pub putaway_suggestions: DataLoader<SuggestionByProduct, HashMapCache>,
     pub carrier_services: DataLoader<ServicesByCarrier, HashMapCache>,
 }
 
@@ -84,6 +88,12 @@ impl Loaders {
             ),
             receipts_of_orders: loader(ReceiptsByPurchaseOrder(db.clone()), caching),
             receipt_lines: loader(LinesByReceipt(db.clone()), caching),
+            receipts: loader(
+                by_id::<receipt::Entity, _>(db, receipt::Column::Id, |row| row.id),
+                caching,
+            ),
+            putaway_tasks: loader(TasksByReceipt(db.clone()), caching),
+            putaway_suggestions: loader(SuggestionByProduct(db.clone()), caching),
             carrier_services: loader(ServicesByCarrier(db.clone()), caching),
         }
     }
@@ -282,6 +292,43 @@ impl Loader<ReceiptId> for LinesByReceipt {
     ) -> Result<HashMap<ReceiptId, Self::Value>, Self::Error> {
         let rows = receiving::lines_of(&self.0, keys).await?;
         Ok(by_parent(keys, rows, |line| line.receipt_id))
+    }
+}
+
+/// A receipt's put-away tasks, in line order.
+pub struct TasksByReceipt(TenantDb);
+
+impl Loader<ReceiptId> for TasksByReceipt {
+    type Value = Vec<putaway_task::Model>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[ReceiptId],
+    ) -> Result<HashMap<ReceiptId, Self::Value>, Self::Error> {
+        let rows = putaway::of_receipts(&self.0, keys).await?;
+        Ok(by_parent(keys, rows, |task| task.receipt_id))
+    }
+}
+
+/// Where a product would be put away in a warehouse today (`PutAwayTask.currentSuggestion`);
+/// None where no storage or picking location of it holds the product.
+pub struct SuggestionByProduct(TenantDb);
+
+impl Loader<(ProductId, WarehouseId)> for SuggestionByProduct {
+    type Value = Option<location::Model>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[(ProductId, WarehouseId)],
+    ) -> Result<HashMap<(ProductId, WarehouseId), Self::Value>, Self::Error> {
+        let found = putaway::live_suggestions(&self.0, keys)
+            .await?
+            .into_iter()
+            .map(|(key, location)| (key, Some(location)))
+            .collect();
+        Ok(every_key(keys, found))
     }
 }
 

@@ -14,6 +14,7 @@ mod organisation;
 mod parties;
 mod places;
 mod purchasing;
+mod putaway;
 mod receiving;
 pub mod requirements;
 mod roles;
@@ -32,6 +33,7 @@ pub use requirements::{
 use crate::auth::AuthSettings;
 use crate::auth::session::SignedIn;
 use crate::error::AppError;
+use crate::service::lifecycle::Lifecycle;
 use crate::service::paging::{Page, PageRequest};
 use crate::tenancy::{Database, RequestOrigin, TenantDb};
 
@@ -48,6 +50,7 @@ pub struct Query(
     parties::PartiesQuery,
     purchasing::PurchasingQuery,
     receiving::ReceivingQuery,
+    putaway::PutAwayQuery,
     carriers::CarriersQuery,
     stock::StockQuery,
     node::NodeQuery,
@@ -64,6 +67,7 @@ pub struct Mutation(
     parties::PartiesMutation,
     purchasing::PurchasingMutation,
     receiving::ReceivingMutation,
+    putaway::PutAwayMutation,
     carriers::CarriersMutation,
     stock::StockMutation,
 );
@@ -381,6 +385,11 @@ macro_rules! payload {
     };
 }
 pub(crate) use payload;
+
+/// The states a document in `status` may go to next, as the API names them (empty once final).
+pub(crate) fn next_statuses<S: Lifecycle, T: From<S>>(status: S) -> Vec<T> {
+    status.next().iter().map(|&next| next.into()).collect()
+}
 
 /// Which way a list runs.
 #[derive(async_graphql::Enum, Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -9,6 +9,7 @@ use super::ids::decode;
 use super::parties::{Customer, Supplier};
 use super::places::{Location, Warehouse};
 use super::purchasing::PurchaseOrder;
+use super::putaway::PutAwayTask;
 use super::receiving::Receipt;
 use super::roles::Role;
 use super::users::User;
@@ -16,7 +17,9 @@ use super::{ApiResult, parse_id, signed_in, tenant_db};
 use crate::auth::guard::RequireSession;
 use crate::auth::permission::Permission;
 use crate::error::AppError;
-use crate::service::{carriers, catalogue, parties, places, purchasing, receiving, roles, users};
+use crate::service::{
+    carriers, catalogue, parties, places, purchasing, putaway, receiving, roles, users,
+};
 
 /// An object that can be fetched again by its global id with `node(id:)`.
 #[derive(Interface)]
@@ -31,6 +34,7 @@ pub enum Node {
     Customer(Customer),
     PurchaseOrder(PurchaseOrder),
     Receipt(Receipt),
+    PutAwayTask(PutAwayTask),
     Carrier(Carrier),
     CarrierService(CarrierService),
 }
@@ -41,7 +45,7 @@ pub struct NodeQuery;
 #[Object]
 impl NodeQuery {
     /// The product, warehouse, location, user, role, supplier, customer, purchase order,
-    /// receipt, carrier or carrier service level with this id, if the caller may see that type
+    /// receipt, put-away task, carrier or carrier service level with this id, if the caller may see that type
     /// (FORBIDDEN names the permission). An id of any other kind, of another organisation, or of
     /// nothing at all is NOT_FOUND.
     #[graphql(guard = "RequireSession")]
@@ -89,6 +93,10 @@ impl NodeQuery {
             "Receipt" => {
                 needs(Permission::ReceiptsView)?;
                 Node::Receipt(receiving::get(db, parse_id(&id, "id")?).await?.into())
+            }
+            "PutAwayTask" => {
+                needs(Permission::ReceiptsView)?;
+                Node::PutAwayTask(putaway::get(db, parse_id(&id, "id")?).await?.into())
             }
             "Carrier" => {
                 needs(Permission::CarriersView)?;

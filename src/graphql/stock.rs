@@ -83,21 +83,27 @@ impl StockBalance {
     }
 }
 
-async fn load_product(ctx: &Context<'_>, id: entity::ProductId) -> ApiResult<Product> {
+pub(super) async fn load_product(ctx: &Context<'_>, id: entity::ProductId) -> ApiResult<Product> {
     let product = Loaders::of(ctx)?.products.load_one(id).await?;
     Ok(product
         .ok_or(AppError::NotFound { entity: "product" })?
         .into())
 }
 
-async fn load_location(ctx: &Context<'_>, id: entity::LocationId) -> ApiResult<Location> {
+pub(super) async fn load_location(
+    ctx: &Context<'_>,
+    id: entity::LocationId,
+) -> ApiResult<Location> {
     let location = Loaders::of(ctx)?.locations.load_one(id).await?;
     Ok(location
         .ok_or(AppError::NotFound { entity: "location" })?
         .into())
 }
 
-async fn load_lot(ctx: &Context<'_>, id: Option<entity::LotId>) -> ApiResult<Option<Lot>> {
+pub(super) async fn load_lot(
+    ctx: &Context<'_>,
+    id: Option<entity::LotId>,
+) -> ApiResult<Option<Lot>> {
     let Some(id) = id else {
         return Ok(None);
     };

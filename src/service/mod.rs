@@ -13,6 +13,7 @@ pub mod paging;
 pub mod parties;
 pub mod places;
 pub mod purchasing;
+pub mod putaway;
 pub mod receiving;
 pub mod roles;
 pub mod stock;

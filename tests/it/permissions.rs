@@ -324,6 +324,8 @@ struct Seeded {
     customer: String,
     purchase_order: String,
     receipt: String,
+    /// The receipt's one put-away task (suggested to `location`, which holds the product).
+    putaway_task: String,
     carrier: String,
     carrier_service: String,
 }
@@ -383,12 +385,16 @@ async fn seed(app: &TestApp, session: &crate::support::Session) -> Seeded {
     )
     .await["placePurchaseOrder"]["purchaseOrder"]["lines"][0]["id"]
         .clone();
-    let receipt = call(
-        "mutation ($o: ID!, $l: ID!, $d: ID!) { receiveGoods(input: { purchaseOrderId: $o, locationId: $d, lines: [{ purchaseOrderLineId: $l, quantity: 1 }] }) { receipt { id } } }",
+    let received = call(
+        "mutation ($o: ID!, $l: ID!, $d: ID!) { receiveGoods(input: { purchaseOrderId: $o, locationId: $d, lines: [{ purchaseOrderLineId: $l, quantity: 1 }] }) { receipt { id putAwayTasks { id suggestedLocationId } } } }",
         json!({ "o": purchase_order, "l": line, "d": dock }),
     )
-    .await["receiveGoods"]["receipt"]["id"]
+    .await["receiveGoods"]["receipt"]
         .clone();
+    let receipt = received["id"].clone();
+    let putaway_task = received["putAwayTasks"][0]["id"].clone();
+    // Suggested, so that `suggestedLocation` has a row to refuse.
+    assert_eq!(received["putAwayTasks"][0]["suggestedLocationId"], location);
     let me = call("{ me { id role { id } } }", json!({})).await;
     let text = |value: &Value| value.as_str().expect("an id").to_owned();
     let carrier = crate::support::fixtures::carrier(app, session, "WALK", &["FAST"]).await;
@@ -404,6 +410,7 @@ async fn seed(app: &TestApp, session: &crate::support::Session) -> Seeded {
         customer: text(&customer),
         purchase_order: text(&purchase_order),
         receipt: text(&receipt),
+        putaway_task: text(&putaway_task),
     }
 }
 
@@ -514,6 +521,8 @@ async fn every_object_field_guard_refuses_without_its_permission(backend: Backen
             "Query.purchaseOrder",
         ),
         ("Receipt", &seeded.receipt, "Query.receipt"),
+        // A task is seen in the task list: no root field of its own.
+        ("PutAwayTask", &seeded.putaway_task, "Query.putAwayTasks"),
         ("Carrier", &seeded.carrier, "Query.carrier"),
         // A service level is seen with its carrier: no root field of its own.
         ("CarrierService", &seeded.carrier_service, "Query.carrier"),
