@@ -211,7 +211,10 @@ async fn receiving_makes_a_task_per_line_suggesting_where_the_product_is(backend
             json!({}),
         )
         .await;
-    assert_eq!(newest["putAwayTasks"]["nodes"], json!([{ "lotCode": "L-1" }]));
+    assert_eq!(
+        newest["putAwayTasks"]["nodes"],
+        json!([{ "lotCode": "L-1" }])
+    );
 }
 
 async fn tasks_are_put_away_in_full_or_in_parts(backend: Backend) {
@@ -477,15 +480,18 @@ async fn putting_away_needs_receipts_receive(backend: Backend) {
     assert_eq!(on_hand(&app, &w.session, &w.product, &w.receiving).await, 2);
 }
 
-/// Ten parallel put-aways of two units each of one ten-unit task: the task's lock queues them,
-/// exactly five succeed and the rest are refused naming what is left (or that the task is
-/// DONE); the task ends DONE with ten put away, all of it in the destination.
+/// Ten parallel put-aways of two units each of one ten-unit task, with twenty more units of the
+/// product waiting in the receiving location (so the ledger's balance alone would let more
+/// through): the task's lock queues them, exactly five succeed and the rest are refused naming
+/// what is left (or that the task is DONE); the task ends DONE with ten put away, all of it in
+/// the destination.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_ten_parallel_put_aways_of_one_task() {
     let checks = crate::support::Checks::begin();
     let app = TestApp::start(Backend::Postgres).await;
     let w = app.organisation_with_stock_setup("Racers").await;
     let s = &w.session;
+    app.adjust(s, &w.product, &w.receiving, 20).await;
     let receipt = receive(&app, &w, &[(&w.product, 10, None)]).await;
     let task = task_id(&receipt, 0);
     let attempts = (0..10).map(|_| {
@@ -515,7 +521,7 @@ async fn postgres_ten_parallel_put_aways_of_one_task() {
     assert_eq!(state["node"]["status"], "DONE");
     assert_eq!(state["node"]["quantityPutAway"], 10);
     assert_eq!(on_hand(&app, s, &w.product, &w.a).await, 10);
-    assert_eq!(on_hand(&app, s, &w.product, &w.receiving).await, 0);
+    assert_eq!(on_hand(&app, s, &w.product, &w.receiving).await, 20);
     // The teardown proves the balances still equal the movements.
     checks.finish().await;
 }
