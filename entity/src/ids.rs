@@ -130,3 +130,11 @@ uuid_id!(
     /// An allocation's (a reservation of stock for an order line) id.
     AllocationId
 );
+uuid_id!(
+    /// A put-away task's id.
+    PutAwayTaskId
+);
+uuid_id!(
+    /// A package's id.
+    PackageId
+);

@@ -14,12 +14,14 @@ pub mod ids;
 pub mod location;
 pub mod lot;
 pub mod organisation;
+pub mod package;
 pub mod pick_list;
 pub mod product;
 pub mod product_barcode;
 pub mod product_unit;
 pub mod purchase_order;
 pub mod purchase_order_line;
+pub mod putaway_task;
 pub mod receipt;
 pub mod receipt_line;
 pub mod role;
@@ -36,14 +38,14 @@ pub mod warehouse;
 
 pub use values::{
     ActorKind, AddressKind, AllocationStatus, LocationKind, Outcome, PickListStatus, PlaceKind,
-    PurchaseOrderStatus, SalesOrderStatus, Tracking,
+    PurchaseOrderStatus, PutAwayStatus, SalesOrderStatus, Tracking,
 };
 
 pub use ids::{
     AllocationId, CarrierId, CarrierServiceId, CustomerAddressId, CustomerId, LocationId, LotId,
-    MovementId, PickListId, ProductId, PurchaseOrderId, PurchaseOrderLineId, ReceiptId,
-    ReceiptLineId, RoleId, SalesOrderId, SalesOrderLineId, SessionId, SupplierId, TenantId, UserId,
-    WarehouseId,
+    MovementId, PackageId, PickListId, ProductId, PurchaseOrderId, PurchaseOrderLineId,
+    PutAwayTaskId, ReceiptId, ReceiptLineId, RoleId, SalesOrderId, SalesOrderLineId, SessionId,
+    SupplierId, TenantId, UserId, WarehouseId,
 };
 
 use sea_orm::EntityTrait;
@@ -78,12 +80,14 @@ pub fn tenant_scoped_tables() -> Vec<&'static str> {
         table::<location::Entity>(),
         table::<lot::Entity>(),
         table::<organisation::Entity>(),
+        table::<package::Entity>(),
         table::<pick_list::Entity>(),
         table::<product::Entity>(),
         table::<product_barcode::Entity>(),
         table::<product_unit::Entity>(),
         table::<purchase_order::Entity>(),
         table::<purchase_order_line::Entity>(),
+        table::<putaway_task::Entity>(),
         table::<receipt::Entity>(),
         table::<receipt_line::Entity>(),
         table::<role::Entity>(),

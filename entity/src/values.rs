@@ -89,6 +89,19 @@ pub enum PurchaseOrderStatus {
     Cancelled,
 }
 
+/// Where a put-away task stands (`putaway_tasks.status`). The service holds the transitions
+/// (`service::putaway`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum PutAwayStatus {
+    /// Some or all of the goods still wait in the receiving location.
+    #[sea_orm(string_value = "open")]
+    Open,
+    /// All of them have been put away.
+    #[sea_orm(string_value = "done")]
+    Done,
+}
+
 /// Who an audit event's actor was (`audit_events.actor_kind`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]

@@ -18,7 +18,9 @@ mod m20261130_000011_carriers;
 mod m20261130_000012_parties;
 mod m20261130_000013_purchase_orders;
 mod m20261130_000014_receipts;
+mod m20261130_000015_putaway;
 mod m20261130_000016_sales_orders;
+mod m20261130_000017_packages;
 pub mod tenant_wall;
 
 pub struct Migrator;
@@ -40,7 +42,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_parties::Migration),
             Box::new(m20261130_000013_purchase_orders::Migration),
             Box::new(m20261130_000014_receipts::Migration),
+            Box::new(m20261130_000015_putaway::Migration),
             Box::new(m20261130_000016_sales_orders::Migration),
+            Box::new(m20261130_000017_packages::Migration),
         ]
     }
 }

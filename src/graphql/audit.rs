@@ -111,6 +111,7 @@ fn api_type(entity_type: &str) -> Option<&'static str> {
         "movement" => "StockMovement",
         "organisation" => "Organisation",
         "product" => "Product",
+        "putaway_task" => "PutAwayTask",
         "role" => "Role",
         "session" => "Session",
         "user" => "User",

@@ -50,12 +50,14 @@ global_key! {
     entity::PurchaseOrderLineId => "PurchaseOrderLine";
     entity::ReceiptId => "Receipt";
     entity::ReceiptLineId => "ReceiptLine";
+    entity::PutAwayTaskId => "PutAwayTask";
     entity::CarrierId => "Carrier";
     entity::CarrierServiceId => "CarrierService";
     entity::SalesOrderId => "SalesOrder";
     entity::SalesOrderLineId => "SalesOrderLine";
     entity::PickListId => "PickList";
     entity::AllocationId => "Allocation";
+    entity::PackageId => "Package";
 }
 
 /// The global id of a row of GraphQL type `type_name` (for ids that arrive untyped, as in the

@@ -11,14 +11,15 @@ use entity::{
     CarrierId, CustomerAddressId, CustomerId, LocationId, LotId, PickListId, ProductId,
     PurchaseOrderId, ReceiptId, RoleId, SalesOrderId, SupplierId, TenantScoped, WarehouseId,
     allocation, carrier_service, customer, customer_address, location, lot, pick_list, product,
-    purchase_order, purchase_order_line, receipt, receipt_line, role, sales_order,
+    purchase_order, purchase_order_line, putaway_task, receipt, receipt_line, role, sales_order,
     sales_order_line, supplier, warehouse,
 };
 use sea_orm::EntityTrait;
 
 use super::ApiError;
 use crate::service::{
-    allocating, carriers, catalogue, ledger, parties, picking, purchasing, receiving, selling,
+    allocating, carriers, catalogue, dispatching, ledger, parties, picking, purchasing, putaway,
+    receiving, selling,
 };
 use crate::tenancy::TenantDb;
 
@@ -44,6 +45,9 @@ pub struct Loaders {
     pub purchase_orders: DataLoader<ById<purchase_order::Entity, PurchaseOrderId>, HashMapCache>,
     pub receipts_of_orders: DataLoader<ReceiptsByPurchaseOrder, HashMapCache>,
     pub receipt_lines: DataLoader<LinesByReceipt, HashMapCache>,
+    pub receipts: DataLoader<ById<receipt::Entity, ReceiptId>, HashMapCache>,
+    pub putaway_tasks: DataLoader<TasksByReceipt, HashMapCache>,
+    pub putaway_suggestions: DataLoader<SuggestionByProduct, HashMapCache>,
     pub carrier_services: DataLoader<ServicesByCarrier, HashMapCache>,
     pub customers: DataLoader<ById<customer::Entity, CustomerId>, HashMapCache>,
     pub addresses: DataLoader<ById<customer_address::Entity, CustomerAddressId>, HashMapCache>,
@@ -52,6 +56,7 @@ pub struct Loaders {
     pub allocations_of_orders: DataLoader<AllocationsBySalesOrder, HashMapCache>,
     pub pick_lists: DataLoader<ById<pick_list::Entity, PickListId>, HashMapCache>,
     pub picks: DataLoader<PicksByPickList, HashMapCache>,
+    pub packages: DataLoader<PackagesBySalesOrder, HashMapCache>,
 }
 
 impl Loaders {
@@ -95,6 +100,12 @@ impl Loaders {
             ),
             receipts_of_orders: loader(ReceiptsByPurchaseOrder(db.clone()), caching),
             receipt_lines: loader(LinesByReceipt(db.clone()), caching),
+            receipts: loader(
+                by_id::<receipt::Entity, _>(db, receipt::Column::Id, |row| row.id),
+                caching,
+            ),
+            putaway_tasks: loader(TasksByReceipt(db.clone()), caching),
+            putaway_suggestions: loader(SuggestionByProduct(db.clone()), caching),
             carrier_services: loader(ServicesByCarrier(db.clone()), caching),
             customers: loader(
                 by_id::<customer::Entity, _>(db, customer::Column::Id, |row| row.id),
@@ -117,6 +128,7 @@ impl Loaders {
                 caching,
             ),
             picks: loader(PicksByPickList(db.clone()), caching),
+            packages: loader(PackagesBySalesOrder(db.clone()), caching),
         }
     }
 
@@ -317,6 +329,43 @@ impl Loader<ReceiptId> for LinesByReceipt {
     }
 }
 
+/// A receipt's put-away tasks, in line order.
+pub struct TasksByReceipt(TenantDb);
+
+impl Loader<ReceiptId> for TasksByReceipt {
+    type Value = Vec<putaway_task::Model>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[ReceiptId],
+    ) -> Result<HashMap<ReceiptId, Self::Value>, Self::Error> {
+        let rows = putaway::of_receipts(&self.0, keys).await?;
+        Ok(by_parent(keys, rows, |task| task.receipt_id))
+    }
+}
+
+/// Where a product would be put away in a warehouse today (`PutAwayTask.currentSuggestion`);
+/// None where no storage or picking location of it holds the product.
+pub struct SuggestionByProduct(TenantDb);
+
+impl Loader<(ProductId, WarehouseId)> for SuggestionByProduct {
+    type Value = Option<location::Model>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[(ProductId, WarehouseId)],
+    ) -> Result<HashMap<(ProductId, WarehouseId), Self::Value>, Self::Error> {
+        let found = putaway::live_suggestions(&self.0, keys)
+            .await?
+            .into_iter()
+            .map(|(key, location)| (key, Some(location)))
+            .collect();
+        Ok(every_key(keys, found))
+    }
+}
+
 pub struct StockByProduct(TenantDb);
 
 /// A carrier's service levels, archived ones included (the field filters).
@@ -428,6 +477,22 @@ impl Loader<SalesOrderId> for AllocationsBySalesOrder {
         keys: &[SalesOrderId],
     ) -> Result<HashMap<SalesOrderId, Self::Value>, Self::Error> {
         let rows = allocating::of_orders(&self.0, keys).await?;
+        Ok(by_parent(keys, rows, |row| row.sales_order_id))
+    }
+}
+
+/// A sales order's packages, in package order.
+pub struct PackagesBySalesOrder(TenantDb);
+
+impl Loader<SalesOrderId> for PackagesBySalesOrder {
+    type Value = Vec<entity::package::Model>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[SalesOrderId],
+    ) -> Result<HashMap<SalesOrderId, Self::Value>, Self::Error> {
+        let rows = dispatching::packages_of(&self.0, keys).await?;
         Ok(by_parent(keys, rows, |row| row.sales_order_id))
     }
 }

@@ -15,6 +15,7 @@ mod parties;
 mod picking;
 mod places;
 mod purchasing;
+mod putaway;
 mod receiving;
 pub mod requirements;
 mod roles;
@@ -34,6 +35,7 @@ pub use requirements::{
 use crate::auth::AuthSettings;
 use crate::auth::session::SignedIn;
 use crate::error::AppError;
+use crate::service::lifecycle::Lifecycle;
 use crate::service::paging::{Page, PageRequest};
 use crate::tenancy::{Database, RequestOrigin, TenantDb};
 
@@ -52,6 +54,7 @@ pub struct Query(
     receiving::ReceivingQuery,
     selling::SellingQuery,
     picking::PickingQuery,
+    putaway::PutAwayQuery,
     carriers::CarriersQuery,
     stock::StockQuery,
     node::NodeQuery,
@@ -70,6 +73,7 @@ pub struct Mutation(
     receiving::ReceivingMutation,
     selling::SellingMutation,
     picking::PickingMutation,
+    putaway::PutAwayMutation,
     carriers::CarriersMutation,
     stock::StockMutation,
 );
@@ -387,6 +391,11 @@ macro_rules! payload {
     };
 }
 pub(crate) use payload;
+
+/// The states a document in `status` may go to next, as the API names them (empty once final).
+pub(crate) fn next_statuses<S: Lifecycle, T: From<S>>(status: S) -> Vec<T> {
+    status.next().iter().map(|&next| next.into()).collect()
+}
 
 /// Which way a list runs.
 #[derive(async_graphql::Enum, Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -10,6 +10,7 @@ use super::parties::{Customer, Supplier};
 use super::picking::PickList;
 use super::places::{Location, Warehouse};
 use super::purchasing::PurchaseOrder;
+use super::putaway::PutAwayTask;
 use super::receiving::Receipt;
 use super::roles::Role;
 use super::selling::{Allocation, SalesOrder};
@@ -19,8 +20,8 @@ use crate::auth::guard::RequireSession;
 use crate::auth::permission::Permission;
 use crate::error::AppError;
 use crate::service::{
-    allocating, carriers, catalogue, parties, picking, places, purchasing, receiving, roles,
-    selling, users,
+    allocating, carriers, catalogue, parties, picking, places, purchasing, putaway, receiving,
+    roles, selling, users,
 };
 
 /// An object that can be fetched again by its global id with `node(id:)`.
@@ -36,6 +37,7 @@ pub enum Node {
     Customer(Customer),
     PurchaseOrder(PurchaseOrder),
     Receipt(Receipt),
+    PutAwayTask(PutAwayTask),
     Carrier(Carrier),
     CarrierService(CarrierService),
     SalesOrder(SalesOrder),
@@ -49,7 +51,8 @@ pub struct NodeQuery;
 #[Object]
 impl NodeQuery {
     /// The product, warehouse, location, user, role, supplier, customer, purchase order,
-    /// receipt, carrier, carrier service level, sales order, allocation or pick list with this id, if the caller may see that type
+    /// receipt, put-away task, carrier, carrier service level, sales order, allocation or pick
+    /// list with this id, if the caller may see that type
     /// (FORBIDDEN names the permission). An id of any other kind, of another organisation, or of
     /// nothing at all is NOT_FOUND.
     #[graphql(guard = "RequireSession")]
@@ -97,6 +100,10 @@ impl NodeQuery {
             "Receipt" => {
                 needs(Permission::ReceiptsView)?;
                 Node::Receipt(receiving::get(db, parse_id(&id, "id")?).await?.into())
+            }
+            "PutAwayTask" => {
+                needs(Permission::ReceiptsView)?;
+                Node::PutAwayTask(putaway::get(db, parse_id(&id, "id")?).await?.into())
             }
             "Carrier" => {
                 needs(Permission::CarriersView)?;

@@ -16,7 +16,6 @@ use super::{
 use crate::auth::guard::{RequirePermission, may_see, requires};
 use crate::auth::permission::Permission;
 use crate::error::AppError;
-use crate::service::lifecycle::Lifecycle;
 use crate::service::purchasing;
 
 /// Where a purchase order stands.
@@ -100,12 +99,7 @@ impl From<purchase_order::Model> for PurchaseOrder {
 impl PurchaseOrder {
     /// The states this order may go to next (empty once final).
     async fn next_statuses(&self) -> Vec<PurchaseOrderStatus> {
-        self.model
-            .status
-            .next()
-            .iter()
-            .map(|&status| status.into())
-            .collect()
+        super::next_statuses(self.model.status)
     }
 
     /// The order's lines, in line order.

@@ -7,6 +7,7 @@ use entity::{receipt, receipt_line};
 use super::loaders::Loaders;
 use super::parties::Supplier;
 use super::purchasing::PurchaseOrder;
+use super::putaway::{PutAwayTask, prime_tasks};
 use super::stock::LotInput;
 use super::{
     ApiResult, ListConnection, Payload, SortDirection, connection, global_id, page_request,
@@ -64,6 +65,18 @@ impl Receipt {
             .unwrap_or_default()
             .into_iter()
             .map(ReceiptLine::from)
+            .collect())
+    }
+
+    /// The put-away tasks of its lines, in line order: one per line, made with the receipt.
+    async fn put_away_tasks(&self, ctx: &Context<'_>) -> ApiResult<Vec<PutAwayTask>> {
+        let loader = &Loaders::of(ctx)?.putaway_tasks;
+        Ok(loader
+            .load_one(self.model.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(PutAwayTask::from)
             .collect())
     }
 
@@ -274,9 +287,14 @@ impl ReceivingQuery {
         )
         .await?;
         let ids: Vec<_> = page.rows.iter().map(|(_, receipt)| receipt.id).collect();
+        let loaders = Loaders::of(ctx)?;
         if super::rows_ask(ctx, &["lines"]) {
-            let loaders = Loaders::of(ctx)?;
-            loaders.prime(&loaders.receipt_lines, ids).await?;
+            loaders.prime(&loaders.receipt_lines, ids.clone()).await?;
+        }
+        if super::rows_ask(ctx, &["putAwayTasks"]) {
+            let tasks = loaders.prime(&loaders.putaway_tasks, ids).await?;
+            let tasks: Vec<&entity::putaway_task::Model> = tasks.values().flatten().collect();
+            prime_tasks(ctx, &tasks, &["putAwayTasks"]).await?;
         }
         Ok(connection(&request, page, Receipt::from))
     }

@@ -18,7 +18,7 @@ use crate::auth::permission::Permission;
 use crate::error::AppError;
 use crate::service::allocating::{self, Shortage};
 use crate::service::lifecycle::Lifecycle;
-use crate::service::selling;
+use crate::service::{dispatching, selling};
 
 /// Where a sales order stands.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -173,6 +173,18 @@ impl SalesOrder {
                 .map(Allocation::from)
                 .collect(),
         ))
+    }
+
+    /// The packages it was packed into (empty before packing).
+    async fn packages(&self, ctx: &Context<'_>) -> ApiResult<Vec<Package>> {
+        let loader = &Loaders::of(ctx)?.packages;
+        Ok(loader
+            .load_one(self.model.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Package::from)
+            .collect())
     }
 
     /// The customer; null (with a FORBIDDEN error) without CUSTOMERS_VIEW.
@@ -381,6 +393,60 @@ impl Allocation {
     }
 }
 
+/// A box or pallet a packed order went into.
+#[derive(SimpleObject)]
+pub struct Package {
+    pub(crate) id: ID,
+    /// 1, 2, 3, … within the order.
+    package_number: i32,
+    weight_grams: i64,
+    length_mm: i32,
+    width_mm: i32,
+    height_mm: i32,
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<entity::package::Model> for Package {
+    fn from(m: entity::package::Model) -> Self {
+        Self {
+            id: global_id(m.id),
+            package_number: m.package_number,
+            weight_grams: m.weight_grams,
+            length_mm: m.length_mm,
+            width_mm: m.width_mm,
+            height_mm: m.height_mm,
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// One package as the packer measured it.
+#[derive(InputObject)]
+pub struct PackageInput {
+    /// 1 to 2,000,000 (2 t).
+    weight_grams: i64,
+    /// Outside dimensions, each 1 to 10,000.
+    length_mm: i32,
+    width_mm: i32,
+    height_mm: i32,
+}
+
+/// Packs a fully picked order.
+#[derive(InputObject)]
+pub struct PackSalesOrderInput {
+    id: ID,
+    /// 1 to 50.
+    packages: Vec<PackageInput>,
+}
+
+/// Dispatches a packed order.
+#[derive(InputObject)]
+pub struct DispatchSalesOrderInput {
+    id: ID,
+    /// A retry with the same key moves nothing and answers the order as it is.
+    idempotency_key: Option<String>,
+}
+
 /// One line of a draft.
 #[derive(InputObject)]
 pub struct SalesOrderLineInput {
@@ -500,6 +566,42 @@ payload!(
     sales_order: SalesOrder
 );
 
+/// What packing and dispatch return. Packers and dispatchers need not see orders: the order is
+/// null (with a FORBIDDEN error) without ORDERS_VIEW; `status` says where it now stands.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct FulfilmentPayload {
+    /// The order's state after the change (null when refused).
+    status: Option<SalesOrderStatus>,
+    user_errors: Vec<super::UserError>,
+    #[graphql(skip)]
+    order: Option<sales_order::Model>,
+}
+
+#[ComplexObject]
+impl FulfilmentPayload {
+    /// The order as it now is; null (with a FORBIDDEN error) without ORDERS_VIEW.
+    #[graphql(directive = requires::apply(Permission::OrdersView))]
+    async fn sales_order(&self, ctx: &Context<'_>) -> ApiResult<Option<SalesOrder>> {
+        if !may_see(ctx, Permission::OrdersView) {
+            return Ok(None);
+        }
+        Ok(self.order.clone().map(SalesOrder::from))
+    }
+}
+
+impl Payload for FulfilmentPayload {
+    type Value = sales_order::Model;
+
+    fn new(value: Option<sales_order::Model>, user_errors: Vec<super::UserError>) -> Self {
+        Self {
+            status: value.as_ref().map(|order| order.status.into()),
+            user_errors,
+            order: value,
+        }
+    }
+}
+
 /// Loads what the document asks of the page (lines and their products, allocations, customers,
 /// warehouses) in one statement each, however long the page.
 pub(crate) async fn prime_orders(
@@ -543,6 +645,11 @@ pub(crate) async fn prime_orders(
             let products = lines.values().flatten().map(|line| line.product_id);
             loaders.prime(&loaders.products, products).await?;
         }
+    }
+    if asks(&["packages"]) {
+        loaders
+            .prime(&loaders.packages, orders.iter().map(|o| o.id))
+            .await?;
     }
     if asks(&["allocations"]) && holds(Permission::PickingView) {
         let held = loaders
@@ -751,6 +858,60 @@ impl SellingMutation {
         }
         .await;
         SalesOrderPayload::answer(result)
+    }
+
+    /// PICKING → PACKED once every pick is confirmed (and something was found): records the
+    /// packages with their weight and dimensions. Audited as `sales_order.pack`.
+    #[graphql(
+        guard = "RequirePermission(Permission::PickingPerform)",
+        directive = requires::apply(Permission::PickingPerform)
+    )]
+    async fn pack_sales_order(
+        &self,
+        ctx: &Context<'_>,
+        input: PackSalesOrderInput,
+    ) -> ApiResult<FulfilmentPayload> {
+        let result: Result<_, AppError> = async {
+            let packages = input
+                .packages
+                .iter()
+                .map(|p| dispatching::PackageInput {
+                    weight_grams: p.weight_grams,
+                    length_mm: p.length_mm,
+                    width_mm: p.width_mm,
+                    height_mm: p.height_mm,
+                })
+                .collect();
+            let (order, _) =
+                dispatching::pack(tenant_db(ctx)?, parse_id(&input.id, "id")?, packages).await?;
+            Ok(order)
+        }
+        .await;
+        FulfilmentPayload::answer(result)
+    }
+
+    /// PACKED → DISPATCHED: every picked unit leaves its staging location for the customer
+    /// account (its reservation released), the lines record what was sent, all in one
+    /// transaction; dispatched lines never change again. Audited as `sales_order.dispatch`.
+    #[graphql(
+        guard = "RequirePermission(Permission::DispatchPerform)",
+        directive = requires::apply(Permission::DispatchPerform)
+    )]
+    async fn dispatch_sales_order(
+        &self,
+        ctx: &Context<'_>,
+        input: DispatchSalesOrderInput,
+    ) -> ApiResult<FulfilmentPayload> {
+        let result: Result<_, AppError> = async {
+            dispatching::dispatch(
+                tenant_db(ctx)?,
+                parse_id(&input.id, "id")?,
+                input.idempotency_key,
+            )
+            .await
+        }
+        .await;
+        FulfilmentPayload::answer(result)
     }
 
     /// → CANCELLED from any state before DISPATCHED, releasing every reservation: stock not yet

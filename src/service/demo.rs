@@ -5,7 +5,9 @@
 use entity::{LocationId, LocationKind, ProductId, SupplierId, Tracking, WarehouseId};
 
 use crate::error::AppResult;
-use crate::service::{carriers, catalogue, ledger, parties, places, purchasing, receiving, stock};
+use crate::service::{
+    carriers, catalogue, ledger, parties, places, purchasing, putaway, receiving, stock,
+};
 use crate::tenancy::TenantDb;
 
 /// A product family: every combination of its two variant lists is one product.
@@ -315,17 +317,20 @@ pub async fn fill(db: &TenantDb) -> AppResult<usize> {
             .await?;
         }
     }
-    fill_purchase_orders(db, &suppliers, &warehouses, &docks, &products).await?;
+    fill_purchase_orders(db, &suppliers, &warehouses, &docks, &storage, &products).await?;
     Ok(products.len())
 }
 
 /// Purchase orders in the states a morning finds them in: one being written, some placed and
-/// due over the next days, one received in full and one in part, one cancelled.
+/// due over the next days, one received in full and one in part, one cancelled. Of the full
+/// receipt's put-away tasks the first is done and the second half done; the rest, and the part
+/// receipt's, are open.
 async fn fill_purchase_orders(
     db: &TenantDb,
     suppliers: &[SupplierId],
     warehouses: &[WarehouseId],
     docks: &[LocationId],
+    storage: &[(LocationId, LocationId)],
     products: &[(ProductId, bool)],
 ) -> AppResult<()> {
     /// How much of a placed order has arrived.
@@ -397,18 +402,40 @@ async fn fill_purchase_orders(
                         }),
                 })
                 .collect();
-            receiving::receive(
+            let dock = docks[n % docks.len()];
+            let (receipt, _) = receiving::receive(
                 db,
                 receiving::ReceiveInput {
                     purchase_order_id: Some(order.id),
                     supplier_id: None,
-                    location_id: docks[n % docks.len()],
+                    location_id: dock,
                     note: "delivery checked at the dock".into(),
                     idempotency_key: None,
                     lines,
                 },
             )
             .await?;
+            if arrived == Arrived::Everything {
+                // A bin of the dock's warehouse for tasks with nothing to suggest.
+                let bin = storage
+                    .iter()
+                    .find(|(_, bin_dock)| *bin_dock == dock)
+                    .map(|(bin, _)| *bin);
+                let tasks = putaway::of_receipts(db, &[receipt.id]).await?;
+                for (task, half) in tasks.iter().zip([false, true]) {
+                    let quantity = half.then_some(task.quantity / 2).filter(|q| *q > 0);
+                    putaway::put_away(
+                        db,
+                        putaway::PutAwayInput {
+                            task_id: task.id,
+                            location_id: task.suggested_location_id.or(bin),
+                            quantity,
+                            idempotency_key: None,
+                        },
+                    )
+                    .await?;
+                }
+            }
         }
         if cancel {
             purchasing::cancel(db, order.id).await?;

@@ -7,6 +7,7 @@
 //! (exclusive) and its lines (exclusive, in line order), so receipts of one order queue and each
 //! sees what the one before it received: two can never over-receive together. Then the ledger's
 //! own order (products and the location share-locked, lots, balances), as every posting takes it.
+//! Last, one put-away task per line is inserted (`service::putaway`), never locked here.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -31,8 +32,8 @@ use crate::service::ledger::{
 };
 use crate::service::lifecycle::Lifecycle;
 use crate::service::paging::{self, ListOrder, Page, PageRequest};
-use crate::service::{numbering, text};
-use crate::tenancy::{Actor, TenantDb, TenantTx};
+use crate::service::{numbering, putaway, text};
+use crate::tenancy::{TenantDb, TenantTx};
 
 /// Most lines one receipt may have.
 pub const MAX_LINES: usize = 500;
@@ -427,10 +428,7 @@ async fn build(
     // The receipt and its lines.
     let id = ReceiptId::generate();
     let number = numbering::next(tx, "receipt", "RC").await?;
-    let created_by = match tx.actor() {
-        Actor::User { id, .. } => Some(*id),
-        Actor::Cli => None,
-    };
+    let created_by = tx.actor().user_id();
     let stored = tx
         .insert(receipt::ActiveModel {
             id: Set(id),
@@ -446,6 +444,7 @@ async fn build(
         })
         .await?;
     let mut line_views = Vec::with_capacity(input.lines.len());
+    let mut stored_lines = Vec::with_capacity(input.lines.len());
     for (line_number, (((line, (order_line, product_id)), lot), movement)) in (1..).zip(
         input
             .lines
@@ -454,18 +453,20 @@ async fn build(
             .zip(&lots)
             .zip(&posted.movements),
     ) {
-        tx.insert(receipt_line::ActiveModel {
-            id: Set(ReceiptLineId::generate()),
-            tenant_id: Set(tx.tenant()),
-            receipt_id: Set(stored.id),
-            line_number: Set(line_number),
-            purchase_order_line_id: Set(order_line.as_ref().map(|l| l.id)),
-            product_id: Set(*product_id),
-            lot_id: Set(lot.as_ref().map(|l| l.id)),
-            quantity: Set(line.quantity),
-            movement_id: Set(movement.id),
-        })
-        .await?;
+        let stored_line = tx
+            .insert(receipt_line::ActiveModel {
+                id: Set(ReceiptLineId::generate()),
+                tenant_id: Set(tx.tenant()),
+                receipt_id: Set(stored.id),
+                line_number: Set(line_number),
+                purchase_order_line_id: Set(order_line.as_ref().map(|l| l.id)),
+                product_id: Set(*product_id),
+                lot_id: Set(lot.as_ref().map(|l| l.id)),
+                quantity: Set(line.quantity),
+                movement_id: Set(movement.id),
+            })
+            .await?;
+        stored_lines.push(stored_line);
         line_views.push(json!({
             "line": line_number,
             "orderLine": order_line.as_ref().map(|l| l.line_number),
@@ -473,6 +474,15 @@ async fn build(
             "quantity": line.quantity,
             "lot": lot.as_ref().map(|l| l.code.clone()),
         }));
+    }
+    // The put-away tasks, one per line, each with its suggestion in the line's audit view.
+    let tasks = putaway::create_for_receipt(tx, &stored, &stored_lines).await?;
+    let codes = putaway::suggested_codes(tx, &tasks).await?;
+    for (view, task) in line_views.iter_mut().zip(&tasks) {
+        view["putAwaySuggestion"] = json!(
+            task.suggested_location_id
+                .and_then(|id| codes.get(&id).cloned())
+        );
     }
     let record = AuditRecord::new("receipt.create", "receipt", stored.id).with_change(
         json!(null),

@@ -23,6 +23,17 @@ pub enum Actor {
     Cli,
 }
 
+impl Actor {
+    /// The user who acts; None for the operator's command line (what `created_by`-style columns
+    /// store).
+    pub fn user_id(&self) -> Option<UserId> {
+        match self {
+            Actor::User { id, .. } => Some(*id),
+            Actor::Cli => None,
+        }
+    }
+}
+
 /// Where a request came from, for the audit log.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RequestOrigin {

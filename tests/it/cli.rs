@@ -313,6 +313,21 @@ async fn demo_fills_a_believable_warehouse() {
         ] {
             assert!(statuses.contains(&status), "{status:?}: {statuses:?}");
         }
+        // Put-away tasks: one done, one half done, the rest open.
+        let tasks = tx
+            .all(entity::putaway_task::Entity::find())
+            .await
+            .expect("put-away tasks");
+        let done = |task: &&entity::putaway_task::Model| task.status == entity::PutAwayStatus::Done;
+        let partly = |task: &&entity::putaway_task::Model| {
+            task.status == entity::PutAwayStatus::Open && task.quantity_put_away > 0
+        };
+        assert_eq!(tasks.iter().filter(done).count(), 1, "{tasks:?}");
+        assert_eq!(tasks.iter().filter(partly).count(), 1, "{tasks:?}");
+        assert!(
+            tasks.iter().filter(|t| t.quantity_put_away == 0).count() >= 5,
+            "{tasks:?}"
+        );
         // Put-away stays inside one warehouse.
         let locations: std::collections::HashMap<_, _> = tx
             .all(entity::location::Entity::find())

@@ -18,6 +18,7 @@ mod parties;
 mod permissions;
 mod proxy;
 mod purchasing;
+mod putaway;
 mod receiving;
 mod redirect;
 mod request_cost;

@@ -324,6 +324,8 @@ struct Seeded {
     customer: String,
     purchase_order: String,
     receipt: String,
+    /// The receipt's one put-away task (suggested to `location`, which holds the product).
+    putaway_task: String,
     carrier: String,
     carrier_service: String,
     sales_order: String,
@@ -386,11 +388,11 @@ async fn seed(app: &TestApp, session: &crate::support::Session) -> Seeded {
     )
     .await["placePurchaseOrder"]["purchaseOrder"]["lines"][0]["id"]
         .clone();
-    let receipt = call(
-        "mutation ($o: ID!, $l: ID!, $d: ID!) { receiveGoods(input: { purchaseOrderId: $o, locationId: $d, lines: [{ purchaseOrderLineId: $l, quantity: 1 }] }) { receipt { id } } }",
+    let received = call(
+        "mutation ($o: ID!, $l: ID!, $d: ID!) { receiveGoods(input: { purchaseOrderId: $o, locationId: $d, lines: [{ purchaseOrderLineId: $l, quantity: 1 }] }) { receipt { id putAwayTasks { id suggestedLocationId } } } }",
         json!({ "o": purchase_order, "l": line, "d": dock }),
     )
-    .await["receiveGoods"]["receipt"]["id"]
+    .await["receiveGoods"]["receipt"]
         .clone();
     // A sales order allocated from A-01 and on a pick list, so its picks have a row.
     let sales_order = call(
@@ -415,6 +417,10 @@ async fn seed(app: &TestApp, session: &crate::support::Session) -> Seeded {
     )
     .await["createPickList"]["pickList"]
         .clone();
+    let receipt = received["id"].clone();
+    let putaway_task = received["putAwayTasks"][0]["id"].clone();
+    // Suggested, so that `suggestedLocation` has a row to refuse.
+    assert_eq!(received["putAwayTasks"][0]["suggestedLocationId"], location);
     let me = call("{ me { id role { id } } }", json!({})).await;
     let text = |value: &Value| value.as_str().expect("an id").to_owned();
     let carrier = crate::support::fixtures::carrier(app, session, "WALK", &["FAST"]).await;
@@ -433,6 +439,7 @@ async fn seed(app: &TestApp, session: &crate::support::Session) -> Seeded {
         sales_order: text(&sales_order),
         allocation: text(&pick_list["picks"][0]["id"]),
         pick_list: text(&pick_list["id"]),
+        putaway_task: text(&putaway_task),
     }
 }
 
@@ -447,6 +454,16 @@ fn route_from_mutation(target: &str, seeded: &Seeded) -> Option<Route> {
                 seeded.product, seeded.location
             )],
             needs: BTreeSet::from(["STOCK_ADJUST".to_owned()]),
+        }),
+        // Refused as bad input (no packages), so it can be sent again: the payload's order is
+        // resolved, and guarded, all the same.
+        "FulfilmentPayload" => Some(Route {
+            operation: "mutation",
+            steps: vec![format!(
+                "packSalesOrder(input: {{ id: \"{}\", packages: [] }})",
+                seeded.sales_order
+            )],
+            needs: BTreeSet::from(["PICKING_PERFORM".to_owned()]),
         }),
         _ => None,
     }
@@ -543,6 +560,8 @@ async fn every_object_field_guard_refuses_without_its_permission(backend: Backen
             "Query.purchaseOrder",
         ),
         ("Receipt", &seeded.receipt, "Query.receipt"),
+        // A task is seen in the task list: no root field of its own.
+        ("PutAwayTask", &seeded.putaway_task, "Query.putAwayTasks"),
         ("Carrier", &seeded.carrier, "Query.carrier"),
         // A service level is seen with its carrier: no root field of its own.
         ("CarrierService", &seeded.carrier_service, "Query.carrier"),

@@ -1,7 +1,7 @@
 //! What a request costs the database, counted statement by statement (BEGIN and COMMIT included):
 //! one session check, one transaction per read request, and a product screen in six statements
 //! (issue #9). Also `Product.balances`, the field that screen reads, and a page of carriers with
-//! their service levels.
+//! their service levels, and a page of put-away tasks with everything a put-away screen shows.
 
 use serde_json::{Value, json};
 use vaskem::auth::permission::Permission;
@@ -20,6 +20,7 @@ on_both_databases!(
     product_balances_list_stock_per_location,
     product_balances_answer_only_what_the_caller_may_see,
     a_page_of_carriers_with_service_levels_costs_the_same_whatever_its_length,
+    a_page_of_put_away_tasks_costs_the_same_whatever_its_length,
 );
 
 /// Statements `document` costs on the serving pool, with the response.
@@ -351,4 +352,57 @@ async fn a_page_of_carriers_with_service_levels_costs_the_same_whatever_its_leng
         "{body}"
     );
     assert_eq!(statements, session_overhead(backend) + 2, "{body}");
+}
+
+/// `putAwayTasks` with each task's product, locations (where it waits, where it was suggested,
+/// where it would be suggested now) and receipt: the page, then one query per relation, however
+/// many tasks.
+async fn a_page_of_put_away_tasks_costs_the_same_whatever_its_length(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let w = app.organisation_with_stock_setup("Alpha").await;
+    let s = &w.session;
+    let supplier = app
+        .ok(
+            s,
+            "mutation { createSupplier(input: { code: \"ACME\", name: \"Acme\" }) { supplier { id } userErrors { field message } } }",
+            json!({}),
+        )
+        .await["createSupplier"]["supplier"]["id"]
+        .clone();
+    let mut lines = Vec::new();
+    for n in 0..12 {
+        let id = product(&app, s, &format!("P-{n:03}"), "NONE").await;
+        let home = if n % 2 == 0 { &w.a } else { &w.b };
+        app.adjust(s, &id, home, n + 1).await;
+        lines.push(json!({ "productId": id, "quantity": 5 }));
+    }
+    app.ok(
+        s,
+        "mutation ($i: ReceiveGoodsInput!) { receiveGoods(input: $i) { receipt { id } userErrors { field message } } }",
+        json!({ "i": { "supplierId": supplier, "locationId": w.receiving, "lines": lines } }),
+    )
+    .await;
+    let page = "query ($n: Int!) { putAwayTasks(first: $n) { nodes { quantity product { sku }
+        lotCode fromLocation { code } suggestedLocation { code } currentSuggestion { code }
+        receipt { number } } } }";
+    let mut costs = Vec::new();
+    for size in [3, 12] {
+        let (statements, body) = cost(&app, s, page, json!({ "n": size })).await;
+        let nodes = body["data"]["putAwayTasks"]["nodes"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}"));
+        assert_eq!(nodes.len(), size, "{body}");
+        assert_eq!(
+            nodes[2],
+            json!({ "quantity": 5, "product": { "sku": "P-002" }, "lotCode": null,
+                "fromLocation": { "code": "RCV-01" }, "suggestedLocation": { "code": "A-01-01" },
+                "currentSuggestion": { "code": "A-01-01" }, "receipt": { "number": "RC-000001" } }),
+            "{body}"
+        );
+        assert_eq!(nodes[1]["suggestedLocation"]["code"], "B-02-01", "{body}");
+        costs.push(statements);
+    }
+    println!("statements for put-away task pages of 3 and 12 ({backend:?}): {costs:?}");
+    // The session, the page, the products, the locations, the current suggestions, the receipts.
+    assert_eq!(costs, vec![session_overhead(backend) + 5; 2]);
 }

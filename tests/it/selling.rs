@@ -22,14 +22,17 @@ on_both_databases!(
     bad_drafts_are_refused_and_leave_nothing,
     another_organisations_orders_and_picks_are_missing_ones,
     sales_order_lists_filter_and_cost_the_same_at_any_length,
+    a_picked_order_is_packed_and_dispatched_to_the_customer,
 );
 
 pub const CREATE: &str = "mutation ($i: CreateSalesOrderInput!) { createSalesOrder(input: $i) { salesOrder { id number status nextStatuses requestedShipOn shippingAddress { label } customer { code } warehouse { code } lines { id lineNumber quantityOrdered quantityUnallocated product { sku } } } userErrors { field message } } }";
 const ORDER: &str = "query ($id: ID!) { salesOrder(id: $id) { number status nextStatuses lines { lineNumber quantityOrdered quantityAllocated quantityPicked quantityBackordered quantityDispatched quantityUnallocated } allocations { id quantity quantityPicked status location { code } stagedLocation { code } lotCode expiresOn pickListId } } }";
 pub const ALLOCATE: &str = "mutation ($i: AllocateSalesOrderInput!) { allocateSalesOrder(input: $i) { salesOrder { id status } userErrors { field message } } }";
 const CANCEL: &str = "mutation ($id: ID!) { cancelSalesOrder(input: { id: $id }) { salesOrder { status } userErrors { field message } } }";
-const PICK_LIST: &str = "mutation ($ids: [ID!]!) { createPickList(input: { salesOrderIds: $ids }) { pickList { id number status picks { id quantity status location { code } product { sku } lotCode salesOrder { number } } } userErrors { field message } } }";
-const CONFIRM_PICK: &str = "mutation ($i: ConfirmPickInput!) { confirmPick(input: $i) { allocation { id quantity quantityPicked status stagedLocation { code } } userErrors { field message } } }";
+pub const PICK_LIST: &str = "mutation ($ids: [ID!]!) { createPickList(input: { salesOrderIds: $ids }) { pickList { id number status picks { id quantity status location { code } product { sku } lotCode salesOrder { number } } } userErrors { field message } } }";
+pub const PACK: &str = "mutation ($i: PackSalesOrderInput!) { packSalesOrder(input: $i) { status salesOrder { status packages { packageNumber weightGrams lengthMm widthMm heightMm } } userErrors { field message } } }";
+pub const DISPATCH: &str = "mutation ($i: DispatchSalesOrderInput!) { dispatchSalesOrder(input: $i) { status salesOrder { status lines { quantityDispatched } } userErrors { field message } } }";
+pub const CONFIRM_PICK: &str = "mutation ($i: ConfirmPickInput!) { confirmPick(input: $i) { allocation { id quantity quantityPicked status stagedLocation { code } } userErrors { field message } } }";
 
 /// A customer `code` with one shipping address; returns its id.
 pub async fn customer(app: &TestApp, s: &Session, code: &str) -> String {
@@ -900,5 +903,220 @@ async fn postgres_fifty_orders_allocate_the_last_thirteen_units() {
         assert_eq!(held(&app, s, &w.product, bin).await, (1, 1));
     }
     // The teardown proves each balance's reserved figure equals its allocations.
+    checks.finish().await;
+}
+
+/// An order picked in full on one line and short (back-ordered) on another; returns its id and
+/// the SHIPPING location its picks wait in.
+async fn picked_order(app: &TestApp, w: &StockSetup, customer: &str) -> (String, String) {
+    let s = &w.session;
+    let ship = location(app, w, "SHIP-01", "SHIPPING", false).await;
+    app.adjust(s, &w.product, &w.picking, 10).await;
+    add_lot(app, w, &w.a, "L1", "2030-01-31", 4).await;
+    let id = order(app, w, customer, &[(&w.product, 6), (&w.lotted, 4)], true).await;
+    app.ok(s, ALLOCATE, json!({ "i": { "id": id } })).await;
+    let list = app.ok(s, PICK_LIST, json!({ "ids": [id] })).await;
+    for pick in list["createPickList"]["pickList"]["picks"]
+        .as_array()
+        .expect("picks")
+    {
+        // The lot is found in full, the untracked product one short.
+        let quantity = pick["quantity"].as_i64().expect("quantity");
+        let found = if pick["lotCode"].is_null() {
+            quantity - 1
+        } else {
+            quantity
+        };
+        app.ok(
+            s,
+            CONFIRM_PICK,
+            json!({ "i": { "allocationId": pick["id"], "quantity": found, "shortPick": "BACKORDER" } }),
+        )
+        .await;
+    }
+    (id, ship)
+}
+
+async fn a_picked_order_is_packed_and_dispatched_to_the_customer(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let w = app.organisation_with_stock_setup("Dispatchers").await;
+    let s = &w.session;
+    let cape = customer(&app, s, "CAPE").await;
+
+    // Not before every pick is confirmed.
+    let early = order(&app, &w, &cape, &[(&w.product, 1)], true).await;
+    app.adjust(s, &w.product, &w.b, 1).await;
+    app.ok(s, ALLOCATE, json!({ "i": { "id": early } })).await;
+    app.ok(s, PICK_LIST, json!({ "ids": [early] })).await;
+    let box_ = json!({ "weightGrams": 1200, "lengthMm": 400, "widthMm": 300, "heightMm": 200 });
+    let unpicked = call(
+        &app,
+        s,
+        PACK,
+        json!({ "i": { "id": early, "packages": [box_] } }),
+    )
+    .await;
+    assert_eq!(error_code(&unpicked), Some("CONFLICT"));
+    assert!(
+        message(&unpicked).contains("1 pick(s) still to confirm"),
+        "{unpicked}"
+    );
+
+    let (id, ship) = picked_order(&app, &w, &cape).await;
+    let dispatch_early = call(&app, s, DISPATCH, json!({ "i": { "id": id } })).await;
+    assert!(
+        message(&dispatch_early).contains("is PICKING: it cannot become DISPATCHED"),
+        "{dispatch_early}"
+    );
+    for (bad, field) in [
+        (json!([]), "packages"),
+        (
+            json!([{ "weightGrams": 0, "lengthMm": 1, "widthMm": 1, "heightMm": 1 }]),
+            "packages.weightGrams",
+        ),
+        (
+            json!([{ "weightGrams": 1, "lengthMm": 1, "widthMm": 10001, "heightMm": 1 }]),
+            "packages.widthMm",
+        ),
+    ] {
+        let reply = call(&app, s, PACK, json!({ "i": { "id": id, "packages": bad } })).await;
+        assert_eq!(
+            reply["data"]["packSalesOrder"]["userErrors"][0]["field"], field,
+            "{reply}"
+        );
+    }
+    let packed = app
+        .ok(
+            s,
+            PACK,
+            json!({ "i": { "id": id, "packages": [box_, { "weightGrams": 800, "lengthMm": 300, "widthMm": 200, "heightMm": 100 }] } }),
+        )
+        .await;
+    let packed = &packed["packSalesOrder"]["salesOrder"];
+    assert_eq!(packed["status"], "PACKED");
+    assert_eq!(packed["packages"][1]["packageNumber"], 2);
+    assert_eq!(packed["packages"][0]["weightGrams"], 1200);
+    assert_eq!(held(&app, s, &w.product, &ship).await, (5, 5));
+
+    // Dispatch: every picked unit leaves for the customer, once, however often it is retried.
+    for _ in 0..2 {
+        let sent = app
+            .ok(
+                s,
+                DISPATCH,
+                json!({ "i": { "id": id, "idempotencyKey": "truck-7" } }),
+            )
+            .await;
+        let order = &sent["dispatchSalesOrder"]["salesOrder"];
+        assert_eq!(order["status"], "DISPATCHED");
+        assert_eq!(
+            order["lines"],
+            json!([{ "quantityDispatched": 5 }, { "quantityDispatched": 4 }])
+        );
+    }
+    assert_eq!(held(&app, s, &w.product, &ship).await, (0, 0));
+    assert_eq!(held(&app, s, &w.lotted, &ship).await, (0, 0));
+    let moved = app
+        .ok(
+            s,
+            "{ stockMovements(filter: { reason: \"dispatch\" }) { nodes { quantity fromPlace toPlace } } }",
+            json!({}),
+        )
+        .await;
+    let moved = moved["stockMovements"]["nodes"]
+        .as_array()
+        .expect("movements")
+        .clone();
+    assert_eq!(moved.len(), 2, "{moved:?}");
+    assert!(
+        moved
+            .iter()
+            .all(|m| m["toPlace"] == "CUSTOMER" && m["fromPlace"] == "LOCATION")
+    );
+    let after = state(&app, s, &id).await;
+    assert_eq!(after["lines"][0]["quantityBackordered"], 1);
+    assert!(
+        after["allocations"]
+            .as_array()
+            .expect("allocations")
+            .iter()
+            .all(|a| a["status"] == "DISPATCHED"),
+        "{after}"
+    );
+    // Final: no cancel, no second dispatch without the key.
+    let cancel = call(&app, s, CANCEL, json!({ "id": id })).await;
+    assert!(
+        message(&cancel).contains("is DISPATCHED: it cannot become CANCELLED; that is final"),
+        "{cancel}"
+    );
+    let again = call(&app, s, DISPATCH, json!({ "i": { "id": id } })).await;
+    assert_eq!(error_code(&again), Some("CONFLICT"));
+
+    // A dispatched line is history, even to a statement that skips the service.
+    let tx = vaskem::tenancy::TenantDb::for_operator(&app.database.db, w.tenant)
+        .write()
+        .await
+        .expect("write");
+    let line = tx
+        .all(<entity::sales_order_line::Entity as sea_orm::EntityTrait>::find())
+        .await
+        .expect("lines")
+        .into_iter()
+        .find(|l| l.quantity_dispatched > 0)
+        .expect("a dispatched line");
+    let mut tx = tx;
+    let tampered = {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        tx.update_many(
+            entity::sales_order_line::Entity::update_many()
+                .col_expr(
+                    entity::sales_order_line::Column::QuantityDispatched,
+                    sea_orm::sea_query::Expr::value(99_i64),
+                )
+                .filter(entity::sales_order_line::Column::Id.eq(line.id)),
+        )
+        .await
+    };
+    let refused = tampered.expect_err("a dispatched line was changed");
+    assert!(refused.to_string().contains("was dispatched"), "{refused}");
+}
+
+/// Eight parallel dispatches of one packed order: exactly one moves the stock, the others are
+/// refused naming the state, and the staged units leave once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_parallel_dispatches_of_one_order_send_it_once() {
+    let checks = crate::support::Checks::begin();
+    let app = TestApp::start(Backend::Postgres).await;
+    let w = app.organisation_with_stock_setup("Trucks").await;
+    let s = &w.session;
+    let cape = customer(&app, s, "CAPE").await;
+    let (id, ship) = picked_order(&app, &w, &cape).await;
+    app.ok(
+        s,
+        PACK,
+        json!({ "i": { "id": id, "packages": [{ "weightGrams": 1000, "lengthMm": 300, "widthMm": 200, "heightMm": 100 }] } }),
+    )
+    .await;
+    let attempts = (0..8).map(|_| {
+        let (app, id) = (&app, &id);
+        async move { call(app, s, DISPATCH, json!({ "i": { "id": id } })).await }
+    });
+    let replies = futures::future::join_all(attempts).await;
+    let (succeeded, refused): (Vec<&Value>, Vec<&Value>) =
+        replies.iter().partition(|r| r["errors"].is_null());
+    assert_eq!(succeeded.len(), 1, "dispatches that succeeded");
+    for reply in refused {
+        assert_eq!(error_code(reply), Some("CONFLICT"), "{reply}");
+        assert!(message(reply).contains("is DISPATCHED"), "{reply}");
+    }
+    assert_eq!(held(&app, s, &w.product, &ship).await, (0, 0));
+    let moved = app
+        .ok(
+            s,
+            "{ stockMovements(filter: { reason: \"dispatch\" }) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(moved["stockMovements"]["totalCount"], 2);
     checks.finish().await;
 }

@@ -50,7 +50,7 @@ use uuid::Uuid;
 use crate::audit::AuditRecord;
 use crate::error::{AppError, AppResult, InsufficientStock};
 use crate::service::bounds::MAX_UNITS;
-use crate::tenancy::{Actor, TenantDb, TenantTx};
+use crate::tenancy::{TenantDb, TenantTx};
 
 pub use lots::{LotInput, NewLots, lot_request, lots_by_id, resolve_lot};
 pub use queries::{
@@ -569,10 +569,7 @@ pub async fn post(tx: &mut TenantTx, postings: Vec<Posting>) -> AppResult<Posted
             )));
         }
     }
-    let actor = match tx.actor() {
-        Actor::User { id, .. } => Some(*id),
-        Actor::Cli => None,
-    };
+    let actor = tx.actor().user_id();
     let mut movements = Vec::with_capacity(resolved.len());
     for line in resolved {
         let posting = &postings[line.index];

@@ -34,6 +34,26 @@ pub fn succeeded(reply: &Value) -> bool {
         && user_errors_in(&reply["data"], "data").is_none()
 }
 
+/// How many replies of a race of parallel requests succeeded, after asserting that every other
+/// one was refused with CONFLICT and a message containing one of `reasons`.
+#[track_caller]
+pub fn race_winners(replies: &[Value], reasons: &[&str]) -> usize {
+    let (won, lost): (Vec<&Value>, Vec<&Value>) =
+        replies.iter().partition(|reply| reply["errors"].is_null());
+    for reply in &won {
+        assert_ok(reply);
+    }
+    for reply in lost {
+        assert_eq!(super::app::error_code(reply), Some("CONFLICT"), "{reply}");
+        let message = reply["errors"][0]["message"].as_str().unwrap_or("");
+        assert!(
+            reasons.iter().any(|reason| message.contains(reason)),
+            "{reply}"
+        );
+    }
+    won.len()
+}
+
 /// The path of the first non-empty `userErrors` list under `value`.
 fn user_errors_in(value: &Value, path: &str) -> Option<String> {
     match value {
