@@ -268,6 +268,9 @@ pub struct PurchaseOrderFilter {
     statuses: Vec<PurchaseOrderStatus>,
     supplier_id: Option<ID>,
     warehouse_id: Option<ID>,
+    /// What is due to arrive: orders expected on or before this day (orders without an
+    /// expected date are left out).
+    expected_by: Option<NaiveDate>,
     /// Matches the number (case-insensitive, partial).
     search: Option<String>,
 }
@@ -279,6 +282,8 @@ pub enum PurchaseOrderSortField {
     Number,
     /// Creation order.
     CreatedAt,
+    /// The expected day, then the number; orders without an expected date are left out.
+    ExpectedOn,
 }
 
 /// The purchase order list's order.
@@ -366,11 +371,13 @@ impl PurchasingQuery {
                 statuses: filter.statuses.into_iter().map(Into::into).collect(),
                 supplier_id: parse_optional_id(filter.supplier_id, "filter.supplierId")?,
                 warehouse_id: parse_optional_id(filter.warehouse_id, "filter.warehouseId")?,
+                expected_by: filter.expected_by,
                 search: filter.search,
             },
             match sort.field {
                 PurchaseOrderSortField::Number => purchasing::OrderOrder::Number,
                 PurchaseOrderSortField::CreatedAt => purchasing::OrderOrder::Created,
+                PurchaseOrderSortField::ExpectedOn => purchasing::OrderOrder::ExpectedOn,
             },
             sort.direction.descending(),
             &request,

@@ -536,6 +536,9 @@ pub struct SalesOrderFilter {
     /// Orders requested to ship on or before this day: with the open states and today, what
     /// must ship today (or is late).
     ship_by: Option<NaiveDate>,
+    /// Back-orders: only orders with a line set aside for lack of stock (true), or only those
+    /// without (false).
+    backordered: Option<bool>,
     /// Matches the number (case-insensitive, partial).
     search: Option<String>,
 }
@@ -715,8 +718,9 @@ pub struct SellingQuery;
 #[Object]
 impl SellingQuery {
     /// Sales orders, `first` at a time (at most 100) after `after`, by number unless `sort`
-    /// says otherwise; narrowed by state, customer, warehouse, ship day or number. Open orders
-    /// by state: `statuses`; what must ship today: the open states with `shipBy` today.
+    /// says otherwise; narrowed by state, customer, warehouse, ship day, back-orders or number.
+    /// Open orders by state: `statuses`; what must ship today: the open states with `shipBy`
+    /// today; back-orders: `backordered: true`.
     #[graphql(
         complexity = "super::list_complexity(first, child_complexity)",
         guard = "RequirePermission(Permission::OrdersView)",
@@ -740,6 +744,7 @@ impl SellingQuery {
                 customer_id: parse_optional_id(filter.customer_id, "filter.customerId")?,
                 warehouse_id: parse_optional_id(filter.warehouse_id, "filter.warehouseId")?,
                 ship_by: filter.ship_by,
+                backordered: filter.backordered,
                 search: filter.search,
             },
             match sort.field {

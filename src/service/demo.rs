@@ -6,7 +6,8 @@ use entity::{LocationId, LocationKind, ProductId, SupplierId, Tracking, Warehous
 
 use crate::error::AppResult;
 use crate::service::{
-    carriers, catalogue, ledger, parties, places, purchasing, putaway, receiving, stock,
+    allocating, carriers, catalogue, dispatching, ledger, parties, picking, places, purchasing,
+    putaway, receiving, selling, stock,
 };
 use crate::tenancy::TenantDb;
 
@@ -318,7 +319,95 @@ pub async fn fill(db: &TenantDb) -> AppResult<usize> {
         }
     }
     fill_purchase_orders(db, &suppliers, &warehouses, &docks, &storage, &products).await?;
+    // The first four products lie in the pickable A bins of the first warehouse.
+    let sellable: Vec<ProductId> = products.iter().take(4).map(|(id, _)| *id).collect();
+    fill_sales_orders(db, warehouses[0], &sellable).await?;
     Ok(products.len())
+}
+
+/// Sales orders in every state of a working day, all from the first warehouse: one being
+/// written, one confirmed, one allocated with a back-order, one on a pick list half picked, one
+/// packed, one dispatched, one cancelled after allocation.
+async fn fill_sales_orders(
+    db: &TenantDb,
+    warehouse: WarehouseId,
+    products: &[ProductId],
+) -> AppResult<()> {
+    use sea_orm::{EntityTrait, QueryOrder};
+    let customers: Vec<entity::CustomerId> = db
+        .read()
+        .await?
+        .all(entity::customer::Entity::find().order_by_asc(entity::customer::Column::Code))
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    let today = chrono::Utc::now().date_naive();
+    let mut made = Vec::new();
+    for (n, customer) in customers.iter().cycle().take(7).enumerate() {
+        let line = |index: usize, quantity: i64| selling::LineInput {
+            product_id: products[index % products.len()],
+            quantity,
+        };
+        // The third wants more of its second product than there is: a back-order.
+        let lines = if n == 2 {
+            vec![line(1, 2), line(2, 100)]
+        } else {
+            vec![line(n, 1), line(n + 1, 2)]
+        };
+        let (order, _) = selling::create(
+            db,
+            selling::DraftInput {
+                customer_id: *customer,
+                warehouse_id: warehouse,
+                shipping_address_id: None,
+                requested_ship_on: today.checked_add_days(chrono::Days::new(n as u64 % 3)),
+                note: String::new(),
+                lines,
+            },
+        )
+        .await?;
+        made.push(order.id);
+    }
+    for id in &made[1..] {
+        selling::confirm(db, *id).await?;
+    }
+    for id in &made[2..] {
+        allocating::allocate(db, *id, allocating::Shortage::Backorder, None).await?;
+    }
+    for id in &made[3..6] {
+        picking::create_pick_list(db, vec![*id]).await?;
+    }
+    // The fourth is half picked; the fifth and sixth fully, then packed (and the sixth sent).
+    for (index, id) in made[3..6].iter().enumerate() {
+        let picks = allocating::of_orders(db, &[*id]).await?;
+        let take = if index == 0 { 1 } else { picks.len() };
+        for pick in picks.iter().take(take) {
+            picking::confirm_pick(
+                db,
+                picking::PickConfirmation {
+                    allocation_id: pick.id,
+                    quantity: pick.quantity,
+                    short_pick: None,
+                    staging_location_id: None,
+                    idempotency_key: None,
+                },
+            )
+            .await?;
+        }
+    }
+    let package = dispatching::PackageInput {
+        weight_grams: 2_400,
+        length_mm: 400,
+        width_mm: 300,
+        height_mm: 250,
+    };
+    for id in &made[4..6] {
+        dispatching::pack(db, *id, vec![package]).await?;
+    }
+    dispatching::dispatch(db, made[5], None).await?;
+    selling::cancel(db, made[6]).await?;
+    Ok(())
 }
 
 /// Purchase orders in the states a morning finds them in: one being written, some placed and

@@ -78,6 +78,9 @@ pub struct OrderFilter {
     pub statuses: Vec<PurchaseOrderStatus>,
     pub supplier_id: Option<SupplierId>,
     pub warehouse_id: Option<WarehouseId>,
+    /// Orders expected on or before this day (what is due to arrive); orders without an
+    /// expected date are left out.
+    pub expected_by: Option<NaiveDate>,
     /// Part of the number, case-insensitive.
     pub search: Option<String>,
 }
@@ -89,6 +92,8 @@ pub enum OrderOrder {
     Number,
     /// Creation order (ids are time-ordered).
     Created,
+    /// The expected day, then the number; orders without an expected date are left out.
+    ExpectedOn,
 }
 
 /// The draft's references, checked and share-locked against being archived meanwhile.
@@ -518,6 +523,10 @@ pub async fn list(
         }
         query = query.filter(purchase_order::Column::WarehouseId.eq(warehouse));
     }
+    if let Some(day) = filter.expected_by {
+        bounds::check_day("expectedBy", day)?;
+        query = query.filter(purchase_order::Column::ExpectedOn.lte(day));
+    }
     if let Some(pattern) = text::search_pattern(filter.search.as_deref())? {
         query = query.filter(
             Condition::all().add(text::lower(purchase_order::Column::Number).like(pattern)),
@@ -526,6 +535,15 @@ pub async fn list(
     let columns = match order {
         OrderOrder::Number => vec![purchase_order::Column::Number, purchase_order::Column::Id],
         OrderOrder::Created => vec![purchase_order::Column::Id],
+        OrderOrder::ExpectedOn => {
+            // A keyset cursor cannot hold "no date": such orders are not due, and not listed.
+            query = query.filter(purchase_order::Column::ExpectedOn.is_not_null());
+            vec![
+                purchase_order::Column::ExpectedOn,
+                purchase_order::Column::Number,
+                purchase_order::Column::Id,
+            ]
+        }
     };
     paging::page(&tx, query, &ListOrder::new(columns, descending), request).await
 }

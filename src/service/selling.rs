@@ -87,6 +87,8 @@ pub struct OrderFilter {
     pub warehouse_id: Option<WarehouseId>,
     /// Orders requested to ship on or before this day.
     pub ship_by: Option<NaiveDate>,
+    /// Only orders with a back-ordered line (true), or without one (false).
+    pub backordered: Option<bool>,
     /// Part of the number, case-insensitive.
     pub search: Option<String>,
 }
@@ -639,6 +641,19 @@ pub async fn list(
     if let Some(day) = filter.ship_by {
         bounds::check_day("shipBy", day)?;
         query = query.filter(sales_order::Column::RequestedShipOn.lte(day));
+    }
+    if let Some(backordered) = filter.backordered {
+        let with_backorders = sea_orm::sea_query::Query::select()
+            .column(sales_order_line::Column::SalesOrderId)
+            .from(sales_order_line::Entity)
+            .and_where(Expr::col(sales_order_line::Column::QuantityBackordered).gt(0))
+            .and_where(Expr::col(sales_order_line::Column::TenantId).eq(tx.tenant()))
+            .to_owned();
+        query = if backordered {
+            query.filter(sales_order::Column::Id.in_subquery(with_backorders))
+        } else {
+            query.filter(sales_order::Column::Id.not_in_subquery(with_backorders))
+        };
     }
     if let Some(pattern) = text::search_pattern(filter.search.as_deref())? {
         query = query

@@ -313,6 +313,34 @@ async fn demo_fills_a_believable_warehouse() {
         ] {
             assert!(statuses.contains(&status), "{status:?}: {statuses:?}");
         }
+        // Sales orders in every state, one with a back-order.
+        let orders: std::collections::HashSet<_> = tx
+            .all(entity::sales_order::Entity::find())
+            .await
+            .expect("sales orders")
+            .into_iter()
+            .map(|order| order.status)
+            .collect();
+        use entity::SalesOrderStatus as O;
+        for status in [
+            O::Draft,
+            O::Confirmed,
+            O::Allocated,
+            O::Picking,
+            O::Packed,
+            O::Dispatched,
+            O::Cancelled,
+        ] {
+            assert!(orders.contains(&status), "{status:?}: {orders:?}");
+        }
+        let backordered = tx
+            .all(entity::sales_order_line::Entity::find())
+            .await
+            .expect("sales order lines")
+            .into_iter()
+            .filter(|line| line.quantity_backordered > 0)
+            .count();
+        assert!(backordered >= 1, "a back-order");
         // Put-away tasks: one done, one half done, the rest open.
         let tasks = tx
             .all(entity::putaway_task::Entity::find())

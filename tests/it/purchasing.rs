@@ -17,6 +17,7 @@ on_both_databases!(
     numbers_count_per_organisation_and_never_repeat,
     purchase_order_lists_filter_and_cost_the_same_at_any_length,
     another_organisations_purchase_orders_are_not_found,
+    what_is_due_to_arrive_is_listed_by_expected_date,
 );
 
 const CREATE: &str = "mutation ($i: CreatePurchaseOrderInput!) { createPurchaseOrder(input: $i) { purchaseOrder { id number status nextStatuses expectedOn lines { lineNumber quantityOrdered quantityReceived quantityOutstanding expectedOn product { sku } } supplier { code } warehouse { code } } userErrors { field message } } }";
@@ -393,4 +394,78 @@ async fn another_organisations_purchase_orders_are_not_found(backend: Backend) {
         )
         .await;
     assert_eq!(still["purchaseOrder"]["status"], "DRAFT");
+}
+
+/// What is due to arrive: placed orders expected by a day, soonest first, a page at a time;
+/// orders without a date are not due.
+async fn what_is_due_to_arrive_is_listed_by_expected_date(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let setup = app.organisation_with_stock_setup("Arrivals").await;
+    let s = &setup.session;
+    let acme = supplier(&app, s, "ACME").await;
+    for (day, place) in [
+        (Some("2026-12-20"), true),
+        (Some("2026-12-02"), true),
+        (None, true),
+        (Some("2026-12-05"), false),
+        (Some("2027-02-01"), true),
+        (Some("2026-12-02"), true),
+    ] {
+        let order = app
+            .ok(
+                s,
+                CREATE,
+                json!({ "i": { "supplierId": acme, "warehouseId": setup.warehouse, "expectedOn": day,
+                               "lines": [{ "productId": setup.product, "quantity": 1 }] } }),
+            )
+            .await;
+        if place {
+            app.ok(
+                s,
+                "mutation ($id: ID!) { placePurchaseOrder(input: { id: $id }) { purchaseOrder { status } } }",
+                json!({ "id": order["createPurchaseOrder"]["purchaseOrder"]["id"] }),
+            )
+            .await;
+        }
+    }
+    let due = "query ($after: String) { purchaseOrders(first: 2, after: $after, filter: { statuses: [ORDERED, PARTIALLY_RECEIVED], expectedBy: \"2026-12-31\" }, sort: { field: EXPECTED_ON }) { nodes { number expectedOn } pageInfo { endCursor hasNextPage } } }";
+    let first = app.ok(s, due, json!({})).await;
+    assert_eq!(
+        first["purchaseOrders"]["nodes"],
+        json!([
+            { "number": "PO-000002", "expectedOn": "2026-12-02" },
+            { "number": "PO-000006", "expectedOn": "2026-12-02" },
+        ])
+    );
+    let cursor = first["purchaseOrders"]["pageInfo"]["endCursor"].clone();
+    let second = app.ok(s, due, json!({ "after": cursor })).await;
+    assert_eq!(
+        second["purchaseOrders"]["nodes"],
+        json!([{ "number": "PO-000001", "expectedOn": "2026-12-20" }])
+    );
+    assert_eq!(second["purchaseOrders"]["pageInfo"]["hasNextPage"], false);
+    // Sorted by date without a bound: every dated order, the undated one left out.
+    let all = app
+        .ok(
+            s,
+            "{ purchaseOrders(sort: { field: EXPECTED_ON, direction: DESC }) { nodes { number } } }",
+            json!({}),
+        )
+        .await;
+    let numbers: Vec<&str> = all["purchaseOrders"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter_map(|n| n["number"].as_str())
+        .collect();
+    assert_eq!(
+        numbers,
+        vec![
+            "PO-000005",
+            "PO-000001",
+            "PO-000004",
+            "PO-000006",
+            "PO-000002"
+        ]
+    );
 }

@@ -832,12 +832,21 @@ async fn sales_order_lists_filter_and_cost_the_same_at_any_length(backend: Backe
                durban: salesOrders(filter: { customerId: $durban }) { totalCount }
                today: salesOrders(filter: { statuses: [DRAFT, CONFIRMED, ALLOCATED, PICKING, PACKED], shipBy: \"2026-12-01\" }) { totalCount }
                latest: salesOrders(first: 1, sort: { field: REQUESTED_SHIP_ON, direction: DESC }) { nodes { number requestedShipOn } }
+               backorders: salesOrders(filter: { backordered: true }) { totalCount nodes { number lines { quantityBackordered } } }
+               complete: salesOrders(filter: { backordered: false }) { totalCount }
              }",
             json!({ "durban": durban }),
         )
         .await;
     assert_eq!(lists["allocated"]["totalCount"], 2);
     assert_eq!(lists["confirmed"]["totalCount"], 6);
+    // The two allocated ones had no stock of LOT-1: those lines are back-ordered.
+    assert_eq!(lists["backorders"]["totalCount"], 2);
+    assert_eq!(
+        lists["backorders"]["nodes"][0],
+        json!({ "number": "SO-000001", "lines": [{ "quantityBackordered": 0 }, { "quantityBackordered": 2 }] })
+    );
+    assert_eq!(lists["complete"]["totalCount"], 10);
     // Every third order, and the one moved to Durban.
     assert_eq!(lists["durban"]["totalCount"], 5);
     assert_eq!(lists["today"]["totalCount"], 11);
