@@ -59,6 +59,40 @@ pub struct AuditActor {
     label: String,
 }
 
+/// One event of a document's timeline, with the stock movements it posted.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct TimelineEntry {
+    event: AuditEvent,
+    #[graphql(skip)]
+    posted: Vec<entity::stock_movement::Model>,
+}
+
+impl From<crate::service::timeline::Entry> for TimelineEntry {
+    fn from(entry: crate::service::timeline::Entry) -> Self {
+        Self {
+            event: entry.event.into(),
+            posted: entry.movements,
+        }
+    }
+}
+
+#[async_graphql::ComplexObject]
+impl TimelineEntry {
+    /// The stock movements the event posted (empty for one that moved nothing); null (with a
+    /// FORBIDDEN error) without STOCK_VIEW.
+    #[graphql(directive = requires::apply(Permission::StockView))]
+    async fn movements(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Option<Vec<super::stock::StockMovement>>> {
+        if !crate::auth::guard::may_see(ctx, Permission::StockView) {
+            return Ok(None);
+        }
+        Ok(Some(self.posted.iter().cloned().map(Into::into).collect()))
+    }
+}
+
 /// One recorded action. Events are immutable and hash-chained per organisation.
 #[derive(SimpleObject)]
 pub struct AuditEvent {

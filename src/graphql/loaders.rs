@@ -57,6 +57,7 @@ pub struct Loaders {
     pub pick_lists: DataLoader<ById<pick_list::Entity, PickListId>, HashMapCache>,
     pub picks: DataLoader<PicksByPickList, HashMapCache>,
     pub packages: DataLoader<PackagesBySalesOrder, HashMapCache>,
+    pub sales_order_timelines: DataLoader<TimelineBySalesOrder, HashMapCache>,
 }
 
 impl Loaders {
@@ -129,6 +130,7 @@ impl Loaders {
             ),
             picks: loader(PicksByPickList(db.clone()), caching),
             packages: loader(PackagesBySalesOrder(db.clone()), caching),
+            sales_order_timelines: loader(TimelineBySalesOrder(db.clone()), caching),
         }
     }
 
@@ -494,6 +496,26 @@ impl Loader<SalesOrderId> for PackagesBySalesOrder {
     ) -> Result<HashMap<SalesOrderId, Self::Value>, Self::Error> {
         let rows = dispatching::packages_of(&self.0, keys).await?;
         Ok(by_parent(keys, rows, |row| row.sales_order_id))
+    }
+}
+
+/// A sales order's timeline: its audit events, oldest first, with the movements each posted.
+pub struct TimelineBySalesOrder(TenantDb);
+
+impl Loader<SalesOrderId> for TimelineBySalesOrder {
+    type Value = Vec<crate::service::timeline::Entry>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[SalesOrderId],
+    ) -> Result<HashMap<SalesOrderId, Self::Value>, Self::Error> {
+        let ids: Vec<String> = keys.iter().map(|key| key.to_string()).collect();
+        let mut found = crate::service::timeline::of(&self.0, "sales_order", &ids).await?;
+        Ok(keys
+            .iter()
+            .map(|key| (*key, found.remove(&key.to_string()).unwrap_or_default()))
+            .collect())
     }
 }
 

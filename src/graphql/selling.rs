@@ -4,6 +4,7 @@ use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, Simpl
 use chrono::NaiveDate;
 use entity::{allocation, sales_order, sales_order_line};
 
+use super::audit::TimelineEntry;
 use super::catalogue::Product;
 use super::loaders::{Loaders, guarded_one};
 use super::parties::{Customer, CustomerAddress};
@@ -185,6 +186,26 @@ impl SalesOrder {
             .into_iter()
             .map(Package::from)
             .collect())
+    }
+
+    /// Everything that happened to it, oldest first: each audit event recorded on it (created,
+    /// confirmed, allocated, each pick, packed, dispatched, cancelled) with the stock movements
+    /// it posted; null (with a FORBIDDEN error) without AUDIT_VIEW.
+    #[graphql(directive = requires::apply(Permission::AuditView))]
+    async fn timeline(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<TimelineEntry>>> {
+        if !may_see(ctx, Permission::AuditView) {
+            return Ok(None);
+        }
+        let loader = &Loaders::of(ctx)?.sales_order_timelines;
+        Ok(Some(
+            loader
+                .load_one(self.model.id)
+                .await?
+                .unwrap_or_default()
+                .into_iter()
+                .map(TimelineEntry::from)
+                .collect(),
+        ))
     }
 
     /// The customer; null (with a FORBIDDEN error) without CUSTOMERS_VIEW.
@@ -648,6 +669,11 @@ pub(crate) async fn prime_orders(
             let products = lines.values().flatten().map(|line| line.product_id);
             loaders.prime(&loaders.products, products).await?;
         }
+    }
+    if asks(&["timeline"]) && holds(Permission::AuditView) {
+        loaders
+            .prime(&loaders.sales_order_timelines, orders.iter().map(|o| o.id))
+            .await?;
     }
     if asks(&["packages"]) {
         loaders

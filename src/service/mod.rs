@@ -22,6 +22,7 @@ pub mod roles;
 pub mod selling;
 pub mod stock;
 pub mod text;
+pub mod timeline;
 pub mod users;
 
 /// Rows of one table by id, in one query (what the GraphQL data loaders batch into).

@@ -855,7 +855,7 @@ async fn sales_order_lists_filter_and_cost_the_same_at_any_length(backend: Backe
         json!([{ "number": "SO-000012", "requestedShipOn": "2027-03-01" }])
     );
 
-    let page = "query ($n: Int!) { salesOrders(first: $n) { nodes { number customer { code } shippingAddress { label } warehouse { code } lines { quantityOrdered product { sku } } allocations { quantity location { code } product { sku } lotCode expiresOn } } } }";
+    let page = "query ($n: Int!) { salesOrders(first: $n) { nodes { number customer { code } shippingAddress { label } warehouse { code } lines { quantityOrdered product { sku } } allocations { quantity location { code } product { sku } lotCode expiresOn } packages { weightGrams } timeline { event { action } movements { quantity } } } } }";
     let mut costs = Vec::new();
     for size in [3, 12] {
         let before = app.database.serving.statements_run();
@@ -1052,6 +1052,45 @@ async fn a_picked_order_is_packed_and_dispatched_to_the_customer(backend: Backen
             .all(|a| a["status"] == "DISPATCHED"),
         "{after}"
     );
+    // The order's timeline: every event on it, oldest first, with the movements each posted.
+    let timeline = app
+        .ok(
+            s,
+            "query ($id: ID!) { salesOrder(id: $id) { timeline { event { action } movements { quantity fromPlace toPlace } } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let entries = timeline["salesOrder"]["timeline"]
+        .as_array()
+        .expect("timeline")
+        .clone();
+    let actions: Vec<&str> = entries
+        .iter()
+        .filter_map(|e| e["event"]["action"].as_str())
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            "sales_order.create",
+            "sales_order.confirm",
+            "sales_order.allocate",
+            "pick.confirm",
+            "pick.confirm",
+            "sales_order.pack",
+            "sales_order.dispatch",
+        ]
+    );
+    assert_eq!(
+        entries[2]["movements"],
+        json!([]),
+        "a reservation moves nothing"
+    );
+    assert_eq!(entries[3]["movements"][0]["toPlace"], "LOCATION");
+    let sent = entries[6]["movements"]
+        .as_array()
+        .expect("dispatch movements");
+    assert_eq!(sent.len(), 2);
+    assert!(sent.iter().all(|m| m["toPlace"] == "CUSTOMER"));
     // Final: no cancel, no second dispatch without the key.
     let cancel = call(&app, s, CANCEL, json!({ "id": id })).await;
     assert!(

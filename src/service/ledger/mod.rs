@@ -633,6 +633,11 @@ where
         .map(|b| json!({ "location": b.location_id.to_string(), "onHand": b.on_hand }))
         .collect();
     record.detail["balancesAfter"] = json!(balances);
+    // The movements this event posted: an order's timeline finds them here.
+    if !result.movements.is_empty() {
+        let ids: Vec<String> = result.movements.iter().map(|m| m.id.to_string()).collect();
+        record.detail["movements"] = json!(ids);
+    }
     tx.record(record).await?;
     tx.commit().await?;
     Ok(result)
