@@ -32,3 +32,4 @@ mod tenancy;
 mod tls;
 mod unique_keys;
 mod value_sets;
+mod walkthrough;
