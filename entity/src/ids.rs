@@ -138,3 +138,15 @@ uuid_id!(
     /// A package's id.
     PackageId
 );
+uuid_id!(
+    /// A shipment's id.
+    ShipmentId
+);
+uuid_id!(
+    /// The id of a package's place on a shipment.
+    ShipmentPackageId
+);
+uuid_id!(
+    /// The id of one entry of a shipment's status history.
+    ShipmentEventId
+);

@@ -28,6 +28,9 @@ pub mod role;
 pub mod sales_order;
 pub mod sales_order_line;
 pub mod session;
+pub mod shipment;
+pub mod shipment_event;
+pub mod shipment_package;
 pub mod stock_balance;
 pub mod stock_movement;
 pub mod stock_request;
@@ -38,14 +41,14 @@ pub mod warehouse;
 
 pub use values::{
     ActorKind, AddressKind, AllocationStatus, LocationKind, Outcome, PickListStatus, PlaceKind,
-    PurchaseOrderStatus, PutAwayStatus, SalesOrderStatus, Tracking,
+    PurchaseOrderStatus, PutAwayStatus, SalesOrderStatus, ShipmentStatus, Tracking,
 };
 
 pub use ids::{
     AllocationId, CarrierId, CarrierServiceId, CustomerAddressId, CustomerId, LocationId, LotId,
     MovementId, PackageId, PickListId, ProductId, PurchaseOrderId, PurchaseOrderLineId,
     PutAwayTaskId, ReceiptId, ReceiptLineId, RoleId, SalesOrderId, SalesOrderLineId, SessionId,
-    SupplierId, TenantId, UserId, WarehouseId,
+    ShipmentEventId, ShipmentId, ShipmentPackageId, SupplierId, TenantId, UserId, WarehouseId,
 };
 
 use sea_orm::EntityTrait;
@@ -94,6 +97,9 @@ pub fn tenant_scoped_tables() -> Vec<&'static str> {
         table::<sales_order::Entity>(),
         table::<sales_order_line::Entity>(),
         table::<session::Entity>(),
+        table::<shipment::Entity>(),
+        table::<shipment_event::Entity>(),
+        table::<shipment_package::Entity>(),
         table::<stock_balance::Entity>(),
         table::<stock_movement::Entity>(),
         table::<stock_request::Entity>(),

@@ -185,3 +185,22 @@ pub enum AllocationStatus {
     #[sea_orm(string_value = "released")]
     Released,
 }
+
+/// Where a shipment stands (`shipments.status`). The service holds the transitions
+/// (`service::shipping`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum ShipmentStatus {
+    /// Booked with the carrier; not yet collected.
+    #[sea_orm(string_value = "created")]
+    Created,
+    /// With the carrier, on its way.
+    #[sea_orm(string_value = "in_transit")]
+    InTransit,
+    /// Handed to the customer, who signed for it.
+    #[sea_orm(string_value = "delivered")]
+    Delivered,
+    /// Held up: damaged, refused, address not found.
+    #[sea_orm(string_value = "exception")]
+    Exception,
+}

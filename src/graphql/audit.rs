@@ -148,6 +148,7 @@ fn api_type(entity_type: &str) -> Option<&'static str> {
         "putaway_task" => "PutAwayTask",
         "role" => "Role",
         "session" => "Session",
+        "shipment" => "Shipment",
         "user" => "User",
         "warehouse" => "Warehouse",
         _ => return None,

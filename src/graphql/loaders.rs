@@ -8,18 +8,18 @@ use std::hash::Hash;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
-    CarrierId, CustomerAddressId, CustomerId, LocationId, LotId, PickListId, ProductId,
-    PurchaseOrderId, ReceiptId, RoleId, SalesOrderId, SupplierId, TenantScoped, WarehouseId,
-    allocation, carrier_service, customer, customer_address, location, lot, pick_list, product,
-    purchase_order, purchase_order_line, putaway_task, receipt, receipt_line, role, sales_order,
-    sales_order_line, supplier, warehouse,
+    CarrierId, CarrierServiceId, CustomerAddressId, CustomerId, LocationId, LotId, PickListId,
+    ProductId, PurchaseOrderId, ReceiptId, RoleId, SalesOrderId, ShipmentId, SupplierId,
+    TenantScoped, WarehouseId, allocation, carrier, carrier_service, customer, customer_address,
+    location, lot, pick_list, product, purchase_order, purchase_order_line, putaway_task, receipt,
+    receipt_line, role, sales_order, sales_order_line, shipment_event, supplier, warehouse,
 };
 use sea_orm::EntityTrait;
 
 use super::ApiError;
 use crate::service::{
     allocating, carriers, catalogue, dispatching, ledger, parties, picking, purchasing, putaway,
-    receiving, selling,
+    receiving, selling, shipping,
 };
 use crate::tenancy::TenantDb;
 
@@ -57,6 +57,11 @@ pub struct Loaders {
     pub pick_lists: DataLoader<ById<pick_list::Entity, PickListId>, HashMapCache>,
     pub picks: DataLoader<PicksByPickList, HashMapCache>,
     pub packages: DataLoader<PackagesBySalesOrder, HashMapCache>,
+    pub carriers: DataLoader<ById<carrier::Entity, CarrierId>, HashMapCache>,
+    pub carrier_service_rows:
+        DataLoader<ById<carrier_service::Entity, CarrierServiceId>, HashMapCache>,
+    pub shipment_packages: DataLoader<PackagesByShipment, HashMapCache>,
+    pub shipment_events: DataLoader<EventsByShipment, HashMapCache>,
     pub sales_order_timelines: DataLoader<TimelineBySalesOrder, HashMapCache>,
 }
 
@@ -130,6 +135,16 @@ impl Loaders {
             ),
             picks: loader(PicksByPickList(db.clone()), caching),
             packages: loader(PackagesBySalesOrder(db.clone()), caching),
+            carriers: loader(
+                by_id::<carrier::Entity, _>(db, carrier::Column::Id, |row| row.id),
+                caching,
+            ),
+            carrier_service_rows: loader(
+                by_id::<carrier_service::Entity, _>(db, carrier_service::Column::Id, |row| row.id),
+                caching,
+            ),
+            shipment_packages: loader(PackagesByShipment(db.clone()), caching),
+            shipment_events: loader(EventsByShipment(db.clone()), caching),
             sales_order_timelines: loader(TimelineBySalesOrder(db.clone()), caching),
         }
     }
@@ -496,6 +511,41 @@ impl Loader<SalesOrderId> for PackagesBySalesOrder {
     ) -> Result<HashMap<SalesOrderId, Self::Value>, Self::Error> {
         let rows = dispatching::packages_of(&self.0, keys).await?;
         Ok(by_parent(keys, rows, |row| row.sales_order_id))
+    }
+}
+
+/// A shipment's packages, in package order.
+pub struct PackagesByShipment(TenantDb);
+
+impl Loader<ShipmentId> for PackagesByShipment {
+    type Value = Vec<entity::package::Model>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[ShipmentId],
+    ) -> Result<HashMap<ShipmentId, Self::Value>, Self::Error> {
+        let mut found: HashMap<ShipmentId, Vec<entity::package::Model>> = HashMap::new();
+        for (shipment, package) in shipping::packages_of(&self.0, keys).await? {
+            found.entry(shipment).or_default().push(package);
+        }
+        Ok(every_key(keys, found))
+    }
+}
+
+/// A shipment's status history, oldest first.
+pub struct EventsByShipment(TenantDb);
+
+impl Loader<ShipmentId> for EventsByShipment {
+    type Value = Vec<shipment_event::Model>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[ShipmentId],
+    ) -> Result<HashMap<ShipmentId, Self::Value>, Self::Error> {
+        let rows = shipping::events_of(&self.0, keys).await?;
+        Ok(by_parent(keys, rows, |row| row.shipment_id))
     }
 }
 

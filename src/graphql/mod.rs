@@ -21,6 +21,7 @@ pub mod requirements;
 mod roles;
 mod selling;
 mod session;
+mod shipping;
 mod stock;
 mod users;
 
@@ -56,6 +57,7 @@ pub struct Query(
     picking::PickingQuery,
     putaway::PutAwayQuery,
     carriers::CarriersQuery,
+    shipping::ShippingQuery,
     stock::StockQuery,
     node::NodeQuery,
 );
@@ -75,6 +77,7 @@ pub struct Mutation(
     picking::PickingMutation,
     putaway::PutAwayMutation,
     carriers::CarriersMutation,
+    shipping::ShippingMutation,
     stock::StockMutation,
 );
 

@@ -14,6 +14,7 @@ use super::putaway::PutAwayTask;
 use super::receiving::Receipt;
 use super::roles::Role;
 use super::selling::{Allocation, SalesOrder};
+use super::shipping::Shipment;
 use super::users::User;
 use super::{ApiResult, parse_id, signed_in, tenant_db};
 use crate::auth::guard::RequireSession;
@@ -21,7 +22,7 @@ use crate::auth::permission::Permission;
 use crate::error::AppError;
 use crate::service::{
     allocating, carriers, catalogue, parties, picking, places, purchasing, putaway, receiving,
-    roles, selling, users,
+    roles, selling, shipping, users,
 };
 
 /// An object that can be fetched again by its global id with `node(id:)`.
@@ -43,6 +44,7 @@ pub enum Node {
     SalesOrder(SalesOrder),
     Allocation(Allocation),
     PickList(PickList),
+    Shipment(Shipment),
 }
 
 #[derive(Default)]
@@ -51,8 +53,8 @@ pub struct NodeQuery;
 #[Object]
 impl NodeQuery {
     /// The product, warehouse, location, user, role, supplier, customer, purchase order,
-    /// receipt, put-away task, carrier, carrier service level, sales order, allocation or pick
-    /// list with this id, if the caller may see that type
+    /// receipt, put-away task, carrier, carrier service level, sales order, allocation, pick
+    /// list or shipment with this id, if the caller may see that type
     /// (FORBIDDEN names the permission). An id of any other kind, of another organisation, or of
     /// nothing at all is NOT_FOUND.
     #[graphql(guard = "RequireSession")]
@@ -124,6 +126,10 @@ impl NodeQuery {
             "PickList" => {
                 needs(Permission::PickingView)?;
                 Node::PickList(picking::get(db, parse_id(&id, "id")?).await?.into())
+            }
+            "Shipment" => {
+                needs(Permission::ShipmentsView)?;
+                Node::Shipment(shipping::get(db, parse_id(&id, "id")?).await?.into())
             }
             _ => return Err(AppError::NotFound { entity: "node" }.into()),
         })

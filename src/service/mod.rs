@@ -20,6 +20,7 @@ pub mod putaway;
 pub mod receiving;
 pub mod roles;
 pub mod selling;
+pub mod shipping;
 pub mod stock;
 pub mod text;
 pub mod timeline;

@@ -26,6 +26,7 @@ mod schema;
 mod security_txt;
 mod selling;
 mod session;
+mod shipping;
 mod stock;
 mod stock_edges;
 mod tenancy;

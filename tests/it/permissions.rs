@@ -331,6 +331,9 @@ struct Seeded {
     sales_order: String,
     allocation: String,
     pick_list: String,
+    /// A shipment of a second order, picked and packed, so a shipment's packages, events and
+    /// lines have rows.
+    shipment: String,
 }
 
 async fn seed(app: &TestApp, session: &crate::support::Session) -> Seeded {
@@ -424,7 +427,54 @@ async fn seed(app: &TestApp, session: &crate::support::Session) -> Seeded {
     let me = call("{ me { id role { id } } }", json!({})).await;
     let text = |value: &Value| value.as_str().expect("an id").to_owned();
     let carrier = crate::support::fixtures::carrier(app, session, "WALK", &["FAST"]).await;
+    // A second order, picked into a SHIPPING location, packed and shipped.
+    call(
+        "mutation ($w: ID!) { createLocation(input: { warehouseId: $w, code: \"SHIP\", kind: SHIPPING }) { location { id } } }",
+        json!({ "w": warehouse }),
+    )
+    .await;
+    let shipped_order = call(
+        "mutation ($c: ID!, $w: ID!, $p: ID!) { createSalesOrder(input: { customerId: $c, warehouseId: $w, lines: [{ productId: $p, quantity: 1 }] }) { salesOrder { id } } }",
+        json!({ "c": customer, "w": warehouse, "p": product }),
+    )
+    .await["createSalesOrder"]["salesOrder"]["id"]
+        .clone();
+    call(
+        "mutation ($o: ID!) { confirmSalesOrder(input: { id: $o }) { salesOrder { id } } }",
+        json!({ "o": shipped_order }),
+    )
+    .await;
+    call(
+        "mutation ($o: ID!) { allocateSalesOrder(input: { id: $o }) { salesOrder { id } } }",
+        json!({ "o": shipped_order }),
+    )
+    .await;
+    let pick = call(
+        "mutation ($o: ID!) { createPickList(input: { salesOrderIds: [$o] }) { pickList { picks { id } } } }",
+        json!({ "o": shipped_order }),
+    )
+    .await["createPickList"]["pickList"]["picks"][0]["id"]
+        .clone();
+    call(
+        "mutation ($a: ID!) { confirmPick(input: { allocationId: $a, quantity: 1 }) { allocation { id } } }",
+        json!({ "a": pick }),
+    )
+    .await;
+    call(
+        "mutation ($o: ID!) { packSalesOrder(input: { id: $o, packages: [{ weightGrams: 100, lengthMm: 10, widthMm: 10, heightMm: 10 }] }) { status } }",
+        json!({ "o": shipped_order }),
+    )
+    .await;
+    let shipment = app
+        .ok(
+            session,
+            "mutation ($o: ID!, $s: ID!) { createShipment(input: { salesOrderId: $o, carrierServiceId: $s, trackingNumber: \"WALK1\" }) { shipment { id } } }",
+            json!({ "o": shipped_order, "s": carrier.services[0] }),
+        )
+        .await["createShipment"]["shipment"]["id"]
+        .clone();
     Seeded {
+        shipment: text(&shipment),
         carrier: carrier.id,
         carrier_service: carrier.services[0].clone(),
         product: text(&product),
@@ -569,6 +619,7 @@ async fn every_object_field_guard_refuses_without_its_permission(backend: Backen
         // An allocation is a pick: seen on its pick list.
         ("Allocation", &seeded.allocation, "Query.pickList"),
         ("PickList", &seeded.pick_list, "Query.pickList"),
+        ("Shipment", &seeded.shipment, "Query.shipment"),
     ];
     // A new type behind `node` must be added here (a seeded row and its root field).
     let node = app
