@@ -138,3 +138,11 @@ uuid_id!(
     /// A package's id.
     PackageId
 );
+uuid_id!(
+    /// A customer return's id.
+    CustomerReturnId
+);
+uuid_id!(
+    /// A customer return line's id.
+    CustomerReturnLineId
+);

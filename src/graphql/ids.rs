@@ -58,6 +58,8 @@ global_key! {
     entity::PickListId => "PickList";
     entity::AllocationId => "Allocation";
     entity::PackageId => "Package";
+    entity::CustomerReturnId => "CustomerReturn";
+    entity::CustomerReturnLineId => "CustomerReturnLine";
 }
 
 /// The global id of a row of GraphQL type `type_name` (for ids that arrive untyped, as in the

@@ -19,7 +19,7 @@ use sea_orm::EntityTrait;
 use super::ApiError;
 use crate::service::{
     allocating, carriers, catalogue, dispatching, ledger, parties, picking, purchasing, putaway,
-    receiving, selling,
+    receiving, returns, selling,
 };
 use crate::tenancy::TenantDb;
 
@@ -57,6 +57,7 @@ pub struct Loaders {
     pub pick_lists: DataLoader<ById<pick_list::Entity, PickListId>, HashMapCache>,
     pub picks: DataLoader<PicksByPickList, HashMapCache>,
     pub packages: DataLoader<PackagesBySalesOrder, HashMapCache>,
+    pub customer_return_lines: DataLoader<LinesByCustomerReturn, HashMapCache>,
 }
 
 impl Loaders {
@@ -129,6 +130,7 @@ impl Loaders {
             ),
             picks: loader(PicksByPickList(db.clone()), caching),
             packages: loader(PackagesBySalesOrder(db.clone()), caching),
+            customer_return_lines: loader(LinesByCustomerReturn(db.clone()), caching),
         }
     }
 
@@ -494,6 +496,22 @@ impl Loader<SalesOrderId> for PackagesBySalesOrder {
     ) -> Result<HashMap<SalesOrderId, Self::Value>, Self::Error> {
         let rows = dispatching::packages_of(&self.0, keys).await?;
         Ok(by_parent(keys, rows, |row| row.sales_order_id))
+    }
+}
+
+/// A customer return's lines, in line order.
+pub struct LinesByCustomerReturn(TenantDb);
+
+impl Loader<entity::CustomerReturnId> for LinesByCustomerReturn {
+    type Value = Vec<entity::customer_return_line::Model>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[entity::CustomerReturnId],
+    ) -> Result<HashMap<entity::CustomerReturnId, Self::Value>, Self::Error> {
+        let rows = returns::lines_of(&self.0, keys).await?;
+        Ok(by_parent(keys, rows, |row| row.customer_return_id))
     }
 }
 

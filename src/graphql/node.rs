@@ -12,6 +12,7 @@ use super::places::{Location, Warehouse};
 use super::purchasing::PurchaseOrder;
 use super::putaway::PutAwayTask;
 use super::receiving::Receipt;
+use super::returns::CustomerReturn;
 use super::roles::Role;
 use super::selling::{Allocation, SalesOrder};
 use super::users::User;
@@ -21,7 +22,7 @@ use crate::auth::permission::Permission;
 use crate::error::AppError;
 use crate::service::{
     allocating, carriers, catalogue, parties, picking, places, purchasing, putaway, receiving,
-    roles, selling, users,
+    returns, roles, selling, users,
 };
 
 /// An object that can be fetched again by its global id with `node(id:)`.
@@ -43,6 +44,7 @@ pub enum Node {
     SalesOrder(SalesOrder),
     Allocation(Allocation),
     PickList(PickList),
+    CustomerReturn(CustomerReturn),
 }
 
 #[derive(Default)]
@@ -51,8 +53,8 @@ pub struct NodeQuery;
 #[Object]
 impl NodeQuery {
     /// The product, warehouse, location, user, role, supplier, customer, purchase order,
-    /// receipt, put-away task, carrier, carrier service level, sales order, allocation or pick
-    /// list with this id, if the caller may see that type
+    /// receipt, put-away task, carrier, carrier service level, sales order, allocation, pick
+    /// list or customer return with this id, if the caller may see that type
     /// (FORBIDDEN names the permission). An id of any other kind, of another organisation, or of
     /// nothing at all is NOT_FOUND.
     #[graphql(guard = "RequireSession")]
@@ -124,6 +126,10 @@ impl NodeQuery {
             "PickList" => {
                 needs(Permission::PickingView)?;
                 Node::PickList(picking::get(db, parse_id(&id, "id")?).await?.into())
+            }
+            "CustomerReturn" => {
+                needs(Permission::OrdersView)?;
+                Node::CustomerReturn(returns::get(db, parse_id(&id, "id")?).await?.into())
             }
             _ => return Err(AppError::NotFound { entity: "node" }.into()),
         })

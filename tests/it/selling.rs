@@ -908,7 +908,7 @@ async fn postgres_fifty_orders_allocate_the_last_thirteen_units() {
 
 /// An order picked in full on one line and short (back-ordered) on another; returns its id and
 /// the SHIPPING location its picks wait in.
-async fn picked_order(app: &TestApp, w: &StockSetup, customer: &str) -> (String, String) {
+pub async fn picked_order(app: &TestApp, w: &StockSetup, customer: &str) -> (String, String) {
     let s = &w.session;
     let ship = location(app, w, "SHIP-01", "SHIPPING", false).await;
     app.adjust(s, &w.product, &w.picking, 10).await;
