@@ -150,3 +150,11 @@ uuid_id!(
     /// The id of one entry of a shipment's status history.
     ShipmentEventId
 );
+uuid_id!(
+    /// A customer return's id.
+    CustomerReturnId
+);
+uuid_id!(
+    /// A customer return line's id.
+    CustomerReturnLineId
+);

@@ -9,6 +9,8 @@ pub mod carrier;
 pub mod carrier_service;
 pub mod customer;
 pub mod customer_address;
+pub mod customer_return;
+pub mod customer_return_line;
 pub mod document_counter;
 pub mod ids;
 pub mod location;
@@ -40,15 +42,17 @@ pub mod values;
 pub mod warehouse;
 
 pub use values::{
-    ActorKind, AddressKind, AllocationStatus, LocationKind, Outcome, PickListStatus, PlaceKind,
-    PurchaseOrderStatus, PutAwayStatus, SalesOrderStatus, ShipmentStatus, Tracking,
+    ActorKind, AddressKind, AllocationStatus, CustomerReturnStatus, LocationKind, Outcome,
+    PickListStatus, PlaceKind, PurchaseOrderStatus, PutAwayStatus, SalesOrderStatus,
+    ShipmentStatus, Tracking,
 };
 
 pub use ids::{
-    AllocationId, CarrierId, CarrierServiceId, CustomerAddressId, CustomerId, LocationId, LotId,
-    MovementId, PackageId, PickListId, ProductId, PurchaseOrderId, PurchaseOrderLineId,
-    PutAwayTaskId, ReceiptId, ReceiptLineId, RoleId, SalesOrderId, SalesOrderLineId, SessionId,
-    ShipmentEventId, ShipmentId, ShipmentPackageId, SupplierId, TenantId, UserId, WarehouseId,
+    AllocationId, CarrierId, CarrierServiceId, CustomerAddressId, CustomerId, CustomerReturnId,
+    CustomerReturnLineId, LocationId, LotId, MovementId, PackageId, PickListId, ProductId,
+    PurchaseOrderId, PurchaseOrderLineId, PutAwayTaskId, ReceiptId, ReceiptLineId, RoleId,
+    SalesOrderId, SalesOrderLineId, SessionId, ShipmentEventId, ShipmentId, ShipmentPackageId,
+    SupplierId, TenantId, UserId, WarehouseId,
 };
 
 use sea_orm::EntityTrait;
@@ -77,6 +81,8 @@ pub fn tenant_scoped_tables() -> Vec<&'static str> {
         table::<audit_head::Entity>(),
         table::<customer::Entity>(),
         table::<customer_address::Entity>(),
+        table::<customer_return::Entity>(),
+        table::<customer_return_line::Entity>(),
         table::<document_counter::Entity>(),
         table::<carrier::Entity>(),
         table::<carrier_service::Entity>(),

@@ -204,3 +204,19 @@ pub enum ShipmentStatus {
     #[sea_orm(string_value = "exception")]
     Exception,
 }
+
+/// Where a customer return stands (`customer_returns.status`). The service holds the transitions
+/// (`service::returns`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum CustomerReturnStatus {
+    /// In quarantine; nothing decided yet.
+    #[sea_orm(string_value = "received")]
+    Received,
+    /// Some units restocked or scrapped, some still in quarantine.
+    #[sea_orm(string_value = "partially_dispositioned")]
+    PartiallyDispositioned,
+    /// Every unit restocked or scrapped.
+    #[sea_orm(string_value = "closed")]
+    Closed,
+}

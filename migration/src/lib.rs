@@ -22,6 +22,7 @@ mod m20261130_000015_putaway;
 mod m20261130_000016_sales_orders;
 mod m20261130_000017_packages;
 mod m20261130_000018_shipments;
+mod m20261130_000019_returns;
 pub mod tenant_wall;
 
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000016_sales_orders::Migration),
             Box::new(m20261130_000017_packages::Migration),
             Box::new(m20261130_000018_shipments::Migration),
+            Box::new(m20261130_000019_returns::Migration),
         ]
     }
 }

@@ -159,3 +159,22 @@ pub async fn index(
     }
     manager.create_index(index.to_owned()).await
 }
+
+/// Least privilege (see `m20261130_000008_least_privilege`): the service role may update only
+/// the columns the service's own statements set. A row lock (`FOR UPDATE`) needs any of them.
+pub async fn grant_update(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    columns: &str,
+) -> Result<(), DbErr> {
+    if manager.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    manager
+        .get_connection()
+        .execute_unprepared(&format!(
+            "GRANT UPDATE ({columns}) ON {table} TO {SERVICE_ROLE}"
+        ))
+        .await?;
+    Ok(())
+}

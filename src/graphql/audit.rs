@@ -141,6 +141,7 @@ fn api_type(entity_type: &str) -> Option<&'static str> {
     Some(match entity_type {
         "carrier" => "Carrier",
         "carrier_service" => "CarrierService",
+        "customer_return" => "CustomerReturn",
         "location" => "Location",
         "movement" => "StockMovement",
         "organisation" => "Organisation",

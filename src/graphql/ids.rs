@@ -60,6 +60,8 @@ global_key! {
     entity::PackageId => "Package";
     entity::ShipmentId => "Shipment";
     entity::ShipmentEventId => "ShipmentEvent";
+    entity::CustomerReturnId => "CustomerReturn";
+    entity::CustomerReturnLineId => "CustomerReturnLine";
 }
 
 /// The global id of a row of GraphQL type `type_name` (for ids that arrive untyped, as in the

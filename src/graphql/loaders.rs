@@ -19,7 +19,7 @@ use sea_orm::EntityTrait;
 use super::ApiError;
 use crate::service::{
     allocating, carriers, catalogue, dispatching, ledger, parties, picking, purchasing, putaway,
-    receiving, selling, shipping,
+    receiving, returns, selling, shipping,
 };
 use crate::tenancy::TenantDb;
 
@@ -63,6 +63,7 @@ pub struct Loaders {
     pub shipment_packages: DataLoader<PackagesByShipment, HashMapCache>,
     pub shipment_events: DataLoader<EventsByShipment, HashMapCache>,
     pub sales_order_timelines: DataLoader<TimelineBySalesOrder, HashMapCache>,
+    pub customer_return_lines: DataLoader<LinesByCustomerReturn, HashMapCache>,
 }
 
 impl Loaders {
@@ -146,6 +147,7 @@ impl Loaders {
             shipment_packages: loader(PackagesByShipment(db.clone()), caching),
             shipment_events: loader(EventsByShipment(db.clone()), caching),
             sales_order_timelines: loader(TimelineBySalesOrder(db.clone()), caching),
+            customer_return_lines: loader(LinesByCustomerReturn(db.clone()), caching),
         }
     }
 
@@ -566,6 +568,22 @@ impl Loader<SalesOrderId> for TimelineBySalesOrder {
             .iter()
             .map(|key| (*key, found.remove(&key.to_string()).unwrap_or_default()))
             .collect())
+    }
+}
+
+/// A customer return's lines, in line order.
+pub struct LinesByCustomerReturn(TenantDb);
+
+impl Loader<entity::CustomerReturnId> for LinesByCustomerReturn {
+    type Value = Vec<entity::customer_return_line::Model>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[entity::CustomerReturnId],
+    ) -> Result<HashMap<entity::CustomerReturnId, Self::Value>, Self::Error> {
+        let rows = returns::lines_of(&self.0, keys).await?;
+        Ok(by_parent(keys, rows, |row| row.customer_return_id))
     }
 }
 

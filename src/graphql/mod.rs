@@ -18,6 +18,7 @@ mod purchasing;
 mod putaway;
 mod receiving;
 pub mod requirements;
+mod returns;
 mod roles;
 mod selling;
 mod session;
@@ -53,6 +54,7 @@ pub struct Query(
     parties::PartiesQuery,
     purchasing::PurchasingQuery,
     receiving::ReceivingQuery,
+    returns::ReturnsQuery,
     selling::SellingQuery,
     picking::PickingQuery,
     putaway::PutAwayQuery,
@@ -73,6 +75,7 @@ pub struct Mutation(
     parties::PartiesMutation,
     purchasing::PurchasingMutation,
     receiving::ReceivingMutation,
+    returns::ReturnsMutation,
     selling::SellingMutation,
     picking::PickingMutation,
     putaway::PutAwayMutation,

@@ -12,6 +12,7 @@ use super::places::{Location, Warehouse};
 use super::purchasing::PurchaseOrder;
 use super::putaway::PutAwayTask;
 use super::receiving::Receipt;
+use super::returns::CustomerReturn;
 use super::roles::Role;
 use super::selling::{Allocation, SalesOrder};
 use super::shipping::Shipment;
@@ -22,7 +23,7 @@ use crate::auth::permission::Permission;
 use crate::error::AppError;
 use crate::service::{
     allocating, carriers, catalogue, parties, picking, places, purchasing, putaway, receiving,
-    roles, selling, shipping, users,
+    returns, roles, selling, shipping, users,
 };
 
 /// An object that can be fetched again by its global id with `node(id:)`.
@@ -45,6 +46,7 @@ pub enum Node {
     Allocation(Allocation),
     PickList(PickList),
     Shipment(Shipment),
+    CustomerReturn(CustomerReturn),
 }
 
 #[derive(Default)]
@@ -54,7 +56,7 @@ pub struct NodeQuery;
 impl NodeQuery {
     /// The product, warehouse, location, user, role, supplier, customer, purchase order,
     /// receipt, put-away task, carrier, carrier service level, sales order, allocation, pick
-    /// list or shipment with this id, if the caller may see that type
+    /// list, shipment or customer return with this id, if the caller may see that type
     /// (FORBIDDEN names the permission). An id of any other kind, of another organisation, or of
     /// nothing at all is NOT_FOUND.
     #[graphql(guard = "RequireSession")]
@@ -130,6 +132,10 @@ impl NodeQuery {
             "Shipment" => {
                 needs(Permission::ShipmentsView)?;
                 Node::Shipment(shipping::get(db, parse_id(&id, "id")?).await?.into())
+            }
+            "CustomerReturn" => {
+                needs(Permission::OrdersView)?;
+                Node::CustomerReturn(returns::get(db, parse_id(&id, "id")?).await?.into())
             }
             _ => return Err(AppError::NotFound { entity: "node" }.into()),
         })

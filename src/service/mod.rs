@@ -18,6 +18,7 @@ pub mod places;
 pub mod purchasing;
 pub mod putaway;
 pub mod receiving;
+pub mod returns;
 pub mod roles;
 pub mod selling;
 pub mod shipping;

@@ -22,6 +22,7 @@ mod putaway;
 mod receiving;
 mod redirect;
 mod request_cost;
+mod returns;
 mod schema;
 mod security_txt;
 mod selling;

@@ -334,6 +334,7 @@ struct Seeded {
     /// A shipment of a second order, picked and packed, so a shipment's packages, events and
     /// lines have rows.
     shipment: String,
+    customer_return: String,
 }
 
 async fn seed(app: &TestApp, session: &crate::support::Session) -> Seeded {
@@ -420,6 +421,7 @@ async fn seed(app: &TestApp, session: &crate::support::Session) -> Seeded {
     )
     .await["createPickList"]["pickList"]
         .clone();
+    let customer_return = seed_return(app, session, &customer, &warehouse, &product).await;
     let receipt = received["id"].clone();
     let putaway_task = received["putAwayTasks"][0]["id"].clone();
     // Suggested, so that `suggestedLocation` has a row to refuse.
@@ -427,12 +429,8 @@ async fn seed(app: &TestApp, session: &crate::support::Session) -> Seeded {
     let me = call("{ me { id role { id } } }", json!({})).await;
     let text = |value: &Value| value.as_str().expect("an id").to_owned();
     let carrier = crate::support::fixtures::carrier(app, session, "WALK", &["FAST"]).await;
-    // A second order, picked into a SHIPPING location, packed and shipped.
-    call(
-        "mutation ($w: ID!) { createLocation(input: { warehouseId: $w, code: \"SHIP\", kind: SHIPPING }) { location { id } } }",
-        json!({ "w": warehouse }),
-    )
-    .await;
+    // A second order, picked into the SHIPPING location the return's order made, packed and
+    // shipped.
     let shipped_order = call(
         "mutation ($c: ID!, $w: ID!, $p: ID!) { createSalesOrder(input: { customerId: $c, warehouseId: $w, lines: [{ productId: $p, quantity: 1 }] }) { salesOrder { id } } }",
         json!({ "c": customer, "w": warehouse, "p": product }),
@@ -490,7 +488,73 @@ async fn seed(app: &TestApp, session: &crate::support::Session) -> Seeded {
         allocation: text(&pick_list["picks"][0]["id"]),
         pick_list: text(&pick_list["id"]),
         putaway_task: text(&putaway_task),
+        customer_return,
     }
+}
+
+/// A second order (one unit from A-01), picked, packed and dispatched, and one unit of it
+/// returned into quarantine; returns the return's id.
+async fn seed_return(
+    app: &TestApp,
+    session: &crate::support::Session,
+    customer: &Value,
+    warehouse: &Value,
+    product: &Value,
+) -> String {
+    let call = |document: &'static str, variables: Value| app.ok(session, document, variables);
+    let order = call(
+        "mutation ($c: ID!, $w: ID!, $p: ID!) { createSalesOrder(input: { customerId: $c, warehouseId: $w, lines: [{ productId: $p, quantity: 1 }] }) { salesOrder { id lines { id } } } }",
+        json!({ "c": customer, "w": warehouse, "p": product }),
+    )
+    .await["createSalesOrder"]["salesOrder"]
+        .clone();
+    let id = order["id"].clone();
+    for step in [
+        "mutation ($o: ID!) { confirmSalesOrder(input: { id: $o }) { salesOrder { id } } }",
+        "mutation ($o: ID!) { allocateSalesOrder(input: { id: $o }) { salesOrder { id } } }",
+    ] {
+        call(step, json!({ "o": id })).await;
+    }
+    let pick = call(
+        "mutation ($o: ID!) { createPickList(input: { salesOrderIds: [$o] }) { pickList { picks { id } } } }",
+        json!({ "o": id }),
+    )
+    .await["createPickList"]["pickList"]["picks"][0]["id"]
+        .clone();
+    call(
+        "mutation ($w: ID!) { createLocation(input: { warehouseId: $w, code: \"SHIP\", kind: SHIPPING }) { location { id } } }",
+        json!({ "w": warehouse }),
+    )
+    .await;
+    call(
+        "mutation ($a: ID!) { confirmPick(input: { allocationId: $a, quantity: 1 }) { allocation { id } } }",
+        json!({ "a": pick }),
+    )
+    .await;
+    call(
+        "mutation ($o: ID!) { packSalesOrder(input: { id: $o, packages: [{ weightGrams: 1, lengthMm: 1, widthMm: 1, heightMm: 1 }] }) { status } }",
+        json!({ "o": id }),
+    )
+    .await;
+    call(
+        "mutation ($o: ID!) { dispatchSalesOrder(input: { id: $o }) { status } }",
+        json!({ "o": id }),
+    )
+    .await;
+    let quarantine = call(
+        "mutation ($w: ID!) { createLocation(input: { warehouseId: $w, code: \"Q\", kind: QUARANTINE }) { location { id } } }",
+        json!({ "w": warehouse }),
+    )
+    .await["createLocation"]["location"]["id"]
+        .clone();
+    call(
+        "mutation ($o: ID!, $l: ID!, $q: ID!) { receiveReturn(input: { salesOrderId: $o, locationId: $q, reason: \"walked\", lines: [{ salesOrderLineId: $l, quantity: 1 }] }) { customerReturn { id } } }",
+        json!({ "o": id, "l": order["lines"][0]["id"], "q": quarantine }),
+    )
+    .await["receiveReturn"]["customerReturn"]["id"]
+        .as_str()
+        .expect("a return id")
+        .to_owned()
 }
 
 /// Routes to types only a mutation returns (its payload), built on the seeded rows, with the
@@ -620,6 +684,11 @@ async fn every_object_field_guard_refuses_without_its_permission(backend: Backen
         ("Allocation", &seeded.allocation, "Query.pickList"),
         ("PickList", &seeded.pick_list, "Query.pickList"),
         ("Shipment", &seeded.shipment, "Query.shipment"),
+        (
+            "CustomerReturn",
+            &seeded.customer_return,
+            "Query.customerReturn",
+        ),
     ];
     // A new type behind `node` must be added here (a seeded row and its root field).
     let node = app
