@@ -23,6 +23,7 @@ mod m20261130_000016_sales_orders;
 mod m20261130_000017_packages;
 mod m20261130_000018_shipments;
 mod m20261130_000019_returns;
+mod m20261130_000020_audit_subjects;
 pub mod tenant_wall;
 
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000017_packages::Migration),
             Box::new(m20261130_000018_shipments::Migration),
             Box::new(m20261130_000019_returns::Migration),
+            Box::new(m20261130_000020_audit_subjects::Migration),
         ]
     }
 }

@@ -57,12 +57,15 @@ pub struct Loaders {
     pub pick_lists: DataLoader<ById<pick_list::Entity, PickListId>, HashMapCache>,
     pub picks: DataLoader<PicksByPickList, HashMapCache>,
     pub packages: DataLoader<PackagesBySalesOrder, HashMapCache>,
+    pub shipments_of_orders: DataLoader<ShipmentsBySalesOrder, HashMapCache>,
+    pub returns_of_orders: DataLoader<ReturnsBySalesOrder, HashMapCache>,
     pub carriers: DataLoader<ById<carrier::Entity, CarrierId>, HashMapCache>,
     pub carrier_service_rows:
         DataLoader<ById<carrier_service::Entity, CarrierServiceId>, HashMapCache>,
     pub shipment_packages: DataLoader<PackagesByShipment, HashMapCache>,
     pub shipment_events: DataLoader<EventsByShipment, HashMapCache>,
     pub sales_order_timelines: DataLoader<TimelineBySalesOrder, HashMapCache>,
+    pub purchase_order_timelines: DataLoader<TimelineByPurchaseOrder, HashMapCache>,
     pub customer_return_lines: DataLoader<LinesByCustomerReturn, HashMapCache>,
 }
 
@@ -136,6 +139,8 @@ impl Loaders {
             ),
             picks: loader(PicksByPickList(db.clone()), caching),
             packages: loader(PackagesBySalesOrder(db.clone()), caching),
+            shipments_of_orders: loader(ShipmentsBySalesOrder(db.clone()), caching),
+            returns_of_orders: loader(ReturnsBySalesOrder(db.clone()), caching),
             carriers: loader(
                 by_id::<carrier::Entity, _>(db, carrier::Column::Id, |row| row.id),
                 caching,
@@ -147,6 +152,7 @@ impl Loaders {
             shipment_packages: loader(PackagesByShipment(db.clone()), caching),
             shipment_events: loader(EventsByShipment(db.clone()), caching),
             sales_order_timelines: loader(TimelineBySalesOrder(db.clone()), caching),
+            purchase_order_timelines: loader(TimelineByPurchaseOrder(db.clone()), caching),
             customer_return_lines: loader(LinesByCustomerReturn(db.clone()), caching),
         }
     }
@@ -500,6 +506,38 @@ impl Loader<SalesOrderId> for AllocationsBySalesOrder {
     }
 }
 
+/// A sales order's shipments, oldest first.
+pub struct ShipmentsBySalesOrder(TenantDb);
+
+impl Loader<SalesOrderId> for ShipmentsBySalesOrder {
+    type Value = Vec<entity::shipment::Model>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[SalesOrderId],
+    ) -> Result<HashMap<SalesOrderId, Self::Value>, Self::Error> {
+        let rows = shipping::of_orders(&self.0, keys).await?;
+        Ok(by_parent(keys, rows, |row| row.sales_order_id))
+    }
+}
+
+/// The customer returns booked against a sales order, oldest first.
+pub struct ReturnsBySalesOrder(TenantDb);
+
+impl Loader<SalesOrderId> for ReturnsBySalesOrder {
+    type Value = Vec<entity::customer_return::Model>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[SalesOrderId],
+    ) -> Result<HashMap<SalesOrderId, Self::Value>, Self::Error> {
+        let rows = returns::of_orders(&self.0, keys).await?;
+        Ok(by_parent(keys, rows, |row| row.sales_order_id))
+    }
+}
+
 /// A sales order's packages, in package order.
 pub struct PackagesBySalesOrder(TenantDb);
 
@@ -551,7 +589,8 @@ impl Loader<ShipmentId> for EventsByShipment {
     }
 }
 
-/// A sales order's timeline: its audit events, oldest first, with the movements each posted.
+/// A sales order's timeline: its audit events and those of its pick lists, shipments and
+/// returns, oldest first, with the movements each posted.
 pub struct TimelineBySalesOrder(TenantDb);
 
 impl Loader<SalesOrderId> for TimelineBySalesOrder {
@@ -562,12 +601,23 @@ impl Loader<SalesOrderId> for TimelineBySalesOrder {
         &self,
         keys: &[SalesOrderId],
     ) -> Result<HashMap<SalesOrderId, Self::Value>, Self::Error> {
-        let ids: Vec<String> = keys.iter().map(|key| key.to_string()).collect();
-        let mut found = crate::service::timeline::of(&self.0, "sales_order", &ids).await?;
-        Ok(keys
-            .iter()
-            .map(|key| (*key, found.remove(&key.to_string()).unwrap_or_default()))
-            .collect())
+        Ok(crate::service::timeline::of_sales_orders(&self.0, keys).await?)
+    }
+}
+
+/// A purchase order's timeline: its audit events and those of its receipts and their put-away
+/// tasks, oldest first, with the movements each posted.
+pub struct TimelineByPurchaseOrder(TenantDb);
+
+impl Loader<PurchaseOrderId> for TimelineByPurchaseOrder {
+    type Value = Vec<crate::service::timeline::Entry>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[PurchaseOrderId],
+    ) -> Result<HashMap<PurchaseOrderId, Self::Value>, Self::Error> {
+        Ok(crate::service::timeline::of_purchase_orders(&self.0, keys).await?)
     }
 }
 
@@ -632,4 +682,27 @@ where
         .await?
         .ok_or(crate::error::AppError::NotFound { entity })?;
     Ok(Some(row.into()))
+}
+
+/// A list field guarded by `permission`: null (with the FORBIDDEN error `may_see` records) for a
+/// caller without it, else the rows `key` has, loaded through `loader` (empty if none).
+pub(crate) async fn guarded_many<L, K, R, T>(
+    ctx: &async_graphql::Context<'_>,
+    permission: crate::auth::permission::Permission,
+    loader: impl FnOnce(&Loaders) -> &DataLoader<L, HashMapCache>,
+    key: K,
+) -> Result<Option<Vec<T>>, ApiError>
+where
+    L: Loader<K, Value = Vec<R>, Error = ApiError>,
+    K: Copy + Eq + Hash + Send + Sync + 'static,
+    T: From<R>,
+{
+    if !crate::auth::guard::may_see(ctx, permission) {
+        return Ok(None);
+    }
+    let rows = loader(Loaders::of(ctx)?)
+        .load_one(key)
+        .await?
+        .unwrap_or_default();
+    Ok(Some(rows.into_iter().map(T::from).collect()))
 }

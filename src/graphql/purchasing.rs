@@ -4,8 +4,9 @@ use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, Simpl
 use chrono::NaiveDate;
 use entity::{purchase_order, purchase_order_line};
 
+use super::audit::TimelineEntry;
 use super::catalogue::Product;
-use super::loaders::{Loaders, guarded_one};
+use super::loaders::{Loaders, guarded_many, guarded_one};
 use super::parties::Supplier;
 use super::places::Warehouse;
 use super::receiving::Receipt;
@@ -124,6 +125,20 @@ impl PurchaseOrder {
             .into_iter()
             .map(Receipt::from)
             .collect())
+    }
+
+    /// Everything that happened to it, oldest first: each audit event recorded on the order
+    /// (created, ordered, cancelled), on its receipts and on their put-away tasks, with the
+    /// stock movements each posted; null (with a FORBIDDEN error) without AUDIT_VIEW.
+    #[graphql(directive = requires::apply(Permission::AuditView))]
+    async fn timeline(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<TimelineEntry>>> {
+        guarded_many(
+            ctx,
+            Permission::AuditView,
+            |l| &l.purchase_order_timelines,
+            self.model.id,
+        )
+        .await
     }
 
     /// The supplier; null (with a FORBIDDEN error) without SUPPLIERS_VIEW.
@@ -324,6 +339,14 @@ async fn prime_page(ctx: &Context<'_>, orders: &[&purchase_order::Model]) -> Api
             .prime(
                 &loaders.warehouses,
                 orders.iter().map(|order| order.warehouse_id),
+            )
+            .await?;
+    }
+    if asks("timeline") && holds(Permission::AuditView) {
+        loaders
+            .prime(
+                &loaders.purchase_order_timelines,
+                orders.iter().map(|order| order.id),
             )
             .await?;
     }

@@ -6,9 +6,11 @@ use entity::{allocation, sales_order, sales_order_line};
 
 use super::audit::TimelineEntry;
 use super::catalogue::Product;
-use super::loaders::{Loaders, guarded_one};
+use super::loaders::{Loaders, guarded_many, guarded_one};
 use super::parties::{Customer, CustomerAddress};
 use super::places::{Location, Warehouse};
+use super::returns::CustomerReturn;
+use super::shipping::Shipment;
 use super::stock::{load_location, load_lot, load_product};
 use super::{
     ApiResult, ListConnection, Payload, SortDirection, connection, global_id, page_request,
@@ -161,19 +163,13 @@ impl SalesOrder {
     /// included; null (with a FORBIDDEN error) without PICKING_VIEW.
     #[graphql(directive = requires::apply(Permission::PickingView))]
     async fn allocations(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<Allocation>>> {
-        if !may_see(ctx, Permission::PickingView) {
-            return Ok(None);
-        }
-        let loader = &Loaders::of(ctx)?.allocations_of_orders;
-        Ok(Some(
-            loader
-                .load_one(self.model.id)
-                .await?
-                .unwrap_or_default()
-                .into_iter()
-                .map(Allocation::from)
-                .collect(),
-        ))
+        guarded_many(
+            ctx,
+            Permission::PickingView,
+            |l| &l.allocations_of_orders,
+            self.model.id,
+        )
+        .await
     }
 
     /// The packages it was packed into (empty before packing).
@@ -188,24 +184,44 @@ impl SalesOrder {
             .collect())
     }
 
+    /// Its shipments, oldest first; null (with a FORBIDDEN error) without SHIPMENTS_VIEW.
+    #[graphql(directive = requires::apply(Permission::ShipmentsView))]
+    async fn shipments(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<Shipment>>> {
+        guarded_many(
+            ctx,
+            Permission::ShipmentsView,
+            |l| &l.shipments_of_orders,
+            self.model.id,
+        )
+        .await
+    }
+
+    /// The customer returns booked against it, oldest first.
+    async fn returns(&self, ctx: &Context<'_>) -> ApiResult<Vec<CustomerReturn>> {
+        let loader = &Loaders::of(ctx)?.returns_of_orders;
+        Ok(loader
+            .load_one(self.model.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(CustomerReturn::from)
+            .collect())
+    }
+
     /// Everything that happened to it, oldest first: each audit event recorded on it (created,
-    /// confirmed, allocated, each pick, packed, dispatched, cancelled) with the stock movements
-    /// it posted; null (with a FORBIDDEN error) without AUDIT_VIEW.
+    /// confirmed, allocated, each pick, packed, dispatched, cancelled), on the pick lists its
+    /// picks were put on, on its shipments (created, each status, delivered) and on its customer
+    /// returns (received, each disposition), with the stock movements each posted; null (with a
+    /// FORBIDDEN error) without AUDIT_VIEW.
     #[graphql(directive = requires::apply(Permission::AuditView))]
     async fn timeline(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<TimelineEntry>>> {
-        if !may_see(ctx, Permission::AuditView) {
-            return Ok(None);
-        }
-        let loader = &Loaders::of(ctx)?.sales_order_timelines;
-        Ok(Some(
-            loader
-                .load_one(self.model.id)
-                .await?
-                .unwrap_or_default()
-                .into_iter()
-                .map(TimelineEntry::from)
-                .collect(),
-        ))
+        guarded_many(
+            ctx,
+            Permission::AuditView,
+            |l| &l.sales_order_timelines,
+            self.model.id,
+        )
+        .await
     }
 
     /// The customer; null (with a FORBIDDEN error) without CUSTOMERS_VIEW.
@@ -673,6 +689,16 @@ pub(crate) async fn prime_orders(
     if asks(&["timeline"]) && holds(Permission::AuditView) {
         loaders
             .prime(&loaders.sales_order_timelines, orders.iter().map(|o| o.id))
+            .await?;
+    }
+    if asks(&["shipments"]) && holds(Permission::ShipmentsView) {
+        loaders
+            .prime(&loaders.shipments_of_orders, orders.iter().map(|o| o.id))
+            .await?;
+    }
+    if asks(&["returns"]) {
+        loaders
+            .prime(&loaders.returns_of_orders, orders.iter().map(|o| o.id))
             .await?;
     }
     if asks(&["packages"]) {

@@ -1,13 +1,16 @@
 //! A believable small warehouse for the demo organisation, so a newcomer in GraphiQL sees
 //! something real: two warehouses with locations, carriers with their service levels, a few
-//! hundred products, stock and some history.
+//! hundred products, stock and some history, and orders, shipments and returns in every state.
 
-use entity::{LocationId, LocationKind, ProductId, SupplierId, Tracking, WarehouseId};
+use entity::{
+    LocationId, LocationKind, ProductId, SalesOrderId, ShipmentStatus, SupplierId, Tracking,
+    WarehouseId,
+};
 
 use crate::error::AppResult;
 use crate::service::{
     allocating, carriers, catalogue, dispatching, ledger, parties, picking, places, purchasing,
-    putaway, receiving, selling, stock,
+    putaway, receiving, returns, selling, shipping, stock,
 };
 use crate::tenancy::TenantDb;
 
@@ -177,6 +180,7 @@ pub async fn fill(db: &TenantDb) -> AppResult<usize> {
     let mut storage: Vec<(LocationId, LocationId)> = Vec::new();
     let mut warehouses = Vec::new();
     let mut docks = Vec::new();
+    let mut quarantines = Vec::new();
     for (code, name, city) in [
         ("JHB1", "Johannesburg DC", "Johannesburg"),
         ("CPT1", "Cape Town depot", "Cape Town"),
@@ -212,7 +216,8 @@ pub async fn fill(db: &TenantDb) -> AppResult<usize> {
             .id;
         docks.push(dock);
         add("SHP-01".into(), LocationKind::Shipping, false).await?;
-        add("QUA-01".into(), LocationKind::Quarantine, false).await?;
+        let quarantine = add("QUA-01".into(), LocationKind::Quarantine, false).await?;
+        quarantines.push(quarantine.id);
         for aisle in ["A", "B", "C"] {
             for bay in 1..=4 {
                 let picking = aisle == "A";
@@ -319,21 +324,29 @@ pub async fn fill(db: &TenantDb) -> AppResult<usize> {
         }
     }
     fill_purchase_orders(db, &suppliers, &warehouses, &docks, &storage, &products).await?;
-    // The first four products lie in the pickable A bins of the first warehouse.
-    let sellable: Vec<ProductId> = products.iter().take(4).map(|(id, _)| *id).collect();
-    fill_sales_orders(db, warehouses[0], &sellable).await?;
+    // Products 0 to 3 and 24 to 27 lie in the pickable A bins of the first warehouse; these
+    // four have stock enough for a day's orders (product 0 has only 4 units).
+    let sellable: Vec<ProductId> = [24, 1, 2, 25]
+        .into_iter()
+        .filter_map(|index| products.get(index).map(|(id, _)| *id))
+        .collect();
+    let orders = fill_sales_orders(db, warehouses[0], &sellable).await?;
+    // Returns come back to the first warehouse's quarantine; restocked into its first A bin.
+    fill_shipments_and_returns(db, &orders, quarantines[0], storage[0].0).await?;
     Ok(products.len())
 }
 
 /// Sales orders in every state of a working day, all from the first warehouse: one being
 /// written, one confirmed, one allocated with a back-order, one on a pick list half picked, one
-/// packed, one dispatched, one cancelled after allocation.
+/// packed, one cancelled after allocation, and five dispatched (their shipments and returns are
+/// made by [`fill_shipments_and_returns`]). Returns the orders by the index the comments use.
 async fn fill_sales_orders(
     db: &TenantDb,
     warehouse: WarehouseId,
     products: &[ProductId],
-) -> AppResult<()> {
+) -> AppResult<Vec<SalesOrderId>> {
     use sea_orm::{EntityTrait, QueryOrder};
+    const DISPATCHED: [usize; 5] = [5, 7, 8, 9, 10];
     let customers: Vec<entity::CustomerId> = db
         .read()
         .await?
@@ -344,7 +357,7 @@ async fn fill_sales_orders(
         .collect();
     let today = chrono::Utc::now().date_naive();
     let mut made = Vec::new();
-    for (n, customer) in customers.iter().cycle().take(7).enumerate() {
+    for (n, customer) in customers.iter().cycle().take(11).enumerate() {
         let line = |index: usize, quantity: i64| selling::LineInput {
             product_id: products[index % products.len()],
             quantity,
@@ -372,14 +385,19 @@ async fn fill_sales_orders(
     for id in &made[1..] {
         selling::confirm(db, *id).await?;
     }
-    for id in &made[2..] {
+    // The back-order last, so that it takes only what the others leave.
+    for id in made[3..].iter().chain([&made[2]]) {
         allocating::allocate(db, *id, allocating::Shortage::Backorder, None).await?;
     }
-    for id in &made[3..6] {
-        picking::create_pick_list(db, vec![*id]).await?;
-    }
-    // The fourth is half picked; the fifth and sixth fully, then packed (and the sixth sent).
-    for (index, id) in made[3..6].iter().enumerate() {
+    let picked: Vec<SalesOrderId> = [3, 4]
+        .into_iter()
+        .chain(DISPATCHED)
+        .map(|n| made[n])
+        .collect();
+    picking::create_pick_list(db, vec![made[3]]).await?;
+    picking::create_pick_list(db, picked[1..].to_vec()).await?;
+    // The fourth is half picked; the rest on the lists fully, then packed (and sent).
+    for (index, id) in picked.iter().enumerate() {
         let picks = allocating::of_orders(db, &[*id]).await?;
         let take = if index == 0 { 1 } else { picks.len() };
         for pick in picks.iter().take(take) {
@@ -402,11 +420,127 @@ async fn fill_sales_orders(
         width_mm: 300,
         height_mm: 250,
     };
-    for id in &made[4..6] {
+    for id in &picked[1..] {
         dispatching::pack(db, *id, vec![package]).await?;
     }
-    dispatching::dispatch(db, made[5], None).await?;
+    for n in DISPATCHED {
+        dispatching::dispatch(db, made[n], None).await?;
+    }
     selling::cancel(db, made[6]).await?;
+    Ok(made)
+}
+
+/// Shipments in every state and returns in every state, from the orders
+/// [`fill_sales_orders`] made: the packed order's shipment is booked (CREATED); of the dispatched
+/// ones, one is on the road, one met an exception, and three were delivered, of which one came
+/// back and waits in quarantine, one was half dispositioned and one was settled in full.
+async fn fill_shipments_and_returns(
+    db: &TenantDb,
+    orders: &[SalesOrderId],
+    quarantine: LocationId,
+    restock_bin: LocationId,
+) -> AppResult<()> {
+    use sea_orm::{EntityTrait, QueryOrder};
+    let services = db
+        .read()
+        .await?
+        .all(
+            entity::carrier_service::Entity::find()
+                .order_by_asc(entity::carrier_service::Column::Id),
+        )
+        .await?;
+    let (Some(first), Some(last)) = (services.first(), services.last()) else {
+        return Ok(());
+    };
+    // Every report is timed now: a shipment's history may not start before it was booked.
+    let mut shipped = Vec::new();
+    for (n, order) in [4, 5, 7, 8, 9, 10].into_iter().map(|n| (n, orders[n])) {
+        let service = if n % 2 == 0 { first } else { last };
+        let shipment = shipping::create(
+            db,
+            shipping::ShipmentInput {
+                sales_order_id: order,
+                carrier_service_id: service.id,
+                tracking_number: format!("DEMO{:06}", 4_100 + n),
+                package_ids: None,
+            },
+        )
+        .await?;
+        shipped.push((n, shipment.id));
+    }
+    for (n, shipment) in shipped {
+        match n {
+            // Booked with the carrier, not yet collected.
+            4 => {}
+            5 => {
+                shipping::update_status(db, shipment, ShipmentStatus::InTransit, "collected", None)
+                    .await?;
+            }
+            7 => {
+                shipping::update_status(db, shipment, ShipmentStatus::InTransit, "collected", None)
+                    .await?;
+                shipping::update_status(
+                    db,
+                    shipment,
+                    ShipmentStatus::Exception,
+                    "address not found; the driver is calling the customer",
+                    None,
+                )
+                .await?;
+            }
+            _ => {
+                shipping::update_status(db, shipment, ShipmentStatus::InTransit, "collected", None)
+                    .await?;
+                shipping::confirm_delivery(db, shipment, "Receiving clerk", None).await?;
+            }
+        }
+    }
+    for n in [8, 9, 10] {
+        let lines = selling::lines_of(db, &[orders[n]]).await?;
+        let (_, returned) = returns::receive(
+            db,
+            returns::ReceiveReturnInput {
+                sales_order_id: orders[n],
+                location_id: quarantine,
+                reason: "damaged in transit".into(),
+                note: String::new(),
+                idempotency_key: None,
+                lines: lines
+                    .iter()
+                    .filter(|line| line.quantity_dispatched > 0)
+                    .map(|line| returns::ReturnLineInput {
+                        sales_order_line_id: line.id,
+                        quantity: 1,
+                        lot_code: None,
+                    })
+                    .collect(),
+            },
+        )
+        .await?;
+        // The ninth's first line is back on the shelf; the tenth's first restocked, the second
+        // scrapped.
+        let settle = match n {
+            9 => 1,
+            10 => returned.len(),
+            _ => 0,
+        };
+        for (index, line) in returned.iter().take(settle).enumerate() {
+            let restock = index == 0;
+            returns::disposition(
+                db,
+                returns::DispositionInput {
+                    return_line_id: line.id,
+                    restock: restock.then_some(returns::Restock {
+                        quantity: line.quantity_returned,
+                        location_id: restock_bin,
+                    }),
+                    scrap: (!restock).then_some(line.quantity_returned),
+                    idempotency_key: None,
+                },
+            )
+            .await?;
+        }
+    }
     Ok(())
 }
 

@@ -209,22 +209,18 @@ async fn staging_location(
                 )
             })?,
     };
+    // The refusals do not name the location: a picker need not hold LOCATIONS_VIEW, and the
+    // caller knows which id it sent.
     if location.kind != LocationKind::Shipping {
         return Err(AppError::bad_input(
             "stagingLocationId",
-            format!(
-                "location {} is not a SHIPPING location: picks wait for dispatch in one",
-                location.code
-            ),
+            "the staging location is not a SHIPPING location: picks wait for dispatch in one",
         ));
     }
     if location.warehouse_id != warehouse {
         return Err(AppError::bad_input(
             "stagingLocationId",
-            format!(
-                "location {} is in another warehouse than the order",
-                location.code
-            ),
+            "the staging location is in another warehouse than the order",
         ));
     }
     Ok(location)

@@ -295,9 +295,8 @@ async fn build(
         return Err(AppError::bad_input(
             "locationId",
             format!(
-                "location {} is a {} location: goods are put away into a storage or picking \
+                "the location is a {} location: goods are put away into a storage or picking \
                  location",
-                to.code,
                 to.kind.to_value()
             ),
         ));
@@ -306,10 +305,8 @@ async fn build(
         return Err(AppError::bad_input(
             "locationId",
             format!(
-                "location {} is in another warehouse: receipt {} arrived in {}",
-                to.code,
-                receipt.number,
-                warehouse_code(tx, task.warehouse_id).await?
+                "the location is in another warehouse than the one receipt {} arrived in",
+                receipt.number
             ),
         ));
     }
@@ -372,14 +369,6 @@ async fn build(
         "movement": posted.movements.first().map(|m| m.id.to_string()),
     });
     Ok((posted, record))
-}
-
-async fn warehouse_code(tx: &TenantTx, id: WarehouseId) -> AppResult<String> {
-    Ok(tx
-        .find_by_id::<warehouse::Entity>(id)
-        .await?
-        .map(|w| w.code)
-        .unwrap_or_default())
 }
 
 /// One task.

@@ -284,10 +284,7 @@ async fn build(
         | LocationKind::Quarantine => {
             return Err(AppError::bad_input(
                 "locationId",
-                format!(
-                    "location {} is not a receiving location: goods arrive in one",
-                    location.code
-                ),
+                "the location is not a receiving location: goods arrive in one",
             ));
         }
     }
@@ -297,8 +294,8 @@ async fn build(
         return Err(AppError::bad_input(
             "locationId",
             format!(
-                "location {} is not in the warehouse purchase order {} is for",
-                location.code, order.order.number
+                "the location is not in the warehouse purchase order {} is for",
+                order.order.number
             ),
         ));
     }

@@ -492,16 +492,13 @@ fn check_place(
     if !fits {
         return Err(AppError::bad_input(
             field,
-            format!("location {} is not {wanted}", location.code),
+            format!("the location is not {wanted}"),
         ));
     }
     if location.warehouse_id != warehouse {
         return Err(AppError::bad_input(
             field,
-            format!(
-                "location {} is not in the warehouse of {document}",
-                location.code
-            ),
+            format!("the location is not in the warehouse of {document}"),
         ));
     }
     Ok(())
@@ -741,6 +738,21 @@ pub async fn get(db: &TenantDb, id: CustomerReturnId) -> AppResult<customer_retu
         .ok_or(AppError::NotFound {
             entity: "customer return",
         })
+}
+
+/// The customer returns booked against these sales orders, oldest first.
+pub async fn of_orders(
+    db: &TenantDb,
+    orders: &[SalesOrderId],
+) -> AppResult<Vec<customer_return::Model>> {
+    let tx = db.read().await?;
+    Ok(tx
+        .all(
+            customer_return::Entity::find()
+                .filter(customer_return::Column::SalesOrderId.is_in(orders.iter().copied()))
+                .order_by_asc(customer_return::Column::Id),
+        )
+        .await?)
 }
 
 /// The lines of these returns, in line order.

@@ -447,6 +447,18 @@ pub async fn get(db: &TenantDb, id: ShipmentId) -> AppResult<shipment::Model> {
         .ok_or(NOT_FOUND)
 }
 
+/// The shipments of these sales orders, oldest first.
+pub async fn of_orders(db: &TenantDb, orders: &[SalesOrderId]) -> AppResult<Vec<shipment::Model>> {
+    let tx = db.read().await?;
+    Ok(tx
+        .all(
+            shipment::Entity::find()
+                .filter(shipment::Column::SalesOrderId.is_in(orders.iter().copied()))
+                .order_by_asc(shipment::Column::Id),
+        )
+        .await?)
+}
+
 /// A page of the organisation's shipments.
 pub async fn list(
     db: &TenantDb,

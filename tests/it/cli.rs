@@ -341,6 +341,29 @@ async fn demo_fills_a_believable_warehouse() {
             .filter(|line| line.quantity_backordered > 0)
             .count();
         assert!(backordered >= 1, "a back-order");
+        // Shipments in every state; returns in every state.
+        let shipments: std::collections::HashSet<_> = tx
+            .all(entity::shipment::Entity::find())
+            .await
+            .expect("shipments")
+            .into_iter()
+            .map(|shipment| shipment.status)
+            .collect();
+        use entity::ShipmentStatus as H;
+        for status in [H::Created, H::InTransit, H::Exception, H::Delivered] {
+            assert!(shipments.contains(&status), "{status:?}: {shipments:?}");
+        }
+        let returns: std::collections::HashSet<_> = tx
+            .all(entity::customer_return::Entity::find())
+            .await
+            .expect("returns")
+            .into_iter()
+            .map(|returned| returned.status)
+            .collect();
+        use entity::CustomerReturnStatus as R;
+        for status in [R::Received, R::PartiallyDispositioned, R::Closed] {
+            assert!(returns.contains(&status), "{status:?}: {returns:?}");
+        }
         // Put-away tasks: one done, one half done, the rest open.
         let tasks = tx
             .all(entity::putaway_task::Entity::find())

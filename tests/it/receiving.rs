@@ -20,6 +20,7 @@ on_both_databases!(
     a_retry_with_the_same_key_receives_once,
     another_organisations_ids_are_missing_ones,
     ad_hoc_receipts_name_their_supplier_and_a_receiving_location,
+    a_purchase_orders_timeline_follows_its_goods_to_the_shelf,
 );
 
 const RECEIVE: &str = "mutation ($i: ReceiveGoodsInput!) { receiveGoods(input: $i) { receipt { id number purchaseOrderId supplierId locationId note lines { id lineNumber productId quantity lotCode expiresOn purchaseOrderLineId } purchaseOrder { number status } supplier { code } } userErrors { field message } } }";
@@ -594,4 +595,97 @@ async fn postgres_ten_parallel_receipts_of_the_last_five_units() {
     assert_eq!(receipts(&app, &w).await.len(), 6);
     // The teardown proves the balances still equal the movements.
     checks.finish().await;
+}
+
+/// A purchase order's timeline: the order's own events, then each receipt against it and the
+/// put-aways of that receipt's lines, oldest first, each with the movements it posted; and a
+/// page of orders with their timelines costs the same at any length.
+async fn a_purchase_orders_timeline_follows_its_goods_to_the_shelf(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let w = app.organisation_with_stock_setup("Timelines").await;
+    let s = &w.session;
+    let acme = supplier(&app, s, "ACME").await;
+    let (po, lines) = order(&app, &w, &acme, &[(&w.product, 10)], true).await;
+    let (other, other_lines) = order(&app, &w, &acme, &[(&w.product, 3)], true).await;
+    let received = app
+        .ok(
+            s,
+            "mutation ($i: ReceiveGoodsInput!) { receiveGoods(input: $i) { receipt { putAwayTasks { id } } } }",
+            json!({ "i": { "purchaseOrderId": po, "locationId": w.receiving, "lines": [{ "purchaseOrderLineId": lines[0], "quantity": 4 }] } }),
+        )
+        .await;
+    app.ok(
+        s,
+        "mutation ($i: ReceiveGoodsInput!) { receiveGoods(input: $i) { receipt { id } } }",
+        json!({ "i": { "purchaseOrderId": other, "locationId": w.receiving, "lines": [{ "purchaseOrderLineId": other_lines[0], "quantity": 3 }] } }),
+    )
+    .await;
+    let task = &received["receiveGoods"]["receipt"]["putAwayTasks"][0]["id"];
+    app.ok(
+        s,
+        "mutation ($i: PutAwayInput!) { putAway(input: $i) { putAwayTask { status } } }",
+        json!({ "i": { "taskId": task, "locationId": w.a, "quantity": 4 } }),
+    )
+    .await;
+
+    let data = app
+        .ok(
+            s,
+            "query ($id: ID!) { purchaseOrder(id: $id) { timeline { event { action entityType } movements { quantity fromPlace toPlace } } } }",
+            json!({ "id": po }),
+        )
+        .await;
+    let story: Vec<(String, String, Vec<i64>)> = data["purchaseOrder"]["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .map(|entry| {
+            (
+                entry["event"]["action"].as_str().unwrap_or("").to_owned(),
+                entry["event"]["entityType"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned(),
+                entry["movements"]
+                    .as_array()
+                    .map(|moved| {
+                        moved
+                            .iter()
+                            .filter_map(|m| m["quantity"].as_i64())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String, Vec<i64>)> = [
+        ("purchase_order.create", "purchase_order", vec![]),
+        ("purchase_order.place", "purchase_order", vec![]),
+        ("receipt.create", "receipt", vec![4]),
+        ("putaway.move", "putaway_task", vec![4]),
+    ]
+    .into_iter()
+    .map(|(a, t, m)| (a.to_owned(), t.to_owned(), m))
+    .collect();
+    // The other order's receipt is not in this one's story.
+    assert_eq!(story, expected);
+
+    let page = "query ($n: Int!) { purchaseOrders(first: $n) { nodes { number timeline { event { action } movements { quantity } } } } }";
+    for _ in 0..10 {
+        order(&app, &w, &acme, &[(&w.product, 1)], true).await;
+    }
+    let mut costs = Vec::new();
+    for size in [3, 12] {
+        let before = app.database.serving.statements_run();
+        let data = app.ok(s, page, json!({ "n": size })).await;
+        costs.push(app.database.serving.statements_run() - before);
+        let nodes = data["purchaseOrders"]["nodes"].as_array().expect("nodes");
+        assert_eq!(nodes.len(), size);
+        assert!(
+            nodes
+                .iter()
+                .all(|n| n["timeline"].as_array().is_some_and(|t| t.len() >= 2))
+        );
+    }
+    assert_eq!(costs[0], costs[1], "12 timelines cost what 3 do: {costs:?}");
 }

@@ -19,6 +19,8 @@ on_both_databases!(
     retries_with_the_same_key_move_once,
     another_organisations_returns_are_missing_ones,
     customer_return_lists_filter_and_cost_the_same_at_any_length,
+    an_orders_story_reaches_its_shipments_and_returns,
+    a_product_archived_since_dispatch_still_comes_back,
 );
 
 pub const RECEIVE: &str = "mutation ($i: ReceiveReturnInput!) { receiveReturn(input: $i) { customerReturn { id number status nextStatuses reason note location { code } salesOrder { number } lines { id lineNumber lotCode quantityReturned quantityRestocked quantityScrapped quantityInQuarantine product { sku } } } userErrors { field message } } }";
@@ -250,7 +252,7 @@ async fn returns_arrive_in_a_quarantine_location_of_the_orders_warehouse(backend
         storage["data"]["receiveReturn"]["userErrors"][0]["message"]
             .as_str()
             .unwrap_or("")
-            .contains("A-01-01 is not a quarantine location"),
+            .contains("the location is not a quarantine location"),
         "{storage}"
     );
     // A quarantine location of another warehouse.
@@ -280,7 +282,7 @@ async fn returns_arrive_in_a_quarantine_location_of_the_orders_warehouse(backend
         far["data"]["receiveReturn"]["userErrors"][0]["message"]
             .as_str()
             .unwrap_or("")
-            .contains("Q-CPT is not in the warehouse of sales order SO-000001"),
+            .contains("the location is not in the warehouse of sales order SO-000001"),
         "{far}"
     );
     let blank = call(
@@ -638,4 +640,155 @@ async fn postgres_parallel_returns_take_back_only_what_was_dispatched() {
     }
     assert_eq!(held(&app, s, &w.product, &d.quarantine).await, (5, 0));
     checks.finish().await;
+}
+
+/// The order's own view of what happened after it left: its shipments, its returns, and one
+/// timeline that runs from creation through the pick list, the dispatch, the carrier's reports
+/// and the delivery to the return and its disposition, oldest first, with their movements.
+async fn an_orders_story_reaches_its_shipments_and_returns(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let w = app.organisation_with_stock_setup("Stories").await;
+    let s = &w.session;
+    let d = dispatched_order(&app, &w).await;
+    let ups = crate::support::fixtures::carrier(&app, s, "UPS", &["EXPRESS"]).await;
+    let sent = app
+        .ok(
+            s,
+            "mutation ($i: CreateShipmentInput!) { createShipment(input: $i) { shipment { id } } }",
+            json!({ "i": { "salesOrderId": d.order, "carrierServiceId": ups.services[0], "trackingNumber": "1Z1" } }),
+        )
+        .await;
+    let shipment = sent["createShipment"]["shipment"]["id"].clone();
+    app.ok(
+        s,
+        "mutation ($i: UpdateShipmentStatusInput!) { updateShipmentStatus(input: $i) { shipment { status } } }",
+        json!({ "i": { "shipmentId": shipment, "status": "IN_TRANSIT" } }),
+    )
+    .await;
+    app.ok(
+        s,
+        "mutation ($i: ConfirmDeliveryInput!) { confirmDelivery(input: $i) { shipment { status } } }",
+        json!({ "i": { "shipmentId": shipment, "receivedBy": "Dock" } }),
+    )
+    .await;
+    let back = app
+        .ok(
+            s,
+            RECEIVE,
+            receive_input(
+                &d,
+                json!([{ "salesOrderLineId": d.lines[0], "quantity": 2 }]),
+            ),
+        )
+        .await;
+    let returned = &back["receiveReturn"]["customerReturn"];
+    let stock = location(&app, &w, "R-01", "STORAGE", true).await;
+    app.ok(
+        s,
+        DISPOSITION,
+        json!({ "i": { "returnLineId": returned["lines"][0]["id"], "restock": { "quantity": 2, "locationId": stock } } }),
+    )
+    .await;
+
+    let data = app
+        .ok(
+            s,
+            "query ($id: ID!) { salesOrder(id: $id) { shipments { number status } returns { number status } timeline { event { action entityType } movements { quantity fromPlace toPlace } } } }",
+            json!({ "id": d.order }),
+        )
+        .await;
+    let order = &data["salesOrder"];
+    assert_eq!(
+        order["shipments"],
+        json!([{ "number": "SH-000001", "status": "DELIVERED" }])
+    );
+    assert_eq!(
+        order["returns"],
+        json!([{ "number": "RT-000001", "status": "CLOSED" }])
+    );
+    let story: Vec<(String, String, usize)> = order["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .map(|entry| {
+            (
+                entry["event"]["action"].as_str().unwrap_or("").to_owned(),
+                entry["event"]["entityType"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned(),
+                entry["movements"].as_array().map_or(0, Vec::len),
+            )
+        })
+        .collect();
+    let actions: Vec<&str> = story.iter().map(|(action, _, _)| action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "sales_order.create",
+            "sales_order.confirm",
+            "sales_order.allocate",
+            "pick_list.create",
+            "pick.confirm",
+            "pick.confirm",
+            "sales_order.pack",
+            "sales_order.dispatch",
+            "shipment.create",
+            "shipment.status",
+            "shipment.deliver",
+            "customer_return.receive",
+            "customer_return.disposition",
+        ],
+        "{story:?}"
+    );
+    // The return brought 2 units back from the customer; the disposition put them in stock.
+    let received = &story[11];
+    assert_eq!((received.1.as_str(), received.2), ("customer_return", 1));
+    assert!(story[12].2 >= 1, "{story:?}");
+}
+
+/// A product archived after it was sold takes no new stock, but what the customer sends back was
+/// ours: the return is booked into quarantine, can be scrapped or restocked, and a plain
+/// adjustment of the product is still refused.
+async fn a_product_archived_since_dispatch_still_comes_back(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let w = app.organisation_with_stock_setup("Archived").await;
+    let s = &w.session;
+    let d = dispatched_order(&app, &w).await;
+    app.ok(
+        s,
+        "mutation ($id: ID!) { archiveProduct(input: { id: $id }) { product { active } } }",
+        json!({ "id": w.product }),
+    )
+    .await;
+    let back = app
+        .ok(
+            s,
+            RECEIVE,
+            receive_input(
+                &d,
+                json!([{ "salesOrderLineId": d.lines[0], "quantity": 2 }]),
+            ),
+        )
+        .await;
+    let line = &back["receiveReturn"]["customerReturn"]["lines"][0];
+    assert_eq!(line["quantityInQuarantine"], 2, "{back}");
+    assert_eq!(held(&app, s, &w.product, &d.quarantine).await, (2, 0));
+    app.ok(
+        s,
+        DISPOSITION,
+        json!({ "i": { "returnLineId": line["id"], "scrap": { "quantity": 2 } } }),
+    )
+    .await;
+    assert_eq!(held(&app, s, &w.product, &d.quarantine).await, (0, 0));
+    // New stock of it is still refused.
+    let adjusted = call(
+        &app,
+        s,
+        "mutation ($i: AdjustStockInput!) { adjustStock(input: $i) { userErrors { field message } } }",
+        json!({ "i": { "productId": w.product, "locationId": w.a, "change": 1, "reason": "found" } }),
+    )
+    .await;
+    assert_eq!(error_code(&adjusted), Some("CONFLICT"), "{adjusted}");
+    assert!(message(&adjusted).contains("is archived"), "{adjusted}");
 }

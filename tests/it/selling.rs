@@ -512,6 +512,13 @@ async fn pick_lists_walk_by_location_code_and_picks_stage_the_stock(backend: Bac
         wrong["data"]["confirmPick"]["userErrors"][0]["field"], "stagingLocationId",
         "{wrong}"
     );
+    // The refusal does not name the location: a picker need not hold LOCATIONS_VIEW, and the
+    // caller knows which id it sent.
+    assert_eq!(
+        wrong["data"]["confirmPick"]["userErrors"][0]["message"],
+        "the staging location is not a SHIPPING location: picks wait for dispatch in one",
+        "{wrong}"
+    );
 }
 
 async fn a_short_pick_is_reallocated_or_backordered_as_the_caller_chooses(backend: Backend) {
@@ -855,7 +862,7 @@ async fn sales_order_lists_filter_and_cost_the_same_at_any_length(backend: Backe
         json!([{ "number": "SO-000012", "requestedShipOn": "2027-03-01" }])
     );
 
-    let page = "query ($n: Int!) { salesOrders(first: $n) { nodes { number customer { code } shippingAddress { label } warehouse { code } lines { quantityOrdered product { sku } } allocations { quantity location { code } product { sku } lotCode expiresOn } packages { weightGrams } timeline { event { action } movements { quantity } } } } }";
+    let page = "query ($n: Int!) { salesOrders(first: $n) { nodes { number customer { code } shippingAddress { label } warehouse { code } lines { quantityOrdered product { sku } } allocations { quantity location { code } product { sku } lotCode expiresOn } packages { weightGrams } shipments { number } returns { number } timeline { event { action } movements { quantity } } } } }";
     let mut costs = Vec::new();
     for size in [3, 12] {
         let before = app.database.serving.statements_run();
@@ -1074,6 +1081,7 @@ async fn a_picked_order_is_packed_and_dispatched_to_the_customer(backend: Backen
             "sales_order.create",
             "sales_order.confirm",
             "sales_order.allocate",
+            "pick_list.create",
             "pick.confirm",
             "pick.confirm",
             "sales_order.pack",
@@ -1085,8 +1093,13 @@ async fn a_picked_order_is_packed_and_dispatched_to_the_customer(backend: Backen
         json!([]),
         "a reservation moves nothing"
     );
-    assert_eq!(entries[3]["movements"][0]["toPlace"], "LOCATION");
-    let sent = entries[6]["movements"]
+    assert_eq!(
+        entries[3]["movements"],
+        json!([]),
+        "a pick list moves nothing"
+    );
+    assert_eq!(entries[4]["movements"][0]["toPlace"], "LOCATION");
+    let sent = entries[7]["movements"]
         .as_array()
         .expect("dispatch movements");
     assert_eq!(sent.len(), 2);

@@ -618,3 +618,50 @@ async fn shipment_lists_filter_and_cost_the_same_at_any_length(backend: Backend)
     }
     assert_eq!(costs[0], costs[1], "12 shipments cost what 3 do: {costs:?}");
 }
+
+/// Eight clerks ship the same packed order at once: one shipment takes its packages, every other
+/// attempt is refused (nothing left to ship, or the package just shipped), and no package is on
+/// two shipments.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_parallel_shipments_of_one_order_ship_each_package_once() {
+    let checks = crate::support::Checks::begin();
+    let app = TestApp::start(Backend::Postgres).await;
+    let w = app.organisation_with_stock_setup("ShipRush").await;
+    let s = &w.session;
+    let (order, packages) = packed_order(&app, &w, 2).await;
+    let dhl = carrier(&app, s, "DHL", &["ECONOMY"]).await;
+    let attempts = (0..8).map(|n| {
+        let (app, order, service) = (&app, &order, &dhl.services[0]);
+        async move {
+            call(
+                app,
+                s,
+                CREATE,
+                json!({ "i": { "salesOrderId": order, "carrierServiceId": service, "trackingNumber": format!("RUSH{n}") } }),
+            )
+            .await
+        }
+    });
+    let replies = futures::future::join_all(attempts).await;
+    let won = crate::support::reply::race_winners(
+        &replies,
+        &[
+            "every package of sales order SO-000001 has shipped",
+            "has shipped already",
+        ],
+    );
+    assert_eq!(won, 1, "shipments made: {replies:?}");
+    let shipped = app
+        .ok(
+            s,
+            "query ($o: ID!) { shipments(filter: { salesOrderId: $o }) { totalCount nodes { packages { packageId } } } }",
+            json!({ "o": order }),
+        )
+        .await;
+    assert_eq!(shipped["shipments"]["totalCount"], 1);
+    assert_eq!(
+        shipped["shipments"]["nodes"][0]["packages"],
+        json!([{ "packageId": packages[0] }, { "packageId": packages[1] }])
+    );
+    checks.finish().await;
+}

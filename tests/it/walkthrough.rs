@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use crate::on_both_databases;
 use crate::selling::{customer, location};
-use crate::support::fixtures::call;
+use crate::support::fixtures::{call, carrier};
 use crate::support::{Backend, TestApp};
 
 on_both_databases!(the_readme_order_flow_runs_as_written);
@@ -45,14 +45,19 @@ async fn the_readme_order_flow_runs_as_written(backend: Backend) {
     let s = &w.session;
     let cape = customer(&app, s, "CAPE").await;
     location(&app, &w, "SHIP-01", "SHIPPING", false).await;
+    let quarantine = location(&app, &w, "Q-01", "QUARANTINE", false).await;
+    let ups = carrier(&app, s, "UPS", &["EXPRESS"]).await;
     app.adjust(s, &w.product, &w.picking, 10).await;
     let mut known = Map::new();
     known.insert("customer".into(), json!(cape));
     known.insert("warehouse".into(), json!(w.warehouse));
     known.insert("product".into(), json!(w.product));
+    known.insert("service".into(), json!(ups.services[0]));
+    known.insert("quarantine".into(), json!(quarantine));
+    known.insert("bin".into(), json!(w.a));
 
     let blocks = blocks();
-    assert_eq!(blocks.len(), 6, "the README's order flow has six steps");
+    assert_eq!(blocks.len(), 10, "the README's order flow has ten steps");
     let mut last = Value::Null;
     for (step, document) in blocks.iter().enumerate() {
         let variables = variables_for(document, &known);
@@ -70,15 +75,39 @@ async fn the_readme_order_flow_runs_as_written(backend: Backend) {
         if let Some(pick) = data["createPickList"]["pickList"]["picks"][0]["id"].as_str() {
             known.insert("pick".into(), json!(pick));
         }
+        if let Some(shipment) = data["createShipment"]["shipment"]["id"].as_str() {
+            known.insert("shipment".into(), json!(shipment));
+        }
+        if let Some(line) = data["dispatchSalesOrder"]["salesOrder"]["lines"][0]["id"].as_str() {
+            known.insert("line".into(), json!(line));
+        }
+        if let Some(line) = data["receiveReturn"]["customerReturn"]["lines"][0]["id"].as_str() {
+            known.insert("returnLine".into(), json!(line));
+        }
         last = data.clone();
     }
-    // Where the walk-through ends: sent, and its timeline says how it got there.
-    assert_eq!(last["salesOrder"]["status"], "DISPATCHED", "{last}");
-    let timeline = last["salesOrder"]["timeline"].as_array().expect("timeline");
+    // Where the walk-through ends: sent, delivered, one unit back on a shelf, and its timeline
+    // says how it got there.
+    let order = &last["salesOrder"];
+    assert_eq!(order["status"], "DISPATCHED", "{last}");
+    assert_eq!(order["shipments"][0]["status"], "DELIVERED", "{last}");
+    assert_eq!(order["returns"][0]["status"], "CLOSED", "{last}");
+    let actions: Vec<&str> = order["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .filter_map(|entry| entry["event"]["action"].as_str())
+        .collect();
     assert_eq!(
-        timeline
-            .last()
-            .map(|entry| entry["event"]["action"].clone()),
-        Some(json!("sales_order.dispatch"))
+        actions[actions.len() - 6..],
+        [
+            "sales_order.dispatch",
+            "shipment.create",
+            "shipment.status",
+            "shipment.deliver",
+            "customer_return.receive",
+            "customer_return.disposition",
+        ],
+        "{actions:?}"
     );
 }

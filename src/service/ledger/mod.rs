@@ -255,7 +255,7 @@ pub fn is_serial(tracking: Tracking) -> bool {
 }
 
 /// An archived product stays in history and can be drawn down, but takes no new stock. [`post`]
-/// checks this for every movement into a location from outside.
+/// checks this for every movement into a location from outside, except a customer's return.
 pub fn check_receivable(product: &product::Model) -> AppResult<()> {
     if product.is_active {
         Ok(())
@@ -475,8 +475,11 @@ pub async fn post(tx: &mut TenantTx, postings: Vec<Posting>) -> AppResult<Posted
     for line in &resolved {
         let posting = &postings[line.index];
         // Stock arriving from outside the locations (an adjustment, a count's surplus, a
-        // receipt, a reversal of a removal) is new stock; a transfer only moves it.
-        if line.from.location().is_none() && line.to.location().is_some() {
+        // receipt, a reversal of a removal) is new stock; a transfer only moves it. Units a
+        // customer sends back were ours before and are at the door whatever the catalogue says
+        // now: a return of a product archived since it was sold is booked, into quarantine.
+        let returned = matches!(line.from, Place::Customer);
+        if line.from.location().is_none() && line.to.location().is_some() && !returned {
             check_receivable(&posting.product)?;
         }
         if let Some(from) = line.from.location() {
