@@ -196,3 +196,77 @@ pub fn signed_content(
     .to_string()
     .into_bytes()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_files_hold_one_base64_key_and_comments() {
+        let key = BackupKey::from_bytes([4; KEY_LEN]);
+        let text = format!("# comment\n\n  {}  \n", STANDARD.encode([4; KEY_LEN]));
+        let parsed = BackupKey::parse(&text).expect("parse");
+        assert_eq!(parsed.public_key_base64(), key.public_key_base64());
+        for bad in [
+            "# nothing\n",
+            "not base64!",
+            "AAAAAAAAAAAAAAAAAAAAAA==",
+            &format!("{0}\n{0}\n", STANDARD.encode([4; KEY_LEN])),
+        ] {
+            assert!(
+                matches!(BackupKey::parse(bad), Err(SigningKeyError::Malformed)),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn debug_shows_the_public_key_only() {
+        let key = BackupKey::from_bytes([9; KEY_LEN]);
+        let shown = format!("{key:?}");
+        assert!(shown.contains(&key.public_key_base64()));
+        assert!(!shown.contains(&STANDARD.encode([9; KEY_LEN])));
+    }
+
+    #[test]
+    fn signatures_hold_for_their_content_and_key_only() {
+        let key = BackupKey::from_bytes([1; KEY_LEN]);
+        let signature = key.sign(b"content");
+        assert!(signature_holds(
+            &key.verifying_key(),
+            b"content",
+            &signature
+        ));
+        assert!(!signature_holds(
+            &key.verifying_key(),
+            b"contents",
+            &signature
+        ));
+        let other = BackupKey::from_bytes([2; KEY_LEN]).verifying_key();
+        assert!(!signature_holds(&other, b"content", &signature));
+        assert!(!signature_holds(
+            &key.verifying_key(),
+            b"content",
+            "not base64"
+        ));
+        let public = public_key_from_base64(&key.public_key_base64()).expect("public key");
+        assert_eq!(public, key.verifying_key());
+        assert!(public_key_from_base64("AAAA").is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_key_file_is_private_and_reused() {
+        use std::os::unix::fs::PermissionsExt;
+
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("backup.key");
+        let (first, created) = BackupKey::load_or_create(&path).expect("create");
+        assert!(created);
+        let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let (again, created) = BackupKey::load_or_create(&path).expect("load");
+        assert!(!created);
+        assert_eq!(again.public_key_base64(), first.public_key_base64());
+    }
+}
