@@ -1,4 +1,4 @@
-//! The `vaskem` command line: `serve`, `migrate`, `org create`, `audit verify`, `schema`.
+//! The `vaskem` command line: `serve`, `migrate`, `org create`, `audit verify`, `backup`, `schema`.
 
 use std::io::{BufRead, IsTerminal};
 use std::net::SocketAddr;
@@ -16,6 +16,7 @@ use crate::auth::password::{
 use crate::auth::session::{LoginThrottle, SessionPolicy};
 use crate::graphql::{QueryLimits, Schemas, global_id, parse_id};
 use crate::http::AppState;
+use crate::service::backup::{self, BackupKey};
 use crate::service::organisations::{self, NewOrganisation};
 use crate::tenancy::{Database, Engine, TenantDb};
 use crate::{audit, graphql};
@@ -34,6 +35,10 @@ pub const DEFAULT_AUDIT_KEY_FILE: &str = "vaskem-audit.key";
 
 /// The environment variable that may hold the audit key itself (containers without a key file).
 pub const AUDIT_KEY_ENV: &str = "VASKEM_AUDIT_KEY";
+
+/// The backup signing key file used when none is named: created in the working directory by the
+/// first command that needs it.
+pub const DEFAULT_BACKUP_KEY_FILE: &str = "vaskem-backup.key";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -126,6 +131,60 @@ impl AuditKeyArgs {
     }
 }
 
+/// Where the backup signing key comes from: a file only (never a flag, which other users could
+/// read in the process list), as with the audit keys.
+#[derive(Args, Debug, Clone)]
+pub struct BackupKeyArgs {
+    /// File holding the Ed25519 key backups are signed with (base64 of 32 bytes, one line).
+    /// Without it, `vaskem-backup.key` in the working directory, created on first use.
+    #[arg(long, env = "VASKEM_BACKUP_KEY_FILE")]
+    pub backup_key_file: Option<PathBuf>,
+}
+
+impl BackupKeyArgs {
+    fn load(&self, usage: KeyUse) -> anyhow::Result<BackupKey> {
+        if let Some(path) = &self.backup_key_file {
+            return BackupKey::load(path)
+                .map_err(|err| anyhow::anyhow!("backup key file {}: {err}", path.display()));
+        }
+        let path = Path::new(DEFAULT_BACKUP_KEY_FILE);
+        if usage == KeyUse::Verify {
+            return BackupKey::load(path).map_err(|err| {
+                anyhow::anyhow!(
+                    "no backup key: {DEFAULT_BACKUP_KEY_FILE} in the working directory: {err}; \
+                     name the key file with --backup-key-file or VASKEM_BACKUP_KEY_FILE, or give \
+                     the public key with --public-key"
+                )
+            });
+        }
+        let (key, created) = BackupKey::load_or_create(path)
+            .map_err(|err| anyhow::anyhow!("backup key file {}: {err}", path.display()))?;
+        if created {
+            let shown = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+            tracing::warn!(
+                path = %shown.display(),
+                "no backup key was configured: created a new one. Back this file up and keep it \
+                 secret (--backup-key-file or VASKEM_BACKUP_KEY_FILE); `vaskem backup \
+                 public-key` prints what verifiers need"
+            );
+        }
+        Ok(key)
+    }
+}
+
+impl AuditKeyArgs {
+    /// The audit keys if any are configured or the default key file exists; never creates one
+    /// (`vaskem backup verify` recomputes the chain's HMACs only when it has them).
+    fn load_if_present(&self) -> anyhow::Result<Option<AuditKeys>> {
+        let configured = self.audit_key_file.is_some()
+            || std::env::var(AUDIT_KEY_ENV).is_ok_and(|value| !value.trim().is_empty());
+        if configured || Path::new(DEFAULT_AUDIT_KEY_FILE).exists() {
+            return self.load(KeyUse::Verify).map(Some);
+        }
+        Ok(None)
+    }
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run the HTTP service (migrates the database first; on PostgreSQL only over
@@ -142,6 +201,9 @@ enum Command {
     /// Check the stock ledger.
     #[command(subcommand)]
     Stock(StockCommand),
+    /// Signed backups of one organisation: export, verify, the public key.
+    #[command(subcommand)]
+    Backup(BackupCommand),
     /// Create a demo organisation full of believable data and print its login (on any database).
     Demo(DemoArgs),
     /// Print the GraphQL schema (SDL); `schema.graphql` must equal it.
@@ -282,6 +344,42 @@ struct OrganisationRef {
 enum StockCommand {
     /// Recompute every balance from the movements; exit 3 and list them if any disagree.
     Verify(OrganisationRef),
+}
+
+#[derive(Subcommand, Debug)]
+enum BackupCommand {
+    /// Write one organisation's signed backup (JSON) to FILE, read from one snapshot; FILE
+    /// appears only once complete. Progress goes to stderr when it is a terminal.
+    Export {
+        /// The organisation's id.
+        #[arg(long = "org", value_parser = organisation_id)]
+        organisation: TenantId,
+        /// Where to write the backup.
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(flatten)]
+        key: BackupKeyArgs,
+    },
+    /// Check a backup from the file alone: format, signature, every table's rows and hash, the
+    /// audit chain's links (and its HMACs when an audit key is configured); names the first
+    /// thing that does not match and exits 3.
+    Verify {
+        /// The backup file.
+        file: PathBuf,
+        /// The public key to check the signature with (base64, as `backup public-key` prints
+        /// it); without it, the backup key file's.
+        #[arg(long)]
+        public_key: Option<String>,
+        #[command(flatten)]
+        key: BackupKeyArgs,
+    },
+    /// Print the public key backups are verified with (base64), creating the key file if needed.
+    PublicKey {
+        #[command(flatten)]
+        key: BackupKeyArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -471,6 +569,7 @@ async fn dispatch(command: Command, key_args: AuditKeyArgs) -> anyhow::Result<Ex
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Backup(command) => run_backup(command, &key_args).await,
         Command::Demo(args) => {
             let db = connect(&args.database, key_args.load(KeyUse::Sign)?).await?;
             let demo = organisations::create_demo(&db, &args.passwords.hasher()).await?;
@@ -484,6 +583,122 @@ async fn dispatch(command: Command, key_args: AuditKeyArgs) -> anyhow::Result<Ex
         Command::Permissions => {
             print!("{}", graphql::permission_matrix());
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn run_backup(command: BackupCommand, audit_keys: &AuditKeyArgs) -> anyhow::Result<ExitCode> {
+    match command {
+        BackupCommand::Export {
+            organisation,
+            out,
+            database,
+            key,
+        } => {
+            let key = key.load(KeyUse::Sign)?;
+            let db = connect_existing(&database, AuditKeys::none()).await?;
+            let handle = TenantDb::for_operator(&db, organisation);
+            let mut progress = Progress::new(std::io::stderr().is_terminal());
+            let summary =
+                match backup::export_to_file(&handle, &key, &out, &mut |rows| progress.show(rows))
+                    .await
+                {
+                    Ok(summary) => summary,
+                    Err(backup::ExportError::NoOrganisation) => {
+                        eprintln!("error: no organisation with id {organisation}");
+                        return Ok(ExitCode::FAILURE);
+                    }
+                    Err(err) => return Err(err.into()),
+                };
+            progress.done();
+            println!(
+                "wrote {}: {} rows in {} tables, {} bytes, sha256 {}, audit chain to event {}",
+                out.display(),
+                summary.rows,
+                summary.tables,
+                summary.bytes,
+                summary.sha256,
+                summary.audit_head.seq
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        BackupCommand::Verify {
+            file,
+            public_key,
+            key,
+        } => {
+            let public_key = match public_key {
+                Some(text) => backup::signing::public_key_from_base64(&text)
+                    .map_err(|err| anyhow::anyhow!("--public-key: {err}"))?,
+                None => key.load(KeyUse::Verify)?.verifying_key(),
+            };
+            let audit_keys = audit_keys.load_if_present()?;
+            let input = std::fs::File::open(&file)
+                .map_err(|err| anyhow::anyhow!("cannot open {}: {err}", file.display()))?;
+            match backup::verify(input, &public_key, audit_keys.as_ref()) {
+                Ok(report) => {
+                    let hashes = if report.audit_hashes_recomputed {
+                        "links and HMACs checked with the audit key"
+                    } else {
+                        "links checked; no audit key, so HMACs not recomputed"
+                    };
+                    println!(
+                        "backup verified: {} ({}) exported {}; {} rows in {} tables; audit chain \
+                         to event {} ({hashes}); signed by {}",
+                        report.organisation.name,
+                        report.organisation.slug,
+                        report.exported_at,
+                        report.rows,
+                        report.tables,
+                        report.audit_head.seq,
+                        report.public_key
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(problem) => {
+                    println!("backup REFUSED: {problem}");
+                    Ok(ExitCode::from(BROKEN_CHAIN_EXIT))
+                }
+            }
+        }
+        BackupCommand::PublicKey { key } => {
+            println!("{}", key.load(KeyUse::Sign)?.public_key_base64());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `backup export`'s progress line (rows done, rows per second), redrawn at most a few times a
+/// second, and only on a terminal: a script's stderr gets no carriage returns.
+struct Progress {
+    on_terminal: bool,
+    started: std::time::Instant,
+    last_shown: Option<std::time::Instant>,
+}
+
+impl Progress {
+    const EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+    fn new(on_terminal: bool) -> Self {
+        Self {
+            on_terminal,
+            started: std::time::Instant::now(),
+            last_shown: None,
+        }
+    }
+
+    fn show(&mut self, rows: u64) {
+        if !self.on_terminal || self.last_shown.is_some_and(|at| at.elapsed() < Self::EVERY) {
+            return;
+        }
+        self.last_shown = Some(std::time::Instant::now());
+        let seconds = self.started.elapsed().as_secs_f64().max(0.001);
+        eprint!("\r{rows} rows, {:.0} rows/s   ", rows as f64 / seconds);
+    }
+
+    fn done(&self) {
+        if self.on_terminal && self.last_shown.is_some() {
+            eprintln!();
         }
     }
 }

@@ -68,49 +68,63 @@ pub trait TenantScoped: EntityTrait {
     fn tenant_column() -> Self::Column;
 }
 
-/// The table of every [`TenantScoped`] entity. Only such entities can be listed (see `table`),
-/// and `tenancy::every_tenant_table_has_a_tenant_scoped_entity` fails when the database holds a
+/// Something done once per [`TenantScoped`] entity, typed (a backup streams each table).
+pub trait TenantTableVisitor {
+    fn visit<E: TenantScoped + Default>(&mut self);
+}
+
+/// Calls `visitor` with every [`TenantScoped`] entity, always in this order. This is the one list
+/// of tenant tables: [`tenant_scoped_tables`] and the backup are both built from it, and
+/// `tenancy::every_tenant_table_has_a_tenant_scoped_entity` fails when the database holds a
 /// table with a tenant column that is missing here, so a new table cannot be forgotten.
+pub fn visit_tenant_tables(visitor: &mut impl TenantTableVisitor) {
+    visitor.visit::<allocation::Entity>();
+    visitor.visit::<audit_event::Entity>();
+    visitor.visit::<audit_head::Entity>();
+    visitor.visit::<customer::Entity>();
+    visitor.visit::<customer_address::Entity>();
+    visitor.visit::<customer_return::Entity>();
+    visitor.visit::<customer_return_line::Entity>();
+    visitor.visit::<document_counter::Entity>();
+    visitor.visit::<carrier::Entity>();
+    visitor.visit::<carrier_service::Entity>();
+    visitor.visit::<location::Entity>();
+    visitor.visit::<lot::Entity>();
+    visitor.visit::<organisation::Entity>();
+    visitor.visit::<package::Entity>();
+    visitor.visit::<pick_list::Entity>();
+    visitor.visit::<product::Entity>();
+    visitor.visit::<product_barcode::Entity>();
+    visitor.visit::<product_unit::Entity>();
+    visitor.visit::<purchase_order::Entity>();
+    visitor.visit::<purchase_order_line::Entity>();
+    visitor.visit::<putaway_task::Entity>();
+    visitor.visit::<receipt::Entity>();
+    visitor.visit::<receipt_line::Entity>();
+    visitor.visit::<role::Entity>();
+    visitor.visit::<sales_order::Entity>();
+    visitor.visit::<sales_order_line::Entity>();
+    visitor.visit::<session::Entity>();
+    visitor.visit::<shipment::Entity>();
+    visitor.visit::<shipment_event::Entity>();
+    visitor.visit::<shipment_package::Entity>();
+    visitor.visit::<stock_balance::Entity>();
+    visitor.visit::<stock_movement::Entity>();
+    visitor.visit::<stock_request::Entity>();
+    visitor.visit::<supplier::Entity>();
+    visitor.visit::<user::Entity>();
+    visitor.visit::<warehouse::Entity>();
+}
+
+/// The table of every [`TenantScoped`] entity (see [`visit_tenant_tables`]).
 pub fn tenant_scoped_tables() -> Vec<&'static str> {
-    fn table<E: TenantScoped + Default>() -> &'static str {
-        sea_orm::EntityName::table_name(&E::default())
+    struct Names(Vec<&'static str>);
+    impl TenantTableVisitor for Names {
+        fn visit<E: TenantScoped + Default>(&mut self) {
+            self.0.push(sea_orm::EntityName::table_name(&E::default()));
+        }
     }
-    vec![
-        table::<allocation::Entity>(),
-        table::<audit_event::Entity>(),
-        table::<audit_head::Entity>(),
-        table::<customer::Entity>(),
-        table::<customer_address::Entity>(),
-        table::<customer_return::Entity>(),
-        table::<customer_return_line::Entity>(),
-        table::<document_counter::Entity>(),
-        table::<carrier::Entity>(),
-        table::<carrier_service::Entity>(),
-        table::<location::Entity>(),
-        table::<lot::Entity>(),
-        table::<organisation::Entity>(),
-        table::<package::Entity>(),
-        table::<pick_list::Entity>(),
-        table::<product::Entity>(),
-        table::<product_barcode::Entity>(),
-        table::<product_unit::Entity>(),
-        table::<purchase_order::Entity>(),
-        table::<purchase_order_line::Entity>(),
-        table::<putaway_task::Entity>(),
-        table::<receipt::Entity>(),
-        table::<receipt_line::Entity>(),
-        table::<role::Entity>(),
-        table::<sales_order::Entity>(),
-        table::<sales_order_line::Entity>(),
-        table::<session::Entity>(),
-        table::<shipment::Entity>(),
-        table::<shipment_event::Entity>(),
-        table::<shipment_package::Entity>(),
-        table::<stock_balance::Entity>(),
-        table::<stock_movement::Entity>(),
-        table::<stock_request::Entity>(),
-        table::<supplier::Entity>(),
-        table::<user::Entity>(),
-        table::<warehouse::Entity>(),
-    ]
+    let mut names = Names(Vec::new());
+    visit_tenant_tables(&mut names);
+    names.0
 }

@@ -136,7 +136,7 @@ impl AuditKeys {
 
     /// Reads a key file.
     pub fn load(path: &Path) -> Result<Self, KeyError> {
-        warn_if_shared(path);
+        warn_if_shared(path, "the audit key file");
         Self::parse(&std::fs::read_to_string(path)?)
     }
 
@@ -207,8 +207,8 @@ pub fn load_or_create(path: &Path) -> Result<(AuditKeys, bool), KeyError> {
     }
 }
 
-/// A new file only its owner may read and write.
-fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+/// A new file only its owner may read and write (key files: the audit keys, the backup key).
+pub(crate) fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -216,7 +216,8 @@ fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
     options.open(path)
 }
 
-fn warn_if_shared(path: &Path) {
+/// Warns when the key file at `path` (`what` names it) is readable by anyone but its owner.
+pub(crate) fn warn_if_shared(path: &Path, what: &str) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -225,12 +226,12 @@ fn warn_if_shared(path: &Path) {
         {
             tracing::warn!(
                 path = %path.display(),
-                "the audit key file is readable by other users; `chmod 600` it"
+                "{what} is readable by other users; `chmod 600` it"
             );
         }
     }
     #[cfg(not(unix))]
-    let _ = path;
+    let _ = (path, what);
 }
 
 #[cfg(test)]

@@ -126,6 +126,20 @@ fn chain_hash(key: &AuditKey, prev_hash: &str, event: &audit_event::Model) -> St
     hex::encode(mac.finalize().into_bytes())
 }
 
+/// Why `event`'s stored hash is not its HMAC under the key its `key_id` names, if it is not: the
+/// check [`verify_chain`] makes, for an event read from somewhere else (a backup file). The link
+/// to the previous event (its `prev_hash`) is the caller's to check.
+pub fn event_hash_problem(keys: &keys::AuditKeys, event: &audit_event::Model) -> Option<String> {
+    let Some(key_id) = event.key_id.as_deref() else {
+        return Some("event has no key id (written before the chain was keyed)".into());
+    };
+    let Some(key) = keys.get(key_id) else {
+        return Some(format!("signed with unknown key {key_id}"));
+    };
+    (chain_hash(key, &event.prev_hash, event) != event.hash)
+        .then(|| "hash does not match the event's contents".into())
+}
+
 /// Appends one event to the transaction's organisation chain. Called through [`TenantTx::record`].
 pub(crate) async fn append(
     tx: &mut TenantTx,

@@ -2,6 +2,7 @@
 //! transaction, write its audit event, and know nothing of GraphQL.
 
 pub mod allocating;
+pub mod backup;
 pub mod bounds;
 pub mod carriers;
 pub mod catalogue;

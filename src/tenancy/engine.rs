@@ -10,8 +10,9 @@ use std::time::Duration;
 use entity::TenantId;
 use migration::{Migrator, MigratorTrait, tenant_wall::SERVICE_ROLE};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
-    DbErr, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    AccessMode, ConnectOptions, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, DbErr, IsolationLevel, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait,
 };
 
 use crate::audit::keys::AuditKeys;
@@ -44,6 +45,95 @@ impl Engine {
             sqlite_transaction_mode: (self == Engine::Sqlite && write)
                 .then_some(SqliteTransactionMode::Immediate),
             ..TransactionOptions::default()
+        }
+    }
+
+    /// A read-only transaction that sees one snapshot from its first statement to its end (a
+    /// backup): REPEATABLE READ on PostgreSQL, where READ COMMITTED would let each table's query
+    /// see a different moment. SQLite needs nothing: a deferred read transaction in WAL mode
+    /// reads the snapshot its first read takes.
+    pub fn snapshot_options(self) -> TransactionOptions {
+        match self {
+            Engine::Postgres => TransactionOptions {
+                isolation_level: Some(IsolationLevel::RepeatableRead),
+                access_mode: Some(AccessMode::ReadOnly),
+                ..TransactionOptions::default()
+            },
+            Engine::Sqlite => TransactionOptions::default(),
+        }
+    }
+
+    /// Runs after [`Engine::enter_tenant`] in a snapshot: on PostgreSQL, times are rendered in
+    /// UTC for this transaction, so a backup's text does not depend on the server's time zone.
+    pub(crate) async fn enter_snapshot(self, tx: &DatabaseTransaction) -> Result<(), DbErr> {
+        if self == Engine::Postgres {
+            tx.execute_unprepared("SELECT set_config('TimeZone', 'UTC', true)")
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A statement selecting one JSON object per row of `table` (its `columns`, in that order)
+    /// whose `tenant_column` equals the statement's one parameter, ordered by `order_by`, as a
+    /// text column named `row`.
+    ///
+    /// The database builds the text: on PostgreSQL `row_to_json`, the rate `COPY` itself runs
+    /// at; on SQLite `json_object`, with the 16-byte uuid blobs written as uuid text and booleans
+    /// as `true`/`false` (SQLite stores them as 0 and 1), so a row reads alike from either
+    /// engine. Other values are as the engine stores them: timestamps are RFC 3339 text in UTC
+    /// on both (a snapshot sets PostgreSQL's time zone, see [`Engine::enter_snapshot`]).
+    pub(crate) fn rows_as_json(
+        self,
+        table: &str,
+        tenant_column: &str,
+        columns: &[JsonColumn<'_>],
+        order_by: &[&str],
+    ) -> String {
+        let order = order_by
+            .iter()
+            .map(|column| format!("t.\"{column}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        match self {
+            Engine::Postgres => {
+                let selected = columns
+                    .iter()
+                    .map(|column| format!("\"{}\"", column.name))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!(
+                    "SELECT row_to_json(t)::text AS row FROM (SELECT {selected} FROM \"{table}\" \
+                     WHERE \"{tenant_column}\" = $1) t ORDER BY {order}"
+                )
+            }
+            Engine::Sqlite => {
+                let pairs = columns
+                    .iter()
+                    .map(|column| {
+                        let name = column.name;
+                        let value = if column.boolean {
+                            format!(
+                                "CASE WHEN t.\"{name}\" IS NULL THEN NULL WHEN t.\"{name}\" \
+                                 THEN json('true') ELSE json('false') END"
+                            )
+                        } else {
+                            let hex = format!("hex(t.\"{name}\")");
+                            format!(
+                                "CASE typeof(t.\"{name}\") WHEN 'blob' THEN lower(substr({hex}, 1, 8) \
+                                 || '-' || substr({hex}, 9, 4) || '-' || substr({hex}, 13, 4) || '-' \
+                                 || substr({hex}, 17, 4) || '-' || substr({hex}, 21)) \
+                                 ELSE t.\"{name}\" END"
+                            )
+                        };
+                        format!("'{name}', {value}")
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!(
+                    "SELECT json_object({pairs}) AS row FROM \"{table}\" t \
+                     WHERE t.\"{tenant_column}\" = ? ORDER BY {order}"
+                )
+            }
         }
     }
 
@@ -105,6 +195,14 @@ impl Engine {
         .await?;
         Ok(())
     }
+}
+
+/// A column [`Engine::rows_as_json`] writes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct JsonColumn<'a> {
+    pub name: &'a str,
+    /// Stored as 0/1 on SQLite, written as `true`/`false`.
+    pub boolean: bool,
 }
 
 /// Requests' statements are prepared once per pooled connection, but PostgreSQL re-plans a

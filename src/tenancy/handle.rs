@@ -3,13 +3,16 @@
 use std::sync::{Arc, Mutex};
 
 use entity::{TenantId, TenantScoped, UserId};
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, DeleteMany,
-    FromQueryResult, IntoActiveModel, Iterable, PaginatorTrait, PrimaryKeyToColumn,
-    PrimaryKeyTrait, QueryFilter, Select, SelectTwo, TransactionTrait, UpdateMany,
-    sea_query::OnConflict,
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ColumnType, ConnectionTrait,
+    DatabaseTransaction, DbErr, DeleteMany, FromQueryResult, IdenStatic, IntoActiveModel, Iterable,
+    PaginatorTrait, PrimaryKeyToColumn, PrimaryKeyTrait, QueryFilter, Select, SelectTwo, Statement,
+    StreamTrait, TransactionOptions, TransactionTrait, UpdateMany, sea_query::OnConflict,
 };
 
+use super::engine::JsonColumn;
 use super::{Database, Privilege};
 use crate::audit::{self, AuditRecord, keys::AuditKeys};
 use crate::error::{AppError, AppResult};
@@ -166,13 +169,24 @@ impl TenantDb {
         self.begin(true).await
     }
 
-    async fn begin(&self, write: bool) -> Result<TenantTx, DbErr> {
+    /// A read-only transaction that sees one snapshot of the organisation until it ends, never
+    /// the request's shared one (a backup reads every table in it, and must not see a write
+    /// committed between two of them).
+    pub async fn snapshot(&self) -> Result<TenantTx, DbErr> {
         let engine = self.db.engine();
-        let tx = self
-            .db
-            .connection()
-            .begin_with_options(engine.transaction_options(write))
-            .await?;
+        let tx = self.begin_with(engine.snapshot_options()).await?;
+        engine.enter_snapshot(tx.conn()).await?;
+        Ok(tx)
+    }
+
+    async fn begin(&self, write: bool) -> Result<TenantTx, DbErr> {
+        self.begin_with(self.db.engine().transaction_options(write))
+            .await
+    }
+
+    async fn begin_with(&self, options: TransactionOptions) -> Result<TenantTx, DbErr> {
+        let engine = self.db.engine();
+        let tx = self.db.connection().begin_with_options(options).await?;
         self.db.count_transaction_statement();
         engine
             .enter_tenant(&tx, self.tenant, self.privilege)
@@ -278,6 +292,45 @@ impl TenantTx {
         M: FromQueryResult + Send + Sync,
     {
         self.scoped(query).into_model::<M>().all(self.conn()).await
+    }
+
+    /// Every row of `E`'s table in this organisation, one JSON object of `columns` each (the
+    /// database writes the text; see `Engine::rows_as_json`), in primary-key order, streamed:
+    /// never more than the driver's buffer in memory. The tenant condition is added here, like
+    /// every other read of this handle. For backups, which need every table whole.
+    pub async fn stream_rows_as_json<E>(
+        &self,
+        columns: &[E::Column],
+    ) -> Result<BoxStream<'_, Result<String, DbErr>>, DbErr>
+    where
+        E: TenantScoped + Default,
+    {
+        let engine = self.db.engine();
+        let json_columns: Vec<JsonColumn<'_>> = columns
+            .iter()
+            .map(|column| JsonColumn {
+                name: IdenStatic::as_str(column),
+                boolean: matches!(column.def().get_column_type(), ColumnType::Boolean),
+            })
+            .collect();
+        let order_by: Vec<&str> = <E::PrimaryKey as Iterable>::iter()
+            .map(|key| IdenStatic::as_str(&key.into_column()))
+            .collect();
+        let sql = engine.rows_as_json(
+            E::default().table_name(),
+            IdenStatic::as_str(&E::tenant_column()),
+            &json_columns,
+            &order_by,
+        );
+        let statement = Statement::from_sql_and_values(
+            ConnectionTrait::get_database_backend(self.conn()),
+            sql,
+            [self.tenant.into()],
+        );
+        let rows = self.conn().stream_raw(statement).await?;
+        Ok(rows
+            .map(|row| row.and_then(|row| row.try_get::<String>("", "row")))
+            .boxed())
     }
 
     /// The first row `query` selects, within this organisation.

@@ -3,6 +3,7 @@
 mod support;
 
 mod audit;
+mod backup;
 mod carriers;
 mod cli;
 mod conventions;

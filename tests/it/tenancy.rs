@@ -22,27 +22,7 @@ on_both_databases!(
 /// reached by the tenant handle without its hook, nor forgotten by it.
 async fn every_tenant_table_has_a_tenant_scoped_entity(backend: Backend) {
     let database = TestDatabase::new(backend).await;
-    let raw = database.raw().await;
-    let sql = match backend {
-        Backend::Postgres => {
-            "SELECT c.table_name::text AS table_name FROM information_schema.columns c
-              WHERE c.table_schema = 'public' AND c.column_name = 'tenant_id'
-             UNION SELECT 'organisations'"
-        }
-        Backend::Sqlite => {
-            "SELECT m.name AS table_name FROM sqlite_master m, pragma_table_info(m.name) p
-              WHERE m.type = 'table' AND p.name = 'tenant_id'
-             UNION SELECT 'organisations'"
-        }
-    };
-    let rows = raw
-        .query_all_raw(Statement::from_string(raw.get_database_backend(), sql))
-        .await
-        .expect("catalogue");
-    let in_database: std::collections::BTreeSet<String> = rows
-        .iter()
-        .map(|row| row.try_get::<String>("", "table_name").expect("name"))
-        .collect();
+    let in_database = tenant_tables_in_catalogue(&database).await;
     let scoped: std::collections::BTreeSet<String> = entity::tenant_scoped_tables()
         .into_iter()
         .map(str::to_owned)
@@ -52,6 +32,33 @@ async fn every_tenant_table_has_a_tenant_scoped_entity(backend: Backend) {
         in_database, scoped,
         "tables with a tenant column vs entity::tenant_scoped_tables()"
     );
+}
+
+/// The tables the database's own catalogue says hold organisations' rows: every table with a
+/// `tenant_id` column, and `organisations`. (The backup tests check a real backup against it.)
+pub async fn tenant_tables_in_catalogue(
+    database: &TestDatabase,
+) -> std::collections::BTreeSet<String> {
+    let raw = database.raw().await;
+    let sql = match raw.get_database_backend() {
+        DatabaseBackend::Postgres => {
+            "SELECT c.table_name::text AS table_name FROM information_schema.columns c
+              WHERE c.table_schema = 'public' AND c.column_name = 'tenant_id'
+             UNION SELECT 'organisations'"
+        }
+        _ => {
+            "SELECT m.name AS table_name FROM sqlite_master m, pragma_table_info(m.name) p
+              WHERE m.type = 'table' AND p.name = 'tenant_id'
+             UNION SELECT 'organisations'"
+        }
+    };
+    let rows = raw
+        .query_all_raw(Statement::from_string(raw.get_database_backend(), sql))
+        .await
+        .expect("catalogue");
+    rows.iter()
+        .map(|row| row.try_get::<String>("", "table_name").expect("name"))
+        .collect()
 }
 
 async fn handle_reads_only_its_own_organisation(backend: Backend) {
