@@ -8,6 +8,7 @@ use base64::Engine as _;
 use entity::TenantId;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use vaskem::audit::keys::AuditKeys;
 use vaskem::service::backup::{self, BackupKey, VerifyProblem};
 use vaskem::tenancy::TenantDb;
@@ -63,7 +64,16 @@ async fn a_real_backup_holds_every_tenant_table_and_verifies(backend: Backend) {
         .await;
 
     let key = test_key();
-    let bytes = backup_of(&app.database, setup.tenant, &key).await;
+    let handle = TenantDb::for_operator(&app.database.db, setup.tenant);
+    let mut bytes = Vec::new();
+    let mut progress = Vec::new();
+    let summary = backup::export(&handle, &key, &mut bytes, &mut |rows| progress.push(rows))
+        .await
+        .expect("export");
+    // What a download handle will show: the file's size and SHA-256.
+    assert_eq!(summary.bytes, bytes.len() as u64);
+    assert_eq!(summary.sha256, hex::encode(Sha256::digest(&bytes)));
+    assert_eq!(progress.last(), Some(&summary.rows));
     let document: Value = serde_json::from_slice(&bytes).expect("a backup is JSON");
     assert_eq!(document["format"], "vaskem-backup");
     assert_eq!(document["version"], 1);
@@ -120,6 +130,7 @@ async fn a_real_backup_holds_every_tenant_table_and_verifies(backend: Backend) {
         .map(|rows| rows.as_array().map_or(0, Vec::len))
         .sum();
     assert_eq!(report.rows, rows as u64);
+    assert_eq!(summary.rows, rows as u64);
     // Without the audit key the links are still checked.
     let unkeyed = backup::verify(&bytes[..], &key.verifying_key(), None).expect("verifies");
     assert!(!unkeyed.audit_hashes_recomputed);
