@@ -25,6 +25,7 @@ on_both_databases!(
     tampered_backups_are_refused_naming_the_first_problem,
     a_backup_taken_while_stock_moves_balances,
     backup_commands_export_verify_and_print_the_public_key,
+    a_backup_runs_as_the_service_role,
 );
 
 /// A signing key of fixed bytes, so a test can search a backup for them.
@@ -560,4 +561,44 @@ async fn backup_commands_export_verify_and_print_the_public_key(backend: Backend
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no organisation"));
     assert!(!dir.path().join("none.json").exists());
+}
+
+/// The `exportBackup` mutation will export through a signed-in user's handle, as the service
+/// role that owns nothing (on PostgreSQL, under row-level security): it reads every table there
+/// too, and the same rows as the operator's handle.
+async fn a_backup_runs_as_the_service_role(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let member = app.member_of_new_organisation("Service Role Co").await;
+    app.member_of_new_organisation("Neighbour").await;
+    let raw = app.database.raw().await;
+    let user = raw
+        .query_one_raw(Statement::from_sql_and_values(
+            raw.get_database_backend(),
+            "SELECT id FROM users WHERE email = $1",
+            [member.email.clone().into()],
+        ))
+        .await
+        .expect("user")
+        .expect("a user")
+        .try_get::<uuid::Uuid>("", "id")
+        .expect("id");
+    let handle = TenantDb::for_user(
+        &app.database.serving,
+        member.tenant,
+        entity::UserId(user),
+        member.email.clone(),
+        vaskem::tenancy::RequestOrigin::default(),
+    );
+    let key = test_key();
+    let mut as_service = Vec::new();
+    backup::export(&handle, &key, &mut as_service, &mut |_| {})
+        .await
+        .expect("export as the service role");
+    let as_operator = backup_of(&app.database, member.tenant, &key).await;
+    let tables = |bytes: &[u8]| {
+        let document: Value = serde_json::from_slice(bytes).expect("json");
+        document["tables"].clone()
+    };
+    assert_eq!(tables(&as_service), tables(&as_operator));
+    verify(&app.database, &as_service, &key).expect("verifies");
 }
