@@ -8,6 +8,7 @@ use base64::Engine as _;
 use entity::TenantId;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use vaskem::audit::keys::AuditKeys;
 use vaskem::service::backup::{self, BackupKey, VerifyProblem};
 use vaskem::tenancy::TenantDb;
@@ -24,6 +25,7 @@ on_both_databases!(
     tampered_backups_are_refused_naming_the_first_problem,
     a_backup_taken_while_stock_moves_balances,
     backup_commands_export_verify_and_print_the_public_key,
+    a_backup_runs_as_the_service_role,
 );
 
 /// A signing key of fixed bytes, so a test can search a backup for them.
@@ -63,7 +65,16 @@ async fn a_real_backup_holds_every_tenant_table_and_verifies(backend: Backend) {
         .await;
 
     let key = test_key();
-    let bytes = backup_of(&app.database, setup.tenant, &key).await;
+    let handle = TenantDb::for_operator(&app.database.db, setup.tenant);
+    let mut bytes = Vec::new();
+    let mut progress = Vec::new();
+    let summary = backup::export(&handle, &key, &mut bytes, &mut |rows| progress.push(rows))
+        .await
+        .expect("export");
+    // What a download handle will show: the file's size and SHA-256.
+    assert_eq!(summary.bytes, bytes.len() as u64);
+    assert_eq!(summary.sha256, hex::encode(Sha256::digest(&bytes)));
+    assert_eq!(progress.last(), Some(&summary.rows));
     let document: Value = serde_json::from_slice(&bytes).expect("a backup is JSON");
     assert_eq!(document["format"], "vaskem-backup");
     assert_eq!(document["version"], 1);
@@ -120,6 +131,7 @@ async fn a_real_backup_holds_every_tenant_table_and_verifies(backend: Backend) {
         .map(|rows| rows.as_array().map_or(0, Vec::len))
         .sum();
     assert_eq!(report.rows, rows as u64);
+    assert_eq!(summary.rows, rows as u64);
     // Without the audit key the links are still checked.
     let unkeyed = backup::verify(&bytes[..], &key.verifying_key(), None).expect("verifies");
     assert!(!unkeyed.audit_hashes_recomputed);
@@ -549,4 +561,44 @@ async fn backup_commands_export_verify_and_print_the_public_key(backend: Backend
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no organisation"));
     assert!(!dir.path().join("none.json").exists());
+}
+
+/// The `exportBackup` mutation will export through a signed-in user's handle, as the service
+/// role that owns nothing (on PostgreSQL, under row-level security): it reads every table there
+/// too, and the same rows as the operator's handle.
+async fn a_backup_runs_as_the_service_role(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let member = app.member_of_new_organisation("Service Role Co").await;
+    app.member_of_new_organisation("Neighbour").await;
+    let raw = app.database.raw().await;
+    let user = raw
+        .query_one_raw(Statement::from_sql_and_values(
+            raw.get_database_backend(),
+            "SELECT id FROM users WHERE email = $1",
+            [member.email.clone().into()],
+        ))
+        .await
+        .expect("user")
+        .expect("a user")
+        .try_get::<uuid::Uuid>("", "id")
+        .expect("id");
+    let handle = TenantDb::for_user(
+        &app.database.serving,
+        member.tenant,
+        entity::UserId(user),
+        member.email.clone(),
+        vaskem::tenancy::RequestOrigin::default(),
+    );
+    let key = test_key();
+    let mut as_service = Vec::new();
+    backup::export(&handle, &key, &mut as_service, &mut |_| {})
+        .await
+        .expect("export as the service role");
+    let as_operator = backup_of(&app.database, member.tenant, &key).await;
+    let tables = |bytes: &[u8]| {
+        let document: Value = serde_json::from_slice(bytes).expect("json");
+        document["tables"].clone()
+    };
+    assert_eq!(tables(&as_service), tables(&as_operator));
+    verify(&app.database, &as_service, &key).expect("verifies");
 }
