@@ -143,6 +143,10 @@ uuid_id!(
     ShipmentId
 );
 uuid_id!(
+    /// The id of one export of an organisation's data.
+    BackupId
+);
+uuid_id!(
     /// The id of a package's place on a shipment.
     ShipmentPackageId
 );

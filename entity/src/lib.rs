@@ -5,6 +5,7 @@
 pub mod allocation;
 pub mod audit_event;
 pub mod audit_head;
+pub mod backup;
 pub mod carrier;
 pub mod carrier_service;
 pub mod customer;
@@ -42,17 +43,17 @@ pub mod values;
 pub mod warehouse;
 
 pub use values::{
-    ActorKind, AddressKind, AllocationStatus, CustomerReturnStatus, LocationKind, Outcome,
-    PickListStatus, PlaceKind, PurchaseOrderStatus, PutAwayStatus, SalesOrderStatus,
+    ActorKind, AddressKind, AllocationStatus, BackupStatus, CustomerReturnStatus, LocationKind,
+    Outcome, PickListStatus, PlaceKind, PurchaseOrderStatus, PutAwayStatus, SalesOrderStatus,
     ShipmentStatus, Tracking,
 };
 
 pub use ids::{
-    AllocationId, CarrierId, CarrierServiceId, CustomerAddressId, CustomerId, CustomerReturnId,
-    CustomerReturnLineId, LocationId, LotId, MovementId, PackageId, PickListId, ProductId,
-    PurchaseOrderId, PurchaseOrderLineId, PutAwayTaskId, ReceiptId, ReceiptLineId, RoleId,
-    SalesOrderId, SalesOrderLineId, SessionId, ShipmentEventId, ShipmentId, ShipmentPackageId,
-    SupplierId, TenantId, UserId, WarehouseId,
+    AllocationId, BackupId, CarrierId, CarrierServiceId, CustomerAddressId, CustomerId,
+    CustomerReturnId, CustomerReturnLineId, LocationId, LotId, MovementId, PackageId, PickListId,
+    ProductId, PurchaseOrderId, PurchaseOrderLineId, PutAwayTaskId, ReceiptId, ReceiptLineId,
+    RoleId, SalesOrderId, SalesOrderLineId, SessionId, ShipmentEventId, ShipmentId,
+    ShipmentPackageId, SupplierId, TenantId, UserId, WarehouseId,
 };
 
 use sea_orm::EntityTrait;
@@ -81,6 +82,7 @@ pub fn visit_tenant_tables(visitor: &mut impl TenantTableVisitor) {
     visitor.visit::<allocation::Entity>();
     visitor.visit::<audit_event::Entity>();
     visitor.visit::<audit_head::Entity>();
+    visitor.visit::<backup::Entity>();
     visitor.visit::<customer::Entity>();
     visitor.visit::<customer_address::Entity>();
     visitor.visit::<customer_return::Entity>();

@@ -205,6 +205,21 @@ pub enum ShipmentStatus {
     Exception,
 }
 
+/// Where an export of an organisation's data stands (`backups.status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum BackupStatus {
+    /// Being written.
+    #[sea_orm(string_value = "running")]
+    Running,
+    /// Written: its size and SHA-256 are known and it can be downloaded until it expires.
+    #[sea_orm(string_value = "ready")]
+    Ready,
+    /// Stopped by an error; nothing can be downloaded.
+    #[sea_orm(string_value = "failed")]
+    Failed,
+}
+
 /// Where a customer return stands (`customer_returns.status`). The service holds the transitions
 /// (`service::returns`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]

@@ -24,6 +24,7 @@ mod m20261130_000017_packages;
 mod m20261130_000018_shipments;
 mod m20261130_000019_returns;
 mod m20261130_000020_audit_subjects;
+mod m20261130_000021_backups;
 pub mod tenant_wall;
 
 pub struct Migrator;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000018_shipments::Migration),
             Box::new(m20261130_000019_returns::Migration),
             Box::new(m20261130_000020_audit_subjects::Migration),
+            Box::new(m20261130_000021_backups::Migration),
         ]
     }
 }

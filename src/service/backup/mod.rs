@@ -70,6 +70,12 @@ pub const WITHHELD: &[Withheld] = &[
               reset",
     },
     Withheld {
+        table: "backups",
+        column: "handle_sha256",
+        why: "the SHA-256 of a download handle: whoever holds it can look a handle up against \
+              it, and an export of one organisation is never another's to download",
+    },
+    Withheld {
         table: "sessions",
         column: "token_hash",
         why: "the SHA-256 of a live cookie's token: whoever holds the database row can look \
