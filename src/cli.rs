@@ -304,6 +304,17 @@ struct ServeArgs {
     /// `--migrate-database-url` it then migrates over that connection).
     #[arg(long, env = "VASKEM_ALLOW_OWNER_CONNECTION", default_value_t = false)]
     allow_owner_connection: bool,
+    /// Where backups asked for through the API (`exportBackup`) are written, a folder per
+    /// organisation, readable by the service's user only. With several app nodes, give them all
+    /// the same shared folder: a download may reach another node than the export ran on.
+    #[arg(
+        long = "backup-dir",
+        env = "VASKEM_BACKUP_DIR",
+        default_value = "vaskem-backups"
+    )]
+    backup_dir: PathBuf,
+    #[command(flatten)]
+    backup_key: BackupKeyArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -775,6 +786,7 @@ async fn serve(args: ServeArgs, audit_keys: AuditKeys) -> anyhow::Result<ExitCod
         keys = audit_keys.ids().len(),
         "audit keys loaded"
     );
+    let backup_key = args.backup_key.load(KeyUse::Sign)?;
     let db = connect_to_serve(&args, audit_keys).await?;
     let hasher = args.passwords.hasher();
     if let Some(demo) = organisations::create_demo_if_empty(&db, &hasher).await? {
@@ -798,6 +810,10 @@ async fn serve(args: ServeArgs, audit_keys: AuditKeys) -> anyhow::Result<ExitCod
         trusted_proxies: args.trust_proxy,
         security_txt: args.security_txt,
         client_timeout: args.connections.client_timeout(),
+        backups: std::sync::Arc::new(crate::service::backup::requests::BackupSettings {
+            dir: args.backup_dir.clone(),
+            key: std::sync::Arc::new(backup_key),
+        }),
     };
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => {

@@ -15,6 +15,7 @@ pub enum ErrorCode {
     NotFound,
     BadUserInput,
     Conflict,
+    RateLimited,
     Internal,
 }
 
@@ -26,6 +27,7 @@ impl ErrorCode {
             Self::NotFound => "NOT_FOUND",
             Self::BadUserInput => "BAD_USER_INPUT",
             Self::Conflict => "CONFLICT",
+            Self::RateLimited => "RATE_LIMITED",
             Self::Internal => "INTERNAL",
         }
     }
@@ -56,6 +58,12 @@ pub enum AppError {
     },
     #[error("{0}")]
     Conflict(String),
+    /// An expensive operation asked for more often than its limit allows.
+    #[error("{what}")]
+    RateLimited {
+        what: String,
+        retry_after_seconds: i64,
+    },
     /// Taking `requested` would leave less than is reserved at one place. A CONFLICT whose
     /// message names only what the caller may see: see [`InsufficientStock::message_for`].
     #[error("{}", .0.message_for(true, true, true))]
@@ -149,6 +157,7 @@ impl AppError {
             Self::NotFound { .. } => ErrorCode::NotFound,
             Self::BadUserInput { .. } => ErrorCode::BadUserInput,
             Self::Conflict(_) | Self::InsufficientStock(_) => ErrorCode::Conflict,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::Database(_) | Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -183,6 +192,10 @@ impl AppError {
                 AppError::BadUserInput {
                     field: Some(field), ..
                 } => ext.set("field", *field),
+                AppError::RateLimited {
+                    retry_after_seconds,
+                    ..
+                } => ext.set("retryAfterSeconds", *retry_after_seconds),
                 // Not a missing permission: the client should send the user to changePassword.
                 AppError::PasswordChangeRequired => ext.set("reason", "PASSWORD_CHANGE_REQUIRED"),
                 _ => {}

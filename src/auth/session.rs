@@ -585,17 +585,17 @@ pub async fn logout(signed_in: &SignedIn) -> AppResult<()> {
     tx.commit().await
 }
 
-/// Changes the caller's own password: the current one must be right, the new one must meet the
-/// rules. Every other session of the user ends; this one stays.
-pub async fn change_password(
+/// Checks that the caller knows their own password, before a sensitive operation (changing it,
+/// exporting the organisation's data). A wrong `password` is audited as a failed `action`, is
+/// BAD_USER_INPUT on `field`, and counts against the same per-account limit as sign-in, so a
+/// stolen session cannot brute-force its way around the lockout.
+pub async fn reauthenticate(
     db: &Database,
     (hasher, throttle): (&PasswordHasher, &LoginThrottle),
     signed_in: &SignedIn,
-    current: String,
-    new: String,
+    password: String,
+    (field, action): (&'static str, &'static str),
 ) -> AppResult<()> {
-    // Guessing `current` is guessing the password: it counts against the same per-account limit
-    // as sign-in, so a stolen session cannot brute-force its way around the lockout.
     let organisation = crate::service::organisations::current(&signed_in.db).await?;
     let key = account_key(&organisation.slug, &normalise_email(&signed_in.user.email));
     let limits = AttemptLimits {
@@ -613,13 +613,13 @@ pub async fn change_password(
         }
     };
     if !hasher
-        .verify(current, signed_in.user.password_hash.clone())
+        .verify(password, signed_in.user.password_hash.clone())
         .await?
     {
         let locked = db.attempt_failed(&key, number, now, limits).await?;
         let mut tx = signed_in.db.write().await?;
         tx.record(
-            AuditRecord::new("user.password_change", "user", signed_in.user.id)
+            AuditRecord::new(action, "user", signed_in.user.id)
                 .with_outcome(Outcome::Failure)
                 .with_change(json!(null), json!({ "reason": "wrong current password" })),
         )
@@ -631,11 +631,31 @@ pub async fn change_password(
             });
         }
         return Err(AppError::bad_input(
-            "current",
+            field,
             "the current password is not right",
         ));
     }
     db.attempt_succeeded(&key, now, false).await?;
+    Ok(())
+}
+
+/// Changes the caller's own password: the current one must be right, the new one must meet the
+/// rules. Every other session of the user ends; this one stays.
+pub async fn change_password(
+    db: &Database,
+    (hasher, throttle): (&PasswordHasher, &LoginThrottle),
+    signed_in: &SignedIn,
+    current: String,
+    new: String,
+) -> AppResult<()> {
+    reauthenticate(
+        db,
+        (hasher, throttle),
+        signed_in,
+        current,
+        ("current", "user.password_change"),
+    )
+    .await?;
     // The rules name their field `password` (as for `org create`); here it is the input's `new`.
     hasher
         .check_policy(&new, &signed_in.user.email)

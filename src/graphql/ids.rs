@@ -62,6 +62,7 @@ global_key! {
     entity::ShipmentEventId => "ShipmentEvent";
     entity::CustomerReturnId => "CustomerReturn";
     entity::CustomerReturnLineId => "CustomerReturnLine";
+    entity::BackupId => "Backup";
 }
 
 /// The global id of a row of GraphQL type `type_name` (for ids that arrive untyped, as in the

@@ -2,6 +2,7 @@
 
 pub mod admission;
 mod audit;
+mod backups;
 mod carriers;
 mod catalogue;
 pub(crate) mod field_order;
@@ -49,6 +50,7 @@ pub struct Query(
     users::UsersQuery,
     roles::RolesQuery,
     audit::AuditQuery,
+    backups::BackupsQuery,
     catalogue::CatalogueQuery,
     places::PlacesQuery,
     parties::PartiesQuery,
@@ -68,6 +70,7 @@ pub struct Query(
 pub struct Mutation(
     session::SessionMutation,
     organisation::OrganisationMutation,
+    backups::BackupsMutation,
     users::UsersMutation,
     roles::RolesMutation,
     catalogue::CatalogueMutation,
@@ -307,6 +310,8 @@ pub type ApiResult<T> = Result<T, ApiError>;
 pub struct RequestServices {
     pub db: Database,
     pub auth: AuthSettings,
+    /// Where and with which key backups are written.
+    pub backups: std::sync::Arc<crate::service::backup::requests::BackupSettings>,
     pub origin: RequestOrigin,
     pub cookies: tower_cookies::Cookies,
 }

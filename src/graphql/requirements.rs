@@ -226,8 +226,16 @@ impl SchemaShape {
             else {
                 continue;
             };
+            // A mutation may hand back what its family's VIEW bit guards; a family without one
+            // (backups: BACKUPS_DOWNLOAD only) hands back what its own bit guards.
             let family = permission.split('_').next().unwrap_or_default();
-            let family_view = format!("{family}_VIEW");
+            let family_view = Some(format!("{family}_VIEW"))
+                .filter(|view| {
+                    roots
+                        .iter()
+                        .any(|(_, guard)| matches!(guard, Requirement::Permission(p) if p == view))
+                })
+                .unwrap_or_else(|| permission.to_string());
             let mut found = Vec::new();
             self.walk(
                 &field.type_name,

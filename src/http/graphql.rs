@@ -17,11 +17,10 @@ use super::forwarded::Caller;
 use super::{AppState, error_response};
 use tower_cookies::Cookies;
 
-use crate::auth::session::{self, Authenticated, RequestKind, SESSION_COOKIE};
+use crate::auth::session::{Authenticated, RequestKind};
 use crate::error::ErrorCode;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::{RequestServices, field_order};
-use crate::tenancy::RequestOrigin;
 
 pub(super) async fn post(
     State(state): State<Arc<AppState>>,
@@ -153,40 +152,15 @@ async fn execute(
             .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         return response;
     }
-    let origin = RequestOrigin {
-        client_addr: caller.address.map(|address| address.to_string()),
-        request_id: headers
-            .get(super::REQUEST_ID)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned),
-    };
-    let authenticated = match cookies.get(SESSION_COOKIE) {
-        None => None,
-        Some(cookie) => {
-            match session::authenticate(
-                &state.db,
-                cookie.value(),
-                &state.auth.sessions,
-                origin.clone(),
-                kind,
-            )
-            .await
-            {
-                Ok(authenticated) => authenticated,
-                Err(err) => {
-                    tracing::error!(error = %err, "session check failed");
-                    return error_response(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        ErrorCode::Internal,
-                        "internal error",
-                    );
-                }
-            }
-        }
+    let origin = super::request_origin(&caller, headers);
+    let authenticated = match super::session_of(state, &cookies, origin.clone(), kind).await {
+        Ok(authenticated) => authenticated,
+        Err(response) => return response,
     };
     let services = RequestServices {
         db: state.db.clone(),
         auth: state.auth,
+        backups: state.backups.clone(),
         origin,
         cookies,
     };

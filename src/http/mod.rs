@@ -1,5 +1,6 @@
 //! The HTTP edge: routes, request limits, and the GraphQL transport rules.
 
+mod backups;
 mod body;
 pub mod forwarded;
 mod graphiql;
@@ -74,6 +75,8 @@ pub struct AppState {
     pub client_timeout: std::time::Duration,
     /// What `/.well-known/security.txt` says.
     pub security_txt: security_txt::SecurityTxt,
+    /// Where and with which key backups are written.
+    pub backups: Arc<crate::service::backup::requests::BackupSettings>,
 }
 
 /// The whole service as a router, so tests run exactly what production runs.
@@ -91,6 +94,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route(security_txt::PATH, get(security_txt::serve))
+        .route("/backups/{handle}", get(backups::download))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -188,6 +192,49 @@ pub(crate) fn error_response(status: StatusCode, code: ErrorCode, message: &str)
         Json(body),
     )
         .into_response()
+}
+
+/// Where a request came from, for the audit log: the caller's address and the request id.
+pub(crate) fn request_origin(
+    caller: &forwarded::Caller,
+    headers: &axum::http::HeaderMap,
+) -> crate::tenancy::RequestOrigin {
+    crate::tenancy::RequestOrigin {
+        client_addr: caller.address.map(|address| address.to_string()),
+        request_id: headers
+            .get(REQUEST_ID)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned),
+    }
+}
+
+/// The session the request's cookie names, if it is live (None without a cookie or with a dead
+/// one); a 503 answer when the check itself failed.
+pub(crate) async fn session_of(
+    state: &AppState,
+    cookies: &tower_cookies::Cookies,
+    origin: crate::tenancy::RequestOrigin,
+    kind: crate::auth::session::RequestKind,
+) -> Result<Option<crate::auth::session::Authenticated>, Response> {
+    let Some(cookie) = cookies.get(crate::auth::session::SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    crate::auth::session::authenticate(
+        &state.db,
+        cookie.value(),
+        &state.auth.sessions,
+        origin,
+        kind,
+    )
+    .await
+    .map_err(|err| {
+        tracing::error!(error = %err, "session check failed");
+        error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Internal,
+            "internal error",
+        )
+    })
 }
 
 /// Unknown paths answer in the same shape as everything else.

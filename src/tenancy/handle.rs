@@ -152,6 +152,15 @@ impl TenantDb {
         self.tenant
     }
 
+    /// This handle without the request's shared read transaction, for work that outlives the
+    /// request (a backup written after its mutation answered): same tenant, actor and origin.
+    pub fn detached(&self) -> Self {
+        Self {
+            shared: None,
+            ..self.clone()
+        }
+    }
+
     pub fn actor(&self) -> &Actor {
         &self.actor
     }

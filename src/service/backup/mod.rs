@@ -38,6 +38,7 @@
 //! public key. [`verify`] checks the links always and the HMACs when given the audit keys.
 
 mod export;
+pub mod requests;
 pub mod signing;
 mod verify;
 

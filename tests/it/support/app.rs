@@ -92,6 +92,7 @@ impl TestApp {
             trusted_proxies: options.trusted_proxies,
             client_timeout: options.connections.client_timeout(),
             security_txt: options.security_txt,
+            backups: database.backups.clone(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

@@ -50,6 +50,10 @@ pub struct TestDatabase {
     pub serving: Database,
     /// This database's audit key, random per test database; every pool and CLI run on it uses it.
     pub audit_key: AuditKey,
+    /// Where every node serving this database writes backups (a fresh folder), and the key it
+    /// signs them with (random per test database).
+    pub backups: Arc<vaskem::service::backup::requests::BackupSettings>,
+    _backup_dir: tempfile::TempDir,
     /// Shared with the test's invariant checks, which keep the database until they have run.
     registration: Arc<Registration>,
 }
@@ -178,12 +182,19 @@ impl TestDatabase {
             .await
             .expect("connect as the serving role"),
         };
+        let backup_dir = tempfile::tempdir().expect("backup folder");
+        let backups = Arc::new(vaskem::service::backup::requests::BackupSettings {
+            dir: backup_dir.path().join("backups"),
+            key: Arc::new(vaskem::service::backup::BackupKey::generate().expect("backup key")),
+        });
         Self {
             url,
             db,
             serving_url,
             serving,
             audit_key,
+            backups,
+            _backup_dir: backup_dir,
             registration,
         }
     }
