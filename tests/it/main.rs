@@ -4,6 +4,7 @@ mod support;
 
 mod audit;
 mod backup;
+mod backup_restore;
 mod carriers;
 mod cli;
 mod conventions;
