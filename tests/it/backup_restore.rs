@@ -9,10 +9,12 @@ use std::io::Cursor;
 use base64::Engine as _;
 use ed25519_dalek::Signer as _;
 use entity::TenantId;
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
+use vaskem::audit::AuditRecord;
 use vaskem::audit::keys::AuditKeys;
 use vaskem::auth::password::PasswordHasher;
 use vaskem::error::AppError;
@@ -147,16 +149,56 @@ async fn footprint(database: &TestDatabase) -> Vec<i64> {
     counts
 }
 
+/// A session (a sign-in) and a backup request in `tenant`, so the tables a restore leaves out
+/// have rows to leave out.
+async fn with_session_and_backup(app: &TestApp, tenant: TenantId, email: &str) {
+    app.login(email, TEST_PASSWORD).await;
+    let handle = TenantDb::for_operator(&app.database.db, tenant);
+    let mut tx = handle.write().await.expect("write");
+    let user = tx
+        .one(
+            entity::user::Entity::find()
+                .filter(entity::user::Column::Email.eq(email.to_lowercase())),
+        )
+        .await
+        .expect("user")
+        .expect("the admin");
+    let id = entity::BackupId::generate();
+    let now = chrono::Utc::now();
+    tx.insert(entity::backup::ActiveModel {
+        id: Set(id),
+        tenant_id: Set(tenant),
+        requested_by: Set(user.id),
+        requested_at: Set(now),
+        status: Set(entity::BackupStatus::Failed),
+        expires_at: Set(now),
+        finished_at: Set(Some(now)),
+        rows: Set(None),
+        byte_size: Set(None),
+        sha256: Set(None),
+        failure: Set(Some("test".into())),
+        handle_sha256: Set("0".repeat(64)),
+    })
+    .await
+    .expect("backup row");
+    tx.record(AuditRecord::new("backup.request", "backup", id))
+        .await
+        .expect("event");
+    tx.commit().await.expect("commit");
+}
+
 async fn a_round_trip_keeps_everything_but_ids_names_and_the_restore_event(backend: Backend) {
-    let database = TestDatabase::new(backend).await;
-    let (source, _) = filled(&database, "Round Trip").await;
-    let a = export(&database, source).await;
+    let app = TestApp::start(backend).await;
+    let database = &app.database;
+    let (source, email) = filled(database, "Round Trip").await;
+    with_session_and_backup(&app, source, &email).await;
+    let a = export(database, source).await;
     let slug = fresh_slug();
-    let summary = restore(&database, a.clone(), &slug).await.expect("restore");
+    let summary = restore(database, a.clone(), &slug).await.expect("restore");
     let restored = summary.organisation_id;
     assert_ne!(restored, source);
     assert_eq!(summary.slug, slug);
-    let b = export(&database, restored).await;
+    let b = export(database, restored).await;
 
     let (a_tables, b_tables) = (tables(&a), tables(&b));
     assert_eq!(
@@ -177,7 +219,12 @@ async fn a_round_trip_keeps_everything_but_ids_names_and_the_restore_event(backe
             empty.push(table.clone());
         }
         if NOT_RESTORED.iter().any(|skip| skip.table == table) {
+            assert!(
+                !a_rows.is_empty(),
+                "{table}: the source holds rows to leave out"
+            );
             assert!(b_rows.is_empty(), "{table} is not restored");
+            assert_eq!(summary.left_out.get(table), Some(&(a_rows.len() as u64)));
             continue;
         }
         let mut expected: Vec<Value> = a_rows.iter().map(|row| remap(row, ids)).collect();
@@ -251,14 +298,14 @@ async fn a_round_trip_keeps_everything_but_ids_names_and_the_restore_event(backe
     );
 
     // The same file again under the same slug: refused, nothing written.
-    let before = footprint(&database).await;
-    match restore(&database, a, &slug).await {
+    let before = footprint(database).await;
+    match restore(database, a, &slug).await {
         Err(RestoreError::Input(AppError::Conflict(message))) => {
             assert!(message.contains(&slug), "{message}")
         }
         other => panic!("a taken slug must be refused: {other:?}"),
     }
-    assert_eq!(footprint(&database).await, before);
+    assert_eq!(footprint(database).await, before);
 }
 
 /// The file as lines (the export writes a row per line).
