@@ -5,6 +5,9 @@
 # `COPY (SELECT row_to_json(m) FROM stock_movements m WHERE tenant_id = …) TO STDOUT` of the
 # same movements, R times each alternately (default 3), and prints the medians and their ratio.
 # Goal (#13 point 6): peak RSS under 200 MB, export rate at least half of COPY's.
+# Then (#13 point 7) it restores that file once as a new organisation (`vaskem backup restore`),
+# timed the same way (rows/s over every restored row, peak RSS), and checks the restored
+# organisation with `stock verify` and `audit verify`.
 #
 #   bash bench/backup.sh [N] [R]
 #
@@ -97,6 +100,16 @@ bytes=$(stat -c %s "$work/backup.json")
 verify_s=$(seconds "$vaskem" backup verify "$work/backup.json")
 "$vaskem" backup verify "$work/backup.json" | cut -c1-100
 
+/usr/bin/time -v -o "$work/restore-time.txt" "$vaskem" backup restore "$work/backup.json" \
+  --name "Bench Restored" --slug "bench-restored-$$" >"$work/restored.id" 2>"$work/restore.txt"
+restored=$(cat "$work/restored.id")
+restore_s=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0;
+              for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$work/restore-time.txt")
+restore_kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$work/restore-time.txt")
+restored_rows=$(grep -o '[0-9]* rows' "$work/restore.txt" | head -1 | cut -d' ' -f1)
+"$vaskem" stock verify --org "$restored" >/dev/null && echo "restored: stock verify: balances agree"
+"$vaskem" audit verify --org "$restored" | cut -c1-60
+
 export_s=$(median <"$work/export.s")
 copy_s=$(median <"$work/copy.s")
 rss_kb=$(sort -g "$work/rss.kb" | tail -1)
@@ -108,4 +121,6 @@ printf 'export   %8s rows  %6.2f s  %8s rows/s  peak RSS %s MB  file %s MB\n' \
 printf 'COPY     %8s rows  %6.2f s  %8s rows/s  (psql, row_to_json, to /dev/null)\n' \
   "$total" "$copy_s" "$copy_rate"
 printf 'verify   %8s rows  %6.2f s  %8s rows/s\n' "$rows" "$verify_s" "$(echo "$rows / $verify_s" | bc)"
+printf 'restore  %8s rows  %6.2f s  %8s rows/s  peak RSS %s MB  (one round)\n' "$restored_rows" \
+  "$restore_s" "$(echo "$restored_rows / $restore_s" | bc)" "$((restore_kb / 1024))"
 printf 'ratio export/COPY: %s\n' "$(echo "scale=2; $export_rate / $copy_rate" | bc)"

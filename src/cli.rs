@@ -18,6 +18,7 @@ use crate::graphql::{QueryLimits, Schemas, global_id, parse_id};
 use crate::http::AppState;
 use crate::service::backup::{self, BackupKey};
 use crate::service::organisations::{self, NewOrganisation};
+use crate::service::users;
 use crate::tenancy::{Database, Engine, TenantDb};
 use crate::{audit, graphql};
 use migration::tenant_wall::SERVICE_ROLE;
@@ -172,6 +173,18 @@ impl BackupKeyArgs {
     }
 }
 
+impl BackupKeyArgs {
+    /// The key a backup's signature is checked with: `--public-key` (base64) if given, else the
+    /// backup key file's.
+    fn public_key(&self, given: Option<&str>) -> anyhow::Result<ed25519_dalek::VerifyingKey> {
+        match given {
+            Some(text) => backup::signing::public_key_from_base64(text)
+                .map_err(|err| anyhow::anyhow!("--public-key: {err}")),
+            None => Ok(self.load(KeyUse::Verify)?.verifying_key()),
+        }
+    }
+}
+
 impl AuditKeyArgs {
     /// The audit keys if any are configured or the default key file exists; never creates one
     /// (`vaskem backup verify` recomputes the chain's HMACs only when it has them).
@@ -204,6 +217,9 @@ enum Command {
     /// Signed backups of one organisation: export, verify, the public key.
     #[command(subcommand)]
     Backup(BackupCommand),
+    /// Manage an organisation's users as the operator.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Create a demo organisation full of believable data and print its login (on any database).
     Demo(DemoArgs),
     /// Print the GraphQL schema (SDL); `schema.graphql` must equal it.
@@ -352,6 +368,24 @@ struct OrganisationRef {
 }
 
 #[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Give a user a one-time password (printed once), activate them and make them choose a new
+    /// password at sign-in; ends their sessions. The way into a restored organisation.
+    ResetPassword {
+        /// The organisation's id.
+        #[arg(long = "org", value_parser = organisation_id)]
+        organisation: TenantId,
+        /// The user's email.
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(flatten)]
+        passwords: PasswordArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 enum StockCommand {
     /// Recompute every balance from the movements; exit 3 and list them if any disagree.
     Verify(OrganisationRef),
@@ -385,6 +419,28 @@ enum BackupCommand {
         public_key: Option<String>,
         #[command(flatten)]
         key: BackupKeyArgs,
+    },
+    /// Restore a backup as a NEW organisation, in one transaction (all or nothing): verifies the
+    /// file first, gives every row a fresh id, restores users inactive with no usable password,
+    /// keeps the audit history (re-chained under this installation's audit key). Prints the new
+    /// organisation's id; `vaskem user reset-password` then lets someone in.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        /// The new organisation's name.
+        #[arg(long)]
+        name: String,
+        /// The new organisation's sign-in name: 3 to 63 of a-z, 0-9 and '-', unique.
+        #[arg(long)]
+        slug: String,
+        /// The public key to check the signature with (base64, as `backup public-key` prints
+        /// it); without it, the backup key file's.
+        #[arg(long)]
+        public_key: Option<String>,
+        #[command(flatten)]
+        key: BackupKeyArgs,
+        #[command(flatten)]
+        database: DatabaseArgs,
     },
     /// Print the public key backups are verified with (base64), creating the key file if needed.
     PublicKey {
@@ -581,6 +637,32 @@ async fn dispatch(command: Command, key_args: AuditKeyArgs) -> anyhow::Result<Ex
             Ok(ExitCode::SUCCESS)
         }
         Command::Backup(command) => run_backup(command, &key_args).await,
+        Command::User(UserCommand::ResetPassword {
+            organisation,
+            email,
+            database,
+            passwords,
+        }) => {
+            let db = connect_existing(&database, key_args.load(KeyUse::Sign)?).await?;
+            let handle = TenantDb::for_operator(&db, organisation);
+            match users::operator_reset_password(&handle, &passwords.hasher(), &email).await {
+                Ok((user, password)) => {
+                    // Stdout is the password alone, for scripts; shown only now.
+                    println!("{password}");
+                    eprintln!(
+                        "{} is active; this one-time password is shown only now, and must be \
+                         changed at sign-in",
+                        user.email
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(crate::error::AppError::NotFound { .. }) => {
+                    eprintln!("error: no user {email} in organisation {organisation}");
+                    Ok(ExitCode::FAILURE)
+                }
+                Err(err) => Err(err.into()),
+            }
+        }
         Command::Demo(args) => {
             let db = connect(&args.database, key_args.load(KeyUse::Sign)?).await?;
             let demo = organisations::create_demo(&db, &args.passwords.hasher()).await?;
@@ -638,11 +720,7 @@ async fn run_backup(command: BackupCommand, audit_keys: &AuditKeyArgs) -> anyhow
             public_key,
             key,
         } => {
-            let public_key = match public_key {
-                Some(text) => backup::signing::public_key_from_base64(&text)
-                    .map_err(|err| anyhow::anyhow!("--public-key: {err}"))?,
-                None => key.load(KeyUse::Verify)?.verifying_key(),
-            };
+            let public_key = key.public_key(public_key.as_deref())?;
             let audit_keys = audit_keys.load_if_present()?;
             let input = std::fs::File::open(&file)
                 .map_err(|err| anyhow::anyhow!("cannot open {}: {err}", file.display()))?;
@@ -668,6 +746,53 @@ async fn run_backup(command: BackupCommand, audit_keys: &AuditKeyArgs) -> anyhow
                 }
                 Err(problem) => {
                     println!("backup REFUSED: {problem}");
+                    Ok(ExitCode::from(BROKEN_CHAIN_EXIT))
+                }
+            }
+        }
+        BackupCommand::Restore {
+            file,
+            name,
+            slug,
+            public_key,
+            key,
+            database,
+        } => {
+            let public_key = key.public_key(public_key.as_deref())?;
+            let db = connect_existing(&database, audit_keys.load(KeyUse::Sign)?).await?;
+            let input = std::fs::File::open(&file)
+                .map_err(|err| anyhow::anyhow!("cannot open {}: {err}", file.display()))?;
+            let target = backup::RestoreTarget { name, slug };
+            match backup::restore(&db, input, &public_key, None, target).await {
+                Ok(summary) => {
+                    // Stdout is the id alone, for scripts; people read the rest on stderr.
+                    println!("{}", global_id(summary.organisation_id).as_str());
+                    let rows: u64 = summary.rows.values().sum();
+                    eprintln!(
+                        "restored {} ({}) exported {} as {} ({}): {rows} rows, {} ids remapped",
+                        summary.source.name,
+                        summary.source.slug,
+                        summary.exported_at,
+                        summary.name,
+                        summary.slug,
+                        summary.ids.len()
+                    );
+                    eprintln!(
+                        "its {} users are inactive with no usable password; let one in with:\n  \
+                         vaskem user reset-password --org {} --email EMAIL",
+                        summary.users.len(),
+                        global_id(summary.organisation_id).as_str()
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(backup::RestoreError::Input(err)) => Err(err.into()),
+                Err(
+                    err @ (backup::RestoreError::Database(_)
+                    | backup::RestoreError::Read(_)
+                    | backup::RestoreError::Unclassified { .. }),
+                ) => Err(anyhow::anyhow!("restore failed, nothing written: {err}")),
+                Err(err) => {
+                    println!("restore REFUSED, nothing written: {err}");
                     Ok(ExitCode::from(BROKEN_CHAIN_EXIT))
                 }
             }

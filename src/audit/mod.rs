@@ -140,6 +140,23 @@ pub fn event_hash_problem(keys: &keys::AuditKeys, event: &audit_event::Model) ->
         .then(|| "hash does not match the event's contents".into())
 }
 
+/// Re-links `event` (from a restored backup) to `prev_hash` and signs it with the transaction's
+/// current audit key: the event's contents stay as they were, its `prev_hash`, `key_id` and
+/// `hash` become this chain's.
+pub(crate) fn rechain(
+    tx: &TenantTx,
+    prev_hash: &str,
+    event: &mut audit_event::Model,
+) -> AppResult<()> {
+    let key = tx.audit_keys().signing().cloned().ok_or_else(|| {
+        AppError::Internal("no audit key is configured, so no event can be recorded".into())
+    })?;
+    event.prev_hash = prev_hash.to_owned();
+    event.key_id = Some(key.id().to_owned());
+    event.hash = chain_hash(&key, prev_hash, event);
+    Ok(())
+}
+
 /// Appends one event to the transaction's organisation chain. Called through [`TenantTx::record`].
 pub(crate) async fn append(
     tx: &mut TenantTx,

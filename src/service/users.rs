@@ -22,7 +22,7 @@ use crate::error::{AppError, AppResult, on_duplicate};
 use crate::service::paging::{self, ListOrder, Page, PageRequest};
 use crate::service::roles::{self, check_can_grant};
 use crate::service::text;
-use crate::tenancy::TenantTx;
+use crate::tenancy::{TenantDb, TenantTx};
 
 /// What a user list may be narrowed to.
 #[derive(Clone, Debug, Default)]
@@ -277,6 +277,47 @@ pub async fn set_active(caller: &SignedIn, id: UserId, active: bool) -> AppResul
     .await?;
     tx.commit().await?;
     Ok(after)
+}
+
+/// The operator's reset (`vaskem user reset-password`): sets a new one-time password for the
+/// user with `email` in `db`'s organisation, activates them, ends their sessions and makes them
+/// choose a new password at sign-in. The way into a restored organisation, whose users come back
+/// inactive and with no usable password. Returns the user and the one-time password.
+pub async fn operator_reset_password(
+    db: &TenantDb,
+    hasher: &PasswordHasher,
+    email: &str,
+) -> AppResult<(user::Model, String)> {
+    let email = text::email("email", email)?;
+    let temporary_password = password::generate()?;
+    let password_hash = hasher.hash(temporary_password.clone()).await?;
+    let mut tx = db.write().await?;
+    let before = tx
+        .one(user::Entity::find().filter(user::Column::Email.eq(email.as_str())))
+        .await?
+        .ok_or(AppError::NotFound { entity: "user" })?;
+    let role = roles::find(&tx, before.role_id).await?;
+    tx.update_many(
+        user::Entity::update_many()
+            .col_expr(user::Column::PasswordHash, Expr::value(password_hash))
+            .col_expr(user::Column::MustChangePassword, Expr::value(true))
+            .col_expr(user::Column::IsActive, Expr::value(true))
+            .filter(user::Column::Id.eq(before.id)),
+    )
+    .await?;
+    end_sessions(&mut tx, before.id).await?;
+    let after = user::Model {
+        must_change_password: true,
+        is_active: true,
+        ..before.clone()
+    };
+    tx.record(
+        AuditRecord::new("user.password_reset", "user", before.id)
+            .with_change(snapshot(&before, &role), snapshot(&after, &role)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((after, temporary_password))
 }
 
 /// Sets a new one-time password, ends the user's sessions and makes them choose a new one.

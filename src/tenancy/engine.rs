@@ -37,6 +37,14 @@ pub enum Privilege {
 }
 
 impl Engine {
+    /// SeaORM's name for this engine, to build statements for it.
+    pub fn backend(self) -> DatabaseBackend {
+        match self {
+            Engine::Sqlite => DatabaseBackend::Sqlite,
+            Engine::Postgres => DatabaseBackend::Postgres,
+        }
+    }
+
     /// Whether writes wait for the write lock up front. SQLite's deferred transactions fail with
     /// SQLITE_BUSY when a read lock cannot be upgraded, so writers start `BEGIN IMMEDIATE` and queue
     /// on the busy timeout instead; PostgreSQL needs nothing special.

@@ -8,8 +8,9 @@ use futures_util::stream::BoxStream;
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ColumnType, ConnectionTrait,
     DatabaseTransaction, DbErr, DeleteMany, FromQueryResult, IdenStatic, IntoActiveModel, Iterable,
-    PaginatorTrait, PrimaryKeyToColumn, PrimaryKeyTrait, QueryFilter, Select, SelectTwo, Statement,
-    StreamTrait, TransactionOptions, TransactionTrait, UpdateMany, sea_query::OnConflict,
+    PaginatorTrait, PrimaryKeyToColumn, PrimaryKeyTrait, QueryFilter, QueryTrait, Select,
+    SelectTwo, Statement, StreamTrait, TransactionOptions, TransactionTrait, UpdateMany,
+    sea_query::OnConflict,
 };
 
 use super::engine::JsonColumn;
@@ -376,6 +377,34 @@ impl TenantTx {
     {
         model.set(E::tenant_column(), self.tenant.into());
         model.insert(self.writable()?).await
+    }
+
+    /// Inserts `models` into this organisation in one statement; each one's tenant column is set
+    /// here, whatever it held. For a restore, which writes whole tables of rows. The statement is
+    /// built before the returned future runs, so the models need not be `Send`.
+    pub fn insert_rows<E>(
+        &mut self,
+        models: Vec<E::ActiveModel>,
+    ) -> impl Future<Output = Result<(), DbErr>> + Send + '_
+    where
+        E: TenantScoped,
+        E::ActiveModel: ActiveModelBehavior,
+    {
+        let tenant: sea_orm::Value = self.tenant.into();
+        let statement = (!models.is_empty()).then(|| {
+            let models = models.into_iter().map(|mut model| {
+                model.set(E::tenant_column(), tenant.clone());
+                model
+            });
+            E::insert_many(models).build(self.db.engine().backend())
+        });
+        let tx = self.writable();
+        async move {
+            if let Some(statement) = statement {
+                tx?.execute_raw(statement).await?;
+            }
+            Ok(())
+        }
     }
 
     /// Inserts `model` unless a row with the same primary key exists; returns whether it did.

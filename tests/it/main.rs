@@ -5,6 +5,7 @@ mod support;
 mod audit;
 mod backup;
 mod backup_api;
+mod backup_restore;
 mod carriers;
 mod cli;
 mod conventions;

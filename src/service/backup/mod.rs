@@ -39,10 +39,15 @@
 
 mod export;
 pub mod requests;
+mod restore;
 pub mod signing;
 mod verify;
 
 pub use export::{ExportSummary, export, export_to_file};
+pub use restore::{
+    NOT_RESTORED, NotRestored, RestoreError, RestoreSummary, RestoreTarget, is_not_restored,
+    restore,
+};
 pub use signing::{BackupKey, SigningKeyError};
 pub use verify::{VerifyProblem, VerifyReport, verify};
 

@@ -40,6 +40,9 @@ pub struct VerifyReport {
     /// Whether every audit event's HMAC was recomputed (only with the audit keys); the links
     /// between events are checked either way.
     pub audit_hashes_recomputed: bool,
+    /// Every table's row count and SHA-256, as the manifest lists them and the file holds them
+    /// (a restore reads the file again and checks it still holds exactly these rows).
+    pub table_digests: Vec<TableDigest>,
 }
 
 /// The first thing in a backup that does not hold.
@@ -277,6 +280,7 @@ impl State<'_> {
             audit_head: in_file,
             public_key: expected,
             audit_hashes_recomputed: self.audit_keys.is_some(),
+            table_digests: manifest.tables,
         })
     }
 }
@@ -299,7 +303,7 @@ struct SignatureBlock {
 
 /// An `audit_events` row as a backup holds it.
 #[derive(Deserialize)]
-struct ExportedEvent {
+pub(super) struct ExportedEvent {
     tenant_id: String,
     seq: i64,
     occurred_at: String,
@@ -320,7 +324,7 @@ struct ExportedEvent {
 
 impl ExportedEvent {
     /// The event as the audit log's hash reads it.
-    fn model(&self) -> Result<audit_event::Model, String> {
+    pub(super) fn model(&self) -> Result<audit_event::Model, String> {
         let uuid = |text: &str| {
             text.parse::<uuid::Uuid>()
                 .map_err(|_| format!("{text:?} is not a uuid"))
