@@ -407,7 +407,7 @@ struct TableSpec {
     columns: Vec<ColumnSpec>,
     /// Index in `columns` of the row's own id, if it has one.
     own_id: Option<usize>,
-    /// Whether the file holds a JSON boolean for a column (SQLite exports them as such too).
+    /// Inserts this table's rows through the tenant handle.
     writer: Box<dyn Writer>,
 }
 
