@@ -228,13 +228,9 @@ impl BackupsMutation {
                 ("password", "backup.export"),
             )
             .await?;
-            let Requested { backup, handle } =
-                requests::request(&caller.db, caller.user.id).await?;
-            let requested = Requested {
-                backup: backup.clone(),
-                handle,
-            };
+            let requested = requests::request(&caller.db, caller.user.id).await?;
             let url = requested.download_path();
+            let Requested { backup, .. } = requested;
             tokio::spawn(requests::run(
                 caller.db.detached(),
                 services.backups.clone(),

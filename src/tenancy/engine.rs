@@ -180,6 +180,22 @@ impl Engine {
 }
 
 impl Engine {
+    /// A catalogue query listing every foreign key as `tbl` (the referring table) and `target`
+    /// (the referred one): the order a restore must insert tables in.
+    pub(crate) fn foreign_keys_sql(self) -> &'static str {
+        match self {
+            Engine::Postgres => {
+                "SELECT cl.relname::text AS tbl, rf.relname::text AS target FROM pg_constraint c \
+                 JOIN pg_class cl ON cl.oid = c.conrelid JOIN pg_class rf ON rf.oid = c.confrelid \
+                 WHERE c.contype = 'f'"
+            }
+            Engine::Sqlite => {
+                "SELECT m.name AS tbl, p.\"table\" AS target FROM sqlite_master m \
+                 JOIN pragma_foreign_key_list(m.name) p WHERE m.type = 'table'"
+            }
+        }
+    }
+
     /// Runs first in a pre-tenant lookup (see `lookup.rs`): sets only the lookup's keys and drops
     /// to the service role, in one statement, so the narrow lookup policies are all that match.
     pub(crate) async fn enter_lookup(

@@ -69,7 +69,7 @@ use crate::audit::keys::AuditKeys;
 use crate::audit::{self, AuditRecord};
 use crate::error::AppError;
 use crate::service::text;
-use crate::tenancy::{Database, Engine, TenantDb, TenantTx};
+use crate::tenancy::{Database, TenantDb, TenantTx};
 
 /// A tenant table a restore leaves out, and why.
 #[derive(Clone, Copy, Debug)]
@@ -860,17 +860,7 @@ fn next_row<R: BufRead>(reader: &mut R) -> Result<Option<String>, RestoreError> 
 /// `specs`' order. A table's references to itself are left to the file's order (rows in key
 /// order, and keys are time-ordered: a row refers to an older one).
 async fn dependency_order(db: &Database, specs: &[TableSpec]) -> Result<Vec<usize>, RestoreError> {
-    let sql = match db.engine() {
-        Engine::Postgres => {
-            "SELECT cl.relname::text AS tbl, rf.relname::text AS target FROM pg_constraint c \
-             JOIN pg_class cl ON cl.oid = c.conrelid JOIN pg_class rf ON rf.oid = c.confrelid \
-             WHERE c.contype = 'f'"
-        }
-        Engine::Sqlite => {
-            "SELECT m.name AS tbl, p.\"table\" AS target FROM sqlite_master m \
-             JOIN pragma_foreign_key_list(m.name) p WHERE m.type = 'table'"
-        }
-    };
+    let sql = db.engine().foreign_keys_sql();
     let conn = db.connection();
     let rows = conn
         .query_all_raw(Statement::from_string(conn.get_database_backend(), sql))
